@@ -1,0 +1,113 @@
+//! The command line: clap definitions and dispatch. Thin: each command calls the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+// pub mod data; (DATA_CMD)
+
+/// seqlab: recurrent-network sequence experiments (LSTM, GRU, RNN) on the CPU.
+///
+/// With no arguments it opens the desktop notebook (when built with the `gui` feature).
+#[derive(Parser, Debug)]
+#[command(name = "seqlab", version = env!("CARGO_PKG_VERSION"), long_version = version_text(), args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the finite-difference gradient checks (a self-test after building with another
+    /// BLAS); exits non-zero on failure.
+    Gradcheck(GradcheckArgs),
+    // Preview how CSV sequence files are read, aligned, padded and masked. (DATA_CMD)
+    // Data(data::DataArgs), (DATA_CMD)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct GradcheckArgs {
+    /// Only run cases whose name contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Print every tensor's worst error, not only each case's.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+/// `--version`: the crate version plus the BLAS library, kernel and threads.
+fn version_text() -> clap::builder::Str {
+    let info = crate::blas::blas_info();
+    let decision = crate::blas::kernel_decision()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    format!("{}\nBLAS: {info}{decision}", env!("CARGO_PKG_VERSION")).into()
+}
+
+/// Parses the command line and runs the command; errors print one line and exit 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Gradcheck(args)) => gradcheck(&args),
+        // Some(Command::Data(args)) => data::run(&args).map(|_| ExitCode::SUCCESS), (DATA_CMD)
+        None => open_window(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("seqlab: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn gradcheck(args: &GradcheckArgs) -> anyhow::Result<ExitCode> {
+    use crate::nn::gradcheck::{run_case, standard_suite, Tolerance};
+    let tol = Tolerance::default();
+    println!(
+        "gradient check: f64 central differences, eps {:e}; pass = relative error <= {:e} where absolute error >= {:e}",
+        tol.eps, tol.max_rel, tol.min_abs
+    );
+    let (mut failed, mut ran) = (0, 0);
+    for case in standard_suite() {
+        if args
+            .filter
+            .as_ref()
+            .is_some_and(|f| !case.name.contains(f.as_str()))
+        {
+            continue;
+        }
+        ran += 1;
+        let report = run_case(&case, 7, tol);
+        let status = if report.passed() { "ok  " } else { "FAIL" };
+        println!(
+            "{status} {:<48} worst relative error {:.2e}",
+            report.case,
+            report.worst_rel()
+        );
+        if args.verbose || !report.passed() {
+            for t in &report.tensors {
+                println!(
+                    "       {:<22} {:>4} values  worst rel {:.2e}  worst abs {:.2e}  failures {}",
+                    t.name, t.checked, t.max_rel, t.max_abs, t.failures
+                );
+            }
+        }
+        if !report.passed() {
+            failed += 1;
+        }
+    }
+    println!("{} passed, {} failed", ran - failed, failed);
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn open_window() -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    Cli::command().print_help()?;
+    println!("\n(this build has no desktop window: rebuild with the default `gui` feature)");
+    Ok(ExitCode::SUCCESS)
+}

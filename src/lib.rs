@@ -1,0 +1,5 @@
+//! seqlab: recurrent-network sequence experiments.
+pub mod blas;
+pub mod cli;
+pub mod data;
+pub mod nn;

@@ -1,0 +1,380 @@
+//! Finite-difference gradient checks in f64 over every parameter, the input and the
+//! initial state, and the standard suite that `seqlab gradcheck` and the tests run.
+
+use ndarray::{Array2, Array3};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::network::{
+    BackpropOptions, Batch, LayerConfig, LayerKind, NetState, Network, NetworkConfig, OutputConfig,
+    Regularization,
+};
+use super::{Activation, Loss, OutputMode};
+
+/// Thresholds: relative error `|a - n| / max(|a|, |n|)` must be `<= max_rel` wherever the
+/// absolute error is `>= min_abs`; central differences with step `eps`.
+#[derive(Clone, Copy, Debug)]
+pub struct Tolerance {
+    pub eps: f64,
+    pub max_rel: f64,
+    pub min_abs: f64,
+}
+
+impl Default for Tolerance {
+    fn default() -> Self {
+        Tolerance {
+            eps: 1e-6,
+            max_rel: 1e-3,
+            min_abs: 1e-8,
+        }
+    }
+}
+
+/// Worst errors for one named tensor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TensorCheck {
+    pub name: String,
+    pub checked: usize,
+    pub failures: usize,
+    /// Worst relative error among entries whose absolute error is `>= min_abs`.
+    pub max_rel: f64,
+    pub max_abs: f64,
+}
+
+/// Result of one gradient check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradCheckReport {
+    pub case: String,
+    pub tensors: Vec<TensorCheck>,
+}
+
+impl GradCheckReport {
+    pub fn passed(&self) -> bool {
+        self.tensors.iter().all(|t| t.failures == 0)
+    }
+
+    pub fn worst_rel(&self) -> f64 {
+        self.tensors.iter().map(|t| t.max_rel).fold(0.0, f64::max)
+    }
+}
+
+/// The scalar being differentiated: mean data loss plus regularisation penalty.
+fn score(net: &mut Network<f64>, batch: &Batch<f64>, state: &NetState<f64>) -> f64 {
+    let mut st = state.clone();
+    net.loss(batch, &mut st).mean() + net.regularization_penalty()
+}
+
+/// Compares analytic gradients with central differences for every parameter, every
+/// input value and every initial-state value. No dropout.
+pub fn check(
+    case: &str,
+    net: &mut Network<f64>,
+    batch: &Batch<f64>,
+    state: &NetState<f64>,
+    tol: Tolerance,
+) -> GradCheckReport {
+    net.zero_grads();
+    let mut st = state.clone();
+    let bp = net.forward_backward(
+        batch,
+        &mut st,
+        &BackpropOptions {
+            from: 0,
+            input_grad: true,
+            train: false,
+        },
+    );
+    net.add_regularization_grads();
+    let analytic = net.grads().to_vec();
+    let mut tensors = Vec::new();
+
+    // parameters
+    for spec in net.specs().to_vec() {
+        let mut tc = TensorCheck {
+            name: spec.full_name(),
+            checked: 0,
+            failures: 0,
+            max_rel: 0.0,
+            max_abs: 0.0,
+        };
+        for i in spec.range() {
+            let orig = net.params()[i];
+            net.params_mut()[i] = orig + tol.eps;
+            let up = score(net, batch, state);
+            net.params_mut()[i] = orig - tol.eps;
+            let down = score(net, batch, state);
+            net.params_mut()[i] = orig;
+            record(&mut tc, analytic[i], (up - down) / (2.0 * tol.eps), tol);
+        }
+        tensors.push(tc);
+    }
+
+    // input
+    let dx = bp.input_grad.expect("input gradient");
+    let mut x = batch.features.to_owned();
+    let mut tc = TensorCheck {
+        name: "input".into(),
+        checked: 0,
+        failures: 0,
+        max_rel: 0.0,
+        max_abs: 0.0,
+    };
+    for idx in 0..x.len() {
+        let orig = x.as_slice().expect("contiguous")[idx];
+        let eval = |v: f64, x: &mut Array3<f64>, net: &mut Network<f64>| {
+            x.as_slice_mut().expect("contiguous")[idx] = v;
+            let b = Batch {
+                features: x.view(),
+                ..*batch
+            };
+            score(net, &b, state)
+        };
+        let up = eval(orig + tol.eps, &mut x, net);
+        let down = eval(orig - tol.eps, &mut x, net);
+        x.as_slice_mut().expect("contiguous")[idx] = orig;
+        record(
+            &mut tc,
+            dx.as_slice().expect("contiguous")[idx],
+            (up - down) / (2.0 * tol.eps),
+            tol,
+        );
+    }
+    tensors.push(tc);
+
+    // initial state
+    for (k, s) in state.iter().enumerate() {
+        let Some(s) = s else { continue };
+        let ds = bp.state_grad[k].as_ref().expect("state gradient");
+        let parts: Vec<(&str, &Array2<f64>, &Array2<f64>)> = std::iter::once(("h", &s.h, &ds.h))
+            .chain(s.c.as_ref().zip(ds.c.as_ref()).map(|(c, dc)| ("c", c, dc)))
+            .collect();
+        for (which, _, d) in parts {
+            let mut tc = TensorCheck {
+                name: format!("state.{k}.{which}"),
+                checked: 0,
+                failures: 0,
+                max_rel: 0.0,
+                max_abs: 0.0,
+            };
+            for idx in 0..d.len() {
+                let mut perturbed = |delta: f64| {
+                    let mut st = state.clone();
+                    let ls = st[k].as_mut().expect("state");
+                    let arr = if which == "h" {
+                        &mut ls.h
+                    } else {
+                        ls.c.as_mut().expect("cell")
+                    };
+                    arr.as_slice_mut().expect("contiguous")[idx] += delta;
+                    score(net, batch, &st)
+                };
+                let up = perturbed(tol.eps);
+                let down = perturbed(-tol.eps);
+                record(
+                    &mut tc,
+                    d.as_slice().expect("contiguous")[idx],
+                    (up - down) / (2.0 * tol.eps),
+                    tol,
+                );
+            }
+            tensors.push(tc);
+        }
+    }
+    GradCheckReport {
+        case: case.to_string(),
+        tensors,
+    }
+}
+
+fn record(tc: &mut TensorCheck, analytic: f64, numeric: f64, tol: Tolerance) {
+    tc.checked += 1;
+    let abs = (analytic - numeric).abs();
+    tc.max_abs = tc.max_abs.max(abs);
+    if abs < tol.min_abs {
+        return;
+    }
+    let rel = abs / analytic.abs().max(numeric.abs());
+    tc.max_rel = tc.max_rel.max(rel);
+    if rel > tol.max_rel {
+        tc.failures += 1;
+    }
+}
+
+/// One configuration of the standard suite.
+pub struct SuiteCase {
+    pub name: String,
+    pub config: NetworkConfig,
+    pub steps: usize,
+    pub batch: usize,
+    /// Mask padding: `Some(true)` pads at the end, `Some(false)` at the start.
+    pub pad_end: Option<bool>,
+    /// Run a first segment forward and check the second from its carried state.
+    pub second_segment: bool,
+}
+
+fn lstm(peephole: bool, gate: Activation, act: Activation) -> LayerKind {
+    LayerKind::Lstm {
+        peephole,
+        gate_activation: gate,
+        activation: act,
+        forget_bias: 1.0,
+    }
+}
+
+/// Every layer and output kind, with and without masks, peepholes, regularisation and
+/// a carried state across a TBPTT segment boundary.
+pub fn standard_suite() -> Vec<SuiteCase> {
+    use Activation::*;
+    let reg = Regularization {
+        l1: 1e-3,
+        l2: 1e-2,
+        l1_bias: 1e-3,
+        l2_bias: 1e-2,
+    };
+    let hidden: Vec<(&str, Vec<LayerKind>)> = vec![
+        ("lstm", vec![LayerKind::lstm()]),
+        ("lstm_peephole", vec![lstm(true, Sigmoid, Tanh)]),
+        (
+            "lstm_hardsigmoid_softsign",
+            vec![lstm(true, HardSigmoid, Softsign)],
+        ),
+        ("gru", vec![LayerKind::Gru]),
+        ("rnn_tanh", vec![LayerKind::Rnn { activation: Tanh }]),
+        ("rnn_relu", vec![LayerKind::Rnn { activation: Relu }]),
+        (
+            "lstm_dense_gru",
+            vec![
+                LayerKind::lstm(),
+                LayerKind::Dense { activation: Tanh },
+                LayerKind::Gru,
+            ],
+        ),
+        (
+            "dense_sigmoid_lstm",
+            vec![
+                LayerKind::Dense {
+                    activation: Sigmoid,
+                },
+                LayerKind::lstm(),
+            ],
+        ),
+        (
+            "dense_leakyrelu_softsign",
+            vec![
+                LayerKind::Dense {
+                    activation: LeakyRelu(0.1),
+                },
+                LayerKind::Dense {
+                    activation: Softsign,
+                },
+                LayerKind::Rnn { activation: Tanh },
+            ],
+        ),
+    ];
+    let outputs = [
+        ("ce", Loss::SoftmaxCrossEntropy, OutputMode::EveryStep),
+        ("mse", Loss::Mse, OutputMode::EveryStep),
+        (
+            "bce",
+            Loss::SigmoidBinaryCrossEntropy,
+            OutputMode::EveryStep,
+        ),
+        ("ce_last", Loss::SoftmaxCrossEntropy, OutputMode::LastStep),
+    ];
+    let mut cases = Vec::new();
+    for (hname, kinds) in &hidden {
+        for (oname, loss, mode) in outputs {
+            for pad in [None, Some(true), Some(false)] {
+                let sizes = [4, 3, 5];
+                let layers = kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(k, kind)| LayerConfig::new(kind.clone(), sizes[k % 3]))
+                    .collect();
+                let mut output = OutputConfig::new(loss, 3);
+                output.mode = mode;
+                let mut config = NetworkConfig {
+                    input_size: 3,
+                    layers,
+                    output,
+                };
+                if hname == &"lstm" && oname == "mse" {
+                    for l in &mut config.layers {
+                        l.regularization = reg;
+                    }
+                    config.output.regularization = reg;
+                }
+                let pad_name = match pad {
+                    None => "",
+                    Some(true) => "_masked_end",
+                    Some(false) => "_masked_start",
+                };
+                let second = mode == OutputMode::EveryStep && pad.is_none();
+                cases.push(SuiteCase {
+                    name: format!(
+                        "{hname}_{oname}{pad_name}{}",
+                        if second { "_second_segment" } else { "" }
+                    ),
+                    config,
+                    steps: 5,
+                    batch: 3,
+                    pad_end: pad,
+                    second_segment: second,
+                });
+            }
+        }
+    }
+    cases
+}
+
+/// Builds the data of a suite case and runs the check.
+pub fn run_case(case: &SuiteCase, seed: u64, tol: Tolerance) -> GradCheckReport {
+    let mut net = Network::<f64>::new(case.config.clone(), seed).expect("suite config is valid");
+    let mut rng = StdRng::seed_from_u64(seed.wrapping_add(1));
+    let (t, b, i, o) = (
+        case.steps,
+        case.batch,
+        case.config.input_size,
+        case.config.output.size,
+    );
+    let x = Array3::from_shape_fn((t, b, i), |_| rng.random_range(-1.0..1.0));
+    let mask = case.pad_end.map(|end| {
+        // example k has t - k real steps, padded at the end or the start
+        Array2::from_shape_fn((t, b), |(s, k)| {
+            let real = t - k.min(t - 1);
+            let is_real = if end { s < real } else { s >= t - real };
+            if is_real {
+                1.0
+            } else {
+                0.0
+            }
+        })
+    });
+    let t_lab = if case.config.output.mode == OutputMode::LastStep {
+        1
+    } else {
+        t
+    };
+    let labels = Array3::from_shape_fn((t_lab, b, o), |(s, k, c)| match case.config.output.loss {
+        Loss::SoftmaxCrossEntropy => f64::from(u8::from((s + k) % o == c)),
+        Loss::Mse => ((s * 7 + k * 3 + c) as f64 * 0.37).sin(),
+        Loss::SigmoidBinaryCrossEntropy => [0.0, 1.0, 0.3, 0.7][(s + k + c) % 4],
+    });
+    let label_mask = match case.config.output.mode {
+        OutputMode::EveryStep => mask.clone(),
+        OutputMode::LastStep => None,
+    };
+    let mut state = net.zero_state(b);
+    if case.second_segment {
+        // a first segment carries a non-zero state into the checked one
+        let x0 = Array3::from_shape_fn((3, b, i), |_| rng.random_range(-1.0..1.0));
+        net.predict(x0.view(), None, &mut state);
+    }
+    let batch = Batch {
+        features: x.view(),
+        labels: labels.view(),
+        feature_mask: mask.as_ref().map(|m| m.view()),
+        label_mask: label_mask.as_ref().map(|m| m.view()),
+    };
+    check(&case.name, &mut net, &batch, &state, tol)
+}

@@ -1,0 +1,355 @@
+//! LSTM layer (PyTorch's formulation and gate order `i, f, g, o`), with optional
+//! peephole connections as in DL4J's GravesLSTM.
+//!
+//! ```text
+//! z_t = x_t W_ih^T + h_{t-1} W_hh^T + b                      (B, 4H)
+//! i = gate(z_i + p_i * c_{t-1})   f = gate(z_f + p_f * c_{t-1})   g = act(z_g)
+//! c_t = f * c_{t-1} + i * g
+//! o = gate(z_o + p_o * c_t)       h_t = o * act(c_t)
+//! ```
+//! At a masked step (input mask 0) the state passes through unchanged and the output is 0.
+
+use ndarray::{
+    linalg::general_mat_mul, s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis,
+};
+
+use super::network::{accumulate_window, mask_at, LayerState, WindowGrads};
+use super::{Activation, Float};
+
+/// Shapes and activations of one LSTM layer; the parameters live in the network's flat
+/// buffer: `weight_ih (4H, I)`, `weight_hh (4H, H)`, `bias (4H)` (PyTorch's
+/// `bias_ih + bias_hh`), then with peepholes `weight_ci, weight_cf, weight_co (H)`.
+pub struct Lstm<F: Float> {
+    pub input: usize,
+    pub hidden: usize,
+    pub peephole: bool,
+    pub gate: Activation,
+    pub act: Activation,
+    gates: Array3<F>,  // (T, B, 4H) activated i, f, g, o
+    hs: Array3<F>,     // (T+1, B, H) hidden state, hs[0] the initial one
+    cs: Array3<F>,     // (T+1, B, H) cell state
+    tcs: Array3<F>,    // (T, B, H) act(c_t)
+    dgates: Array3<F>, // (T, B, 4H) d loss / d pre-activations
+    dh: Array2<F>,     // (B, H) d loss / d h carried backwards
+    dc: Array2<F>,     // (B, H)
+}
+
+/// The layer's slice of the flat parameter buffer, cut into named views.
+struct LstmParams<'a, F> {
+    w_ih: ArrayView2<'a, F>, // (4H, I)
+    w_hh: ArrayView2<'a, F>, // (4H, H)
+    bias: &'a [F],           // (4H)
+    peep: Option<&'a [F]>,   // (3H) p_i, p_f, p_o
+}
+
+impl<F: Float> Lstm<F> {
+    pub fn new(
+        input: usize,
+        hidden: usize,
+        peephole: bool,
+        gate: Activation,
+        act: Activation,
+    ) -> Self {
+        let e3 = Array3::zeros((0, 0, 0));
+        let e2 = Array2::zeros((0, 0));
+        Lstm {
+            input,
+            hidden,
+            peephole,
+            gate,
+            act,
+            gates: e3.clone(),
+            hs: e3.clone(),
+            cs: e3.clone(),
+            tcs: e3.clone(),
+            dgates: e3,
+            dh: e2.clone(),
+            dc: e2,
+        }
+    }
+
+    /// Number of parameters in the flat buffer.
+    pub fn param_len(input: usize, hidden: usize, peephole: bool) -> usize {
+        4 * hidden * input
+            + 4 * hidden * hidden
+            + 4 * hidden
+            + if peephole { 3 * hidden } else { 0 }
+    }
+
+    fn params<'a>(&self, p: &'a [F]) -> LstmParams<'a, F> {
+        let (h, i) = (self.hidden, self.input);
+        let (w_ih, rest) = p.split_at(4 * h * i);
+        let (w_hh, rest) = rest.split_at(4 * h * h);
+        let (bias, rest) = rest.split_at(4 * h);
+        LstmParams {
+            w_ih: ArrayView2::from_shape((4 * h, i), w_ih).expect("w_ih shape"),
+            w_hh: ArrayView2::from_shape((4 * h, h), w_hh).expect("w_hh shape"),
+            bias,
+            peep: self.peephole.then_some(rest),
+        }
+    }
+
+    fn resize(&mut self, t_len: usize, b: usize) {
+        let h = self.hidden;
+        if self.gates.dim() != (t_len, b, 4 * h) {
+            self.gates = Array3::zeros((t_len, b, 4 * h));
+            self.dgates = Array3::zeros((t_len, b, 4 * h));
+            self.hs = Array3::zeros((t_len + 1, b, h));
+            self.cs = Array3::zeros((t_len + 1, b, h));
+            self.tcs = Array3::zeros((t_len, b, h));
+        }
+        if self.dh.dim() != (b, h) {
+            self.dh = Array2::zeros((b, h));
+            self.dc = Array2::zeros((b, h));
+        }
+    }
+
+    /// Runs the segment `x (T, B, I)` from `state` (replaced by the final state) into
+    /// `out (T, B, H)`, keeping what backward needs.
+    pub fn forward(
+        &mut self,
+        p: &[F],
+        x: ArrayView3<F>,
+        mask: Option<ArrayView2<F>>,
+        state: &mut LayerState<F>,
+        out: &mut Array3<F>,
+    ) {
+        let (t_len, b, i_len) = x.dim();
+        let h = self.hidden;
+        assert_eq!(i_len, self.input, "LSTM input width");
+        self.resize(t_len, b);
+        let prm = self.params(p);
+        let (gate, act) = (self.gate, self.act);
+
+        // input projection for every step in one GEMM, plus bias
+        {
+            let x2 = x.to_shape((t_len * b, i_len)).expect("contiguous input");
+            let mut z2 = self
+                .gates
+                .view_mut()
+                .into_shape_with_order((t_len * b, 4 * h))
+                .expect("gates");
+            general_mat_mul(F::one(), &x2, &prm.w_ih.t(), F::zero(), &mut z2);
+            for row in z2
+                .as_slice_mut()
+                .expect("contiguous")
+                .chunks_exact_mut(4 * h)
+            {
+                row.iter_mut().zip(prm.bias).for_each(|(z, &bb)| *z += bb);
+            }
+        }
+        self.hs.index_axis_mut(Axis(0), 0).assign(&state.h);
+        self.cs
+            .index_axis_mut(Axis(0), 0)
+            .assign(state.c.as_ref().expect("LSTM state has c"));
+
+        for t in 0..t_len {
+            let (h_prev, mut h_next) = self.hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
+            let (c_prev, mut c_next) = self.cs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
+            let mut zt = self.gates.index_axis_mut(Axis(0), t);
+            // recurrent projection added onto the input projection
+            general_mat_mul(F::one(), &h_prev, &prm.w_hh.t(), F::one(), &mut zt);
+
+            let zs = zt.as_slice_mut().expect("contiguous");
+            let hp = h_prev.as_slice().expect("contiguous");
+            let cp = c_prev.as_slice().expect("contiguous");
+            let hn = h_next.as_slice_mut().expect("contiguous");
+            let cn = c_next.as_slice_mut().expect("contiguous");
+            let mut tct = self.tcs.index_axis_mut(Axis(0), t);
+            let tc = tct.as_slice_mut().expect("contiguous");
+            let mut ot = out.index_axis_mut(Axis(0), t);
+            let o_out = ot.as_slice_mut().expect("contiguous");
+            for bi in 0..b {
+                let z = &mut zs[bi * 4 * h..(bi + 1) * 4 * h];
+                let r = bi * h..(bi + 1) * h;
+                if mask_at(mask, t, bi) == F::zero() {
+                    // masked step: state passes through, output is zero
+                    hn[r.clone()].copy_from_slice(&hp[r.clone()]);
+                    cn[r.clone()].copy_from_slice(&cp[r.clone()]);
+                    o_out[r].iter_mut().for_each(|v| *v = F::zero());
+                    continue;
+                }
+                let (zi, rest) = z.split_at_mut(h);
+                let (zf, rest) = rest.split_at_mut(h);
+                let (zg, zo) = rest.split_at_mut(h);
+                let (cpb, cnb, hnb) = (&cp[r.clone()], &mut cn[r.clone()], &mut hn[r.clone()]);
+                let (tcb, ob) = (&mut tc[r.clone()], &mut o_out[r]);
+                for j in 0..h {
+                    let c0 = cpb[j];
+                    let (mut ai, mut af, mut ao) = (zi[j], zf[j], zo[j]);
+                    if let Some(pp) = prm.peep {
+                        ai += pp[j] * c0;
+                        af += pp[h + j] * c0;
+                    }
+                    let ig = gate.apply(ai);
+                    let fg = gate.apply(af);
+                    let gg = act.apply(zg[j]);
+                    let c1 = fg * c0 + ig * gg;
+                    if let Some(pp) = prm.peep {
+                        ao += pp[2 * h + j] * c1;
+                    }
+                    let og = gate.apply(ao);
+                    let tcv = act.apply(c1);
+                    let hv = og * tcv;
+                    zi[j] = ig;
+                    zf[j] = fg;
+                    zg[j] = gg;
+                    zo[j] = og;
+                    cnb[j] = c1;
+                    tcb[j] = tcv;
+                    hnb[j] = hv;
+                    ob[j] = hv;
+                }
+            }
+        }
+        state.h.assign(&self.hs.index_axis(Axis(0), t_len));
+        if let Some(c) = state.c.as_mut() {
+            c.assign(&self.cs.index_axis(Axis(0), t_len));
+        }
+    }
+
+    /// Backpropagates through steps `from..T` of the last forward pass. `dout (T, B, H)`
+    /// is d loss / d output; `dstate` holds d loss / d final state on entry and receives
+    /// d loss / d initial state (zero when `from > 0`). Gradients accumulate into `g`;
+    /// `dx (T, B, I)`, when given, is overwritten.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward(
+        &mut self,
+        p: &[F],
+        g: &mut [F],
+        x: ArrayView3<F>,
+        mask: Option<ArrayView2<F>>,
+        from: usize,
+        dout: ArrayView3<F>,
+        dx: Option<ArrayViewMut3<F>>,
+        dstate: &mut LayerState<F>,
+    ) {
+        let (t_len, b, i_len) = x.dim();
+        let h = self.hidden;
+        let prm = self.params(p);
+        let (gate, act) = (self.gate, self.act);
+        let (gw_ih, rest) = g.split_at_mut(4 * h * i_len);
+        let (gw_hh, rest) = rest.split_at_mut(4 * h * h);
+        let (gbias, gpeep) = rest.split_at_mut(4 * h);
+
+        self.dh.assign(&dstate.h);
+        self.dc.assign(dstate.c.as_ref().expect("LSTM state has c"));
+        for t in (from..t_len).rev() {
+            let gates_t = self.gates.index_axis(Axis(0), t);
+            let zs = gates_t.as_slice().expect("contiguous");
+            let mut dz_t = self.dgates.index_axis_mut(Axis(0), t);
+            let dzs = dz_t.as_slice_mut().expect("contiguous");
+            let cp_t = self.cs.index_axis(Axis(0), t);
+            let cp = cp_t.as_slice().expect("contiguous");
+            let cn_t = self.cs.index_axis(Axis(0), t + 1);
+            let cn = cn_t.as_slice().expect("contiguous");
+            let tc_t = self.tcs.index_axis(Axis(0), t);
+            let tc = tc_t.as_slice().expect("contiguous");
+            let do_t = dout.index_axis(Axis(0), t);
+            let dos = do_t.as_standard_layout();
+            let dos = dos.as_slice().expect("contiguous");
+            let dh = self.dh.as_slice_mut().expect("contiguous");
+            let dc = self.dc.as_slice_mut().expect("contiguous");
+            for bi in 0..b {
+                let dz = &mut dzs[bi * 4 * h..(bi + 1) * 4 * h];
+                if mask_at(mask, t, bi) == F::zero() {
+                    // masked step: gradients pass straight to the previous state
+                    dz.iter_mut().for_each(|v| *v = F::zero());
+                    continue;
+                }
+                let z = &zs[bi * 4 * h..(bi + 1) * 4 * h];
+                let r = bi * h..(bi + 1) * h;
+                let (cpb, cnb, tcb, dob) = (
+                    &cp[r.clone()],
+                    &cn[r.clone()],
+                    &tc[r.clone()],
+                    &dos[r.clone()],
+                );
+                let (dhb, dcb) = (&mut dh[r.clone()], &mut dc[r]);
+                for j in 0..h {
+                    let (ig, fg, gg, og) = (z[j], z[h + j], z[2 * h + j], z[3 * h + j]);
+                    let dhn = dob[j] + dhb[j];
+                    dhb[j] = F::zero(); // refilled by the recurrent GEMM below
+                                        // backprop through h = o * act(c)
+                    let d_o = dhn * tcb[j];
+                    let mut dcn = dcb[j] + dhn * og * act.derivative_from_output(tcb[j]);
+                    let dzo = d_o * gate.derivative_from_output(og);
+                    if let Some(pp) = prm.peep {
+                        dcn += dzo * pp[2 * h + j];
+                        gpeep[2 * h + j] += dzo * cnb[j];
+                    }
+                    // backprop through c = f * c_prev + i * g
+                    let c0 = cpb[j];
+                    let dzi = dcn * gg * gate.derivative_from_output(ig);
+                    let dzf = dcn * c0 * gate.derivative_from_output(fg);
+                    let dzg = dcn * ig * act.derivative_from_output(gg);
+                    let mut dcp = dcn * fg;
+                    if let Some(pp) = prm.peep {
+                        dcp += dzi * pp[j] + dzf * pp[h + j];
+                        gpeep[j] += dzi * c0;
+                        gpeep[h + j] += dzf * c0;
+                    }
+                    dcb[j] = dcp;
+                    dz[j] = dzi;
+                    dz[h + j] = dzf;
+                    dz[2 * h + j] = dzg;
+                    dz[3 * h + j] = dzo;
+                }
+            }
+            // d h_{t-1} = dz_t W_hh; masked rows have dz = 0 and keep the carried gradient
+            general_mat_mul(F::one(), &dz_t, &prm.w_hh, F::one(), &mut self.dh);
+        }
+
+        // weight gradients for the whole window in three GEMMs
+        let hp = self.hs.slice(s![..t_len, .., ..]);
+        let dz = self.dgates.view();
+        let grads = WindowGrads {
+            gw_ih,
+            gw_hh,
+            gb_ih: gbias,
+            gb_hh: None,
+        };
+        accumulate_window(from, x, hp, dz, dz, prm.w_ih, grads, dx);
+        dstate.h.assign(&self.dh);
+        if let Some(c) = dstate.c.as_mut() {
+            c.assign(&self.dc);
+        }
+        if from > 0 {
+            dstate.fill_zero(); // the truncated window does not reach the initial state
+        }
+    }
+
+    /// One step for a single example (B = 1) without the segment machinery: used by
+    /// sampling. `x (I)`, state `h, c (H)` updated in place; `z (4H)` is scratch.
+    pub fn step_one(&self, p: &[F], x: &[F], h: &mut [F], c: &mut [F], z: &mut [F]) {
+        let hid = self.hidden;
+        let prm = self.params(p);
+        z.copy_from_slice(prm.bias);
+        gemv_acc(prm.w_ih, x, z);
+        gemv_acc(prm.w_hh, h, z);
+        for j in 0..hid {
+            let c0 = c[j];
+            let (mut ai, mut af, mut ao) = (z[j], z[hid + j], z[3 * hid + j]);
+            if let Some(pp) = prm.peep {
+                ai += pp[j] * c0;
+                af += pp[hid + j] * c0;
+            }
+            let ig = self.gate.apply(ai);
+            let fg = self.gate.apply(af);
+            let gg = self.act.apply(z[2 * hid + j]);
+            let c1 = fg * c0 + ig * gg;
+            if let Some(pp) = prm.peep {
+                ao += pp[2 * hid + j] * c1;
+            }
+            c[j] = c1;
+            h[j] = self.gate.apply(ao) * self.act.apply(c1);
+        }
+    }
+}
+
+/// `y += W x` for a row-major `W (R, C)`, through BLAS GEMV.
+pub(crate) fn gemv_acc<F: Float>(w: ArrayView2<F>, x: &[F], y: &mut [F]) {
+    let xv = ndarray::ArrayView1::from(x);
+    let mut yv = ndarray::ArrayViewMut1::from(y);
+    ndarray::linalg::general_mat_vec_mul(F::one(), &w, &xv, F::one(), &mut yv);
+}

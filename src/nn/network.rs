@@ -1,0 +1,1258 @@
+//! A stack of layers with an output layer: configuration, the flat parameter table,
+//! forward and backward passes over a segment, and stateful stepping.
+
+use std::ops::Range;
+
+use ndarray::{linalg::general_mat_mul, s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::dense::Dense;
+use super::gru::Gru;
+use super::init::{fill_matrix, WeightInit};
+use super::lstm::Lstm;
+use super::normalize::{grad_sums, normalize, GradientNormalization};
+use super::output::{LossValue, OutputLayer};
+use super::rnn::Rnn;
+use super::updater::{UpdateSums, Updater};
+use super::{Activation, Float, Loss, OutputMode};
+
+/// What a hidden layer computes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerKind {
+    Lstm {
+        /// DL4J GravesLSTM peephole connections from the cell to the gates.
+        peephole: bool,
+        /// Activation of the i, f, o gates (sigmoid or hard sigmoid).
+        gate_activation: Activation,
+        /// Activation of the candidate g and of the cell output (tanh, softsign, ...).
+        activation: Activation,
+        /// Initial value of the forget-gate bias.
+        forget_bias: f64,
+    },
+    Gru,
+    Rnn {
+        /// tanh or relu.
+        activation: Activation,
+    },
+    Dense {
+        activation: Activation,
+    },
+}
+
+impl LayerKind {
+    /// A plain LSTM: sigmoid gates, tanh activations, forget bias 1.
+    pub fn lstm() -> Self {
+        LayerKind::Lstm {
+            peephole: false,
+            gate_activation: Activation::Sigmoid,
+            activation: Activation::Tanh,
+            forget_bias: 1.0,
+        }
+    }
+
+    pub fn is_recurrent(&self) -> bool {
+        !matches!(self, LayerKind::Dense { .. })
+    }
+}
+
+/// L1/L2 penalties: `l1 * sum|w| + 0.5 * l2 * sum w^2` on weights, and separately on
+/// biases. Added to the score; their gradients are added after gradient normalisation
+/// (DL4J's order).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Regularization {
+    pub l1: f64,
+    pub l2: f64,
+    pub l1_bias: f64,
+    pub l2_bias: f64,
+}
+
+/// One hidden layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerConfig {
+    pub kind: LayerKind,
+    /// Hidden units (H) or dense outputs.
+    pub size: usize,
+    /// Initialisation of input weights (`weight_ih`, dense `weight`).
+    pub weight_init: WeightInit,
+    /// Initialisation of recurrent weights (`weight_hh`).
+    pub recurrent_init: WeightInit,
+    /// Inverted dropout probability on this layer's input during training.
+    pub dropout: f64,
+    pub regularization: Regularization,
+}
+
+impl LayerConfig {
+    /// A layer with Xavier-uniform weights, no dropout and no regularisation.
+    pub fn new(kind: LayerKind, size: usize) -> Self {
+        LayerConfig {
+            kind,
+            size,
+            weight_init: WeightInit::XavierUniform,
+            recurrent_init: WeightInit::XavierUniform,
+            dropout: 0.0,
+            regularization: Regularization::default(),
+        }
+    }
+}
+
+/// The output layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputConfig {
+    pub loss: Loss,
+    pub size: usize,
+    pub mode: OutputMode,
+    pub weight_init: WeightInit,
+    pub dropout: f64,
+    pub regularization: Regularization,
+}
+
+impl OutputConfig {
+    pub fn new(loss: Loss, size: usize) -> Self {
+        OutputConfig {
+            loss,
+            size,
+            mode: OutputMode::EveryStep,
+            weight_init: WeightInit::XavierUniform,
+            dropout: 0.0,
+            regularization: Regularization::default(),
+        }
+    }
+}
+
+/// The whole architecture.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkConfig {
+    pub input_size: usize,
+    pub layers: Vec<LayerConfig>,
+    pub output: OutputConfig,
+}
+
+/// What role a tensor plays (regularisation, statistics, clipping by type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamKind {
+    InputWeight,
+    RecurrentWeight,
+    Bias,
+    Peephole,
+}
+
+impl ParamKind {
+    pub fn is_bias(self) -> bool {
+        self == ParamKind::Bias
+    }
+}
+
+/// Where one named tensor sits in the flat buffers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSpec {
+    /// Layer index; the output layer is `layers.len()`.
+    pub layer: usize,
+    /// Name within the layer (`weight_ih`, `weight_hh`, `bias`, `weight`, ...).
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub shape: Vec<usize>,
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl ParamSpec {
+    /// `layers.{layer}.{name}`.
+    pub fn full_name(&self) -> String {
+        format!("layers.{}.{}", self.layer, self.name)
+    }
+
+    pub fn range(&self) -> Range<usize> {
+        self.offset..self.offset + self.len
+    }
+}
+
+/// A configuration the network cannot be built from.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum NetworkError {
+    #[error("{field}: {problem}")]
+    Invalid { field: String, problem: String },
+    #[error("tensor {name}: {problem}")]
+    Tensor { name: String, problem: String },
+}
+
+/// Recurrent state of one layer for B examples: `h (B, H)`, and `c (B, H)` for LSTM.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerState<F> {
+    pub h: Array2<F>,
+    pub c: Option<Array2<F>>,
+}
+
+impl<F: Float> LayerState<F> {
+    pub fn zeros(b: usize, h: usize, with_cell: bool) -> Self {
+        LayerState {
+            h: Array2::zeros((b, h)),
+            c: with_cell.then(|| Array2::zeros((b, h))),
+        }
+    }
+
+    pub fn fill_zero(&mut self) {
+        self.h.fill(F::zero());
+        if let Some(c) = self.c.as_mut() {
+            c.fill(F::zero());
+        }
+    }
+}
+
+/// The state of every layer (`None` for dense layers).
+pub type NetState<F> = Vec<Option<LayerState<F>>>;
+
+/// Mask value at `(t, b)`, 1 when there is no mask.
+#[inline(always)]
+pub fn mask_at<F: Float>(mask: Option<ArrayView2<F>>, t: usize, b: usize) -> F {
+    match mask {
+        None => F::one(),
+        Some(m) => m[[t, b]],
+    }
+}
+
+/// Gradient slices of a recurrent layer for [`accumulate_window`].
+pub struct WindowGrads<'a, F> {
+    pub gw_ih: &'a mut [F],
+    pub gw_hh: &'a mut [F],
+    pub gb_ih: &'a mut [F],
+    pub gb_hh: Option<&'a mut [F]>,
+}
+
+/// Weight gradients of a recurrent layer over the backward window `from..T` in one GEMM
+/// each: `gW_ih += dZx^T X`, `gW_hh += dZh^T H_prev`, biases += column sums; and
+/// `dx = dZx W_ih` (zero before the window) when asked.
+#[allow(clippy::too_many_arguments)]
+pub fn accumulate_window<F: Float>(
+    from: usize,
+    x: ArrayView3<F>,      // (T, B, I)
+    h_prev: ArrayView3<F>, // (T, B, H) state before each step
+    dzx: ArrayView3<F>,    // (T, B, G) d loss / d input-side pre-activations
+    dzh: ArrayView3<F>,    // (T, B, G) d loss / d recurrent-side pre-activations
+    w_ih: ArrayView2<F>,   // (G, I)
+    grads: WindowGrads<F>,
+    dx: Option<ArrayViewMut3<F>>,
+) {
+    let (t_len, b, i_len) = x.dim();
+    let (g_len, h) = (dzx.dim().2, h_prev.dim().2);
+    let n = (t_len - from) * b;
+    if let Some(mut dx) = dx {
+        dx.slice_mut(s![..from, .., ..]).fill(F::zero());
+        if n > 0 {
+            let dz = dzx.slice(s![from.., .., ..]);
+            let dz = dz.to_shape((n, g_len)).expect("contiguous");
+            let mut dxr = dx.slice_mut(s![from.., .., ..]);
+            let mut dx2 = dxr
+                .view_mut()
+                .into_shape_with_order((n, i_len))
+                .expect("contiguous dx");
+            general_mat_mul(F::one(), &dz, &w_ih, F::zero(), &mut dx2);
+        }
+    }
+    if n == 0 {
+        return;
+    }
+    let dzx = dzx.slice(s![from.., .., ..]);
+    let dzx = dzx.to_shape((n, g_len)).expect("contiguous");
+    let dzh = dzh.slice(s![from.., .., ..]);
+    let dzh = dzh.to_shape((n, g_len)).expect("contiguous");
+    let xr = x.slice(s![from.., .., ..]);
+    let xr = xr.to_shape((n, i_len)).expect("contiguous");
+    let hp = h_prev.slice(s![from.., .., ..]);
+    let hp = hp.to_shape((n, h)).expect("contiguous");
+    let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, i_len), grads.gw_ih).expect("shape");
+    general_mat_mul(F::one(), &dzx.t(), &xr, F::one(), &mut gw);
+    let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, h), grads.gw_hh).expect("shape");
+    general_mat_mul(F::one(), &dzh.t(), &hp, F::one(), &mut gw);
+    for row in dzx.rows() {
+        grads
+            .gb_ih
+            .iter_mut()
+            .zip(row.iter())
+            .for_each(|(g, &d)| *g += d);
+    }
+    if let Some(gb_hh) = grads.gb_hh {
+        for row in dzh.rows() {
+            gb_hh.iter_mut().zip(row.iter()).for_each(|(g, &d)| *g += d);
+        }
+    }
+}
+
+/// A hidden layer's implementation.
+pub enum Layer<F: Float> {
+    Lstm(Lstm<F>),
+    Gru(Gru<F>),
+    Rnn(Rnn<F>),
+    Dense(Dense<F>),
+}
+
+/// Inverted-dropout buffers of one layer input.
+struct Dropout<F> {
+    keep: Array3<F>,  // (T, B, I) 0 or 1/(1-p)
+    input: Array3<F>, // (T, B, I) the dropped input
+}
+
+/// One minibatch segment, time-major.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch<'a, F> {
+    /// `(T, B, I)`
+    pub features: ArrayView3<'a, F>,
+    /// `(T, B, O)`, or `(1, B, O)` for a last-step output layer
+    pub labels: ArrayView3<'a, F>,
+    /// `(T, B)`; `None` = every step is real
+    pub feature_mask: Option<ArrayView2<'a, F>>,
+    /// `(T, B)` (or `(1, B)` for last-step); `None` = every position counts
+    pub label_mask: Option<ArrayView2<'a, F>>,
+}
+
+/// What a backward pass computes besides parameter gradients.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BackpropOptions {
+    /// First step of the backward window (truncated BPTT); loss positions before it add
+    /// nothing to the gradients. 0 = the whole segment.
+    pub from: usize,
+    /// Also return d loss / d features.
+    pub input_grad: bool,
+    /// Apply dropout (training).
+    pub train: bool,
+}
+
+/// Result of [`Network::forward_backward`].
+pub struct Backprop<F> {
+    /// Data loss (mean of this over counted positions is the score without penalties).
+    pub loss: LossValue,
+    /// d loss / d features when asked.
+    pub input_grad: Option<Array3<F>>,
+    /// d loss / d initial state of every layer (zero when the window was truncated).
+    pub state_grad: NetState<F>,
+}
+
+/// A PyTorch-named tensor for export.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedTensor<F> {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: Vec<F>,
+}
+
+/// The network: configuration, flat parameters and gradients, layer workspaces.
+pub struct Network<F: Float> {
+    config: NetworkConfig,
+    specs: Vec<ParamSpec>,
+    ranges: Vec<Range<usize>>, // per layer, the output layer last
+    params: Vec<F>,
+    grads: Vec<F>,
+    layers: Vec<Layer<F>>,
+    output: OutputLayer<F>,
+    acts: Vec<Array3<F>>,  // (T, B, H_k) outputs of hidden layer k
+    dacts: Vec<Array3<F>>, // (T, B, H_k) d loss / d acts[k]
+    drops: Vec<Option<Dropout<F>>>,
+    dx_input: Array3<F>, // (T, B, I) d loss / d features (or d loss / d output input)
+    state: NetState<F>,  // for rnn_time_step
+    rng: StdRng,
+}
+
+impl<F: Float> Network<F> {
+    /// Builds and initialises a network; `seed` fixes the initial weights and dropout.
+    pub fn new(config: NetworkConfig, seed: u64) -> Result<Self, NetworkError> {
+        validate(&config)?;
+        let mut specs = Vec::new();
+        let mut ranges = Vec::new();
+        let mut layers = Vec::new();
+        let mut offset = 0;
+        let mut width = config.input_size;
+        let push = |specs: &mut Vec<ParamSpec>,
+                    offset: &mut usize,
+                    layer,
+                    name,
+                    kind,
+                    shape: Vec<usize>| {
+            let len = shape.iter().product();
+            specs.push(ParamSpec {
+                layer,
+                name,
+                kind,
+                shape,
+                offset: *offset,
+                len,
+            });
+            *offset += len;
+        };
+        use ParamKind::*;
+        for (k, lc) in config.layers.iter().enumerate() {
+            let start = offset;
+            let (h, i) = (lc.size, width);
+            match &lc.kind {
+                LayerKind::Lstm {
+                    peephole,
+                    gate_activation,
+                    activation,
+                    ..
+                } => {
+                    push(
+                        &mut specs,
+                        &mut offset,
+                        k,
+                        "weight_ih",
+                        InputWeight,
+                        vec![4 * h, i],
+                    );
+                    push(
+                        &mut specs,
+                        &mut offset,
+                        k,
+                        "weight_hh",
+                        RecurrentWeight,
+                        vec![4 * h, h],
+                    );
+                    push(&mut specs, &mut offset, k, "bias", Bias, vec![4 * h]);
+                    if *peephole {
+                        push(&mut specs, &mut offset, k, "weight_ci", Peephole, vec![h]);
+                        push(&mut specs, &mut offset, k, "weight_cf", Peephole, vec![h]);
+                        push(&mut specs, &mut offset, k, "weight_co", Peephole, vec![h]);
+                    }
+                    layers.push(Layer::Lstm(Lstm::new(
+                        i,
+                        h,
+                        *peephole,
+                        *gate_activation,
+                        *activation,
+                    )));
+                }
+                LayerKind::Gru => {
+                    push(
+                        &mut specs,
+                        &mut offset,
+                        k,
+                        "weight_ih",
+                        InputWeight,
+                        vec![3 * h, i],
+                    );
+                    push(
+                        &mut specs,
+                        &mut offset,
+                        k,
+                        "weight_hh",
+                        RecurrentWeight,
+                        vec![3 * h, h],
+                    );
+                    push(&mut specs, &mut offset, k, "bias_ih", Bias, vec![3 * h]);
+                    push(&mut specs, &mut offset, k, "bias_hh", Bias, vec![3 * h]);
+                    layers.push(Layer::Gru(Gru::new(i, h)));
+                }
+                LayerKind::Rnn { activation } => {
+                    push(
+                        &mut specs,
+                        &mut offset,
+                        k,
+                        "weight_ih",
+                        InputWeight,
+                        vec![h, i],
+                    );
+                    push(
+                        &mut specs,
+                        &mut offset,
+                        k,
+                        "weight_hh",
+                        RecurrentWeight,
+                        vec![h, h],
+                    );
+                    push(&mut specs, &mut offset, k, "bias", Bias, vec![h]);
+                    layers.push(Layer::Rnn(Rnn::new(i, h, *activation)));
+                }
+                LayerKind::Dense { activation } => {
+                    push(
+                        &mut specs,
+                        &mut offset,
+                        k,
+                        "weight",
+                        InputWeight,
+                        vec![h, i],
+                    );
+                    push(&mut specs, &mut offset, k, "bias", Bias, vec![h]);
+                    layers.push(Layer::Dense(Dense::new(i, h, *activation)));
+                }
+            }
+            ranges.push(start..offset);
+            width = h;
+        }
+        let oc = &config.output;
+        let start = offset;
+        let k_out = config.layers.len();
+        push(
+            &mut specs,
+            &mut offset,
+            k_out,
+            "weight",
+            InputWeight,
+            vec![oc.size, width],
+        );
+        push(&mut specs, &mut offset, k_out, "bias", Bias, vec![oc.size]);
+        ranges.push(start..offset);
+        let output = OutputLayer::new(width, oc.size, oc.loss, oc.mode);
+
+        let n_layers = config.layers.len();
+        let mut net = Network {
+            specs,
+            ranges,
+            params: vec![F::zero(); offset],
+            grads: vec![F::zero(); offset],
+            layers,
+            output,
+            acts: (0..n_layers).map(|_| Array3::zeros((0, 0, 0))).collect(),
+            dacts: (0..n_layers).map(|_| Array3::zeros((0, 0, 0))).collect(),
+            drops: (0..=n_layers).map(|_| None).collect(),
+            dx_input: Array3::zeros((0, 0, 0)),
+            state: Vec::new(),
+            rng: StdRng::seed_from_u64(seed ^ 0x5eed_d0d0),
+            config,
+        };
+        net.init_params(seed);
+        Ok(net)
+    }
+
+    /// Re-initialises every parameter from `seed`.
+    pub fn init_params(&mut self, seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        for spec in self.specs.clone() {
+            let (init, gates, bias_fill) = self.init_for(&spec);
+            let out = &mut self.params[spec.range()];
+            if spec.kind.is_bias() || spec.kind == ParamKind::Peephole {
+                match init {
+                    WeightInit::PyTorch => {
+                        let rows = spec.shape[0] / gates;
+                        fill_matrix(WeightInit::PyTorch, gates, rows, 1, &mut rng, out)
+                    }
+                    _ => out.iter_mut().for_each(|v| *v = F::zero()),
+                }
+                if let Some((range, value)) = bias_fill {
+                    out[range].iter_mut().for_each(|v| *v = F::c(value));
+                }
+            } else {
+                let rows = spec.shape[0] / gates;
+                fill_matrix(init, gates, rows, spec.shape[1], &mut rng, out);
+            }
+        }
+    }
+
+    /// (initialiser, gate blocks, a bias range to fill with a constant).
+    fn init_for(&self, spec: &ParamSpec) -> (WeightInit, usize, Option<(Range<usize>, f64)>) {
+        if spec.layer == self.config.layers.len() {
+            return (self.config.output.weight_init, 1, None);
+        }
+        let lc = &self.config.layers[spec.layer];
+        let gates = match lc.kind {
+            LayerKind::Lstm { .. } => 4,
+            LayerKind::Gru => 3,
+            _ => 1,
+        };
+        let init = if spec.kind == ParamKind::RecurrentWeight {
+            lc.recurrent_init
+        } else {
+            lc.weight_init
+        };
+        let fill = match (&lc.kind, spec.kind) {
+            (LayerKind::Lstm { forget_bias, .. }, ParamKind::Bias) => {
+                Some((lc.size..2 * lc.size, *forget_bias))
+            }
+            _ => None,
+        };
+        let gates = if spec.kind == ParamKind::Peephole {
+            1
+        } else {
+            gates
+        };
+        (init, gates, fill)
+    }
+
+    pub fn config(&self) -> &NetworkConfig {
+        &self.config
+    }
+
+    pub fn specs(&self) -> &[ParamSpec] {
+        &self.specs
+    }
+
+    /// Parameter range of each layer, the output layer last.
+    pub fn layer_ranges(&self) -> &[Range<usize>] {
+        &self.ranges
+    }
+
+    pub fn params(&self) -> &[F] {
+        &self.params
+    }
+
+    pub fn params_mut(&mut self) -> &mut [F] {
+        &mut self.params
+    }
+
+    pub fn grads(&self) -> &[F] {
+        &self.grads
+    }
+
+    pub fn grads_mut(&mut self) -> &mut [F] {
+        &mut self.grads
+    }
+
+    /// Parameters and gradients at once (for updaters).
+    pub fn params_and_grads(&mut self) -> (&mut [F], &mut [F]) {
+        (&mut self.params, &mut self.grads)
+    }
+
+    pub fn num_params(&self) -> usize {
+        self.params.len()
+    }
+
+    pub fn zero_grads(&mut self) {
+        self.grads.iter_mut().for_each(|g| *g = F::zero());
+    }
+
+    /// Zero state for `b` examples.
+    pub fn zero_state(&self, b: usize) -> NetState<F> {
+        self.config
+            .layers
+            .iter()
+            .map(|lc| match lc.kind {
+                LayerKind::Dense { .. } => None,
+                LayerKind::Lstm { .. } => Some(LayerState::zeros(b, lc.size, true)),
+                _ => Some(LayerState::zeros(b, lc.size, false)),
+            })
+            .collect()
+    }
+
+    /// Forward through the hidden layers; the top activations end up in `acts`.
+    fn forward_hidden(
+        &mut self,
+        x: ArrayView3<F>,
+        mask: Option<ArrayView2<F>>,
+        state: &mut NetState<F>,
+        train: bool,
+    ) {
+        let (t_len, b, _) = x.dim();
+        assert_eq!(state.len(), self.layers.len(), "one state per layer");
+        for k in 0..self.layers.len() {
+            let h = self.config.layers[k].size;
+            if self.acts[k].dim() != (t_len, b, h) {
+                self.acts[k] = Array3::zeros((t_len, b, h));
+            }
+            let (below, rest) = self.acts.split_at_mut(k);
+            let out = &mut rest[0];
+            let input = if k == 0 { x } else { below[k - 1].view() };
+            let p = self.params[self.ranges[k].clone()].as_ref();
+            let input = match dropout_forward(
+                &mut self.drops[k],
+                self.config.layers[k].dropout,
+                train,
+                input,
+                &mut self.rng,
+            ) {
+                Some(d) => d.input.view(),
+                None => input,
+            };
+            match &mut self.layers[k] {
+                Layer::Lstm(l) => {
+                    l.forward(p, input, mask, state[k].as_mut().expect("LSTM state"), out)
+                }
+                Layer::Gru(l) => {
+                    l.forward(p, input, mask, state[k].as_mut().expect("GRU state"), out)
+                }
+                Layer::Rnn(l) => {
+                    l.forward(p, input, mask, state[k].as_mut().expect("RNN state"), out)
+                }
+                Layer::Dense(l) => l.forward(p, input, mask, out),
+            }
+        }
+    }
+
+    /// Input of the output layer after the last forward (dropped when training).
+    fn top_input<'a>(
+        acts: &'a [Array3<F>],
+        drop: &'a Option<Dropout<F>>,
+        x: ArrayView3<'a, F>,
+        used_drop: bool,
+    ) -> ArrayView3<'a, F> {
+        match (used_drop, drop) {
+            (true, Some(d)) => d.input.view(),
+            _ => acts.last().map(|a| a.view()).unwrap_or(x),
+        }
+    }
+
+    /// Forward, loss and backward over one segment. `state` holds the initial state on
+    /// entry and the final state on return. Gradients accumulate (`+=`) into the
+    /// gradient buffer; call [`Self::zero_grads`] first.
+    pub fn forward_backward(
+        &mut self,
+        batch: &Batch<F>,
+        state: &mut NetState<F>,
+        opts: &BackpropOptions,
+    ) -> Backprop<F> {
+        let x = batch.features;
+        let (t_len, b, i_len) = x.dim();
+        let mask = batch.feature_mask;
+        assert!(
+            opts.from < t_len || t_len == 0,
+            "backward window start inside the segment"
+        );
+        self.forward_hidden(x, mask, state, opts.train);
+        let n_layers = self.layers.len();
+        let out_drop = self.config.output.dropout;
+
+        // output layer forward + loss
+        let used_drop;
+        {
+            let top = self.acts.last().map(|a| a.view()).unwrap_or(x);
+            used_drop = dropout_forward(
+                &mut self.drops[n_layers],
+                out_drop,
+                opts.train,
+                top,
+                &mut self.rng,
+            )
+            .is_some();
+        }
+        let loss = {
+            let top = Self::top_input(&self.acts, &self.drops[n_layers], x, used_drop);
+            let p = &self.params[self.ranges[n_layers].clone()];
+            self.output.forward(p, top, mask);
+            self.output.loss(batch.labels, batch.label_mask)
+        };
+        if opts.from > 0 {
+            assert_eq!(
+                self.config.output.mode,
+                OutputMode::EveryStep,
+                "truncated windows need every-step output"
+            );
+            self.output.drop_rows_before(opts.from * b);
+        }
+
+        // backward: output layer
+        let top_width = if n_layers == 0 {
+            i_len
+        } else {
+            self.config.layers[n_layers - 1].size
+        };
+        let mut state_grad: NetState<F> = state
+            .iter()
+            .map(|s| s.as_ref().map(zeros_like_state))
+            .collect();
+        if n_layers == 0 && self.dx_input.dim() != (t_len, b, top_width) {
+            self.dx_input = Array3::zeros((t_len, b, top_width));
+        }
+        for k in 0..n_layers {
+            let dim = self.acts[k].dim();
+            if self.dacts[k].dim() != dim {
+                self.dacts[k] = Array3::zeros(dim);
+            }
+        }
+        {
+            let top = Self::top_input(&self.acts, &self.drops[n_layers], x, used_drop);
+            let p = &self.params[self.ranges[n_layers].clone()];
+            let g = &mut self.grads[self.ranges[n_layers].clone()];
+            let d_top = match self.dacts.last_mut() {
+                Some(d) => d.view_mut(),
+                None => self.dx_input.view_mut(),
+            };
+            self.output.backward(p, g, top, d_top);
+        }
+        if used_drop {
+            let d_top = match self.dacts.last_mut() {
+                Some(d) => d,
+                None => &mut self.dx_input,
+            };
+            dropout_backward(&self.drops[n_layers], d_top);
+        }
+
+        // backward: hidden layers, top to bottom
+        for k in (0..n_layers).rev() {
+            let want_dx = k > 0 || opts.input_grad;
+            if k == 0 && want_dx && self.dx_input.dim() != (t_len, b, i_len) {
+                self.dx_input = Array3::zeros((t_len, b, i_len));
+            }
+            let (below, rest) = self.dacts.split_at_mut(k);
+            let dout = rest[0].view();
+            let dx = if !want_dx {
+                None
+            } else if k == 0 {
+                Some(self.dx_input.view_mut())
+            } else {
+                Some(below[k - 1].view_mut())
+            };
+            let used = self.drops[k].is_some() && opts.train && self.config.layers[k].dropout > 0.0;
+            let input = match (&self.drops[k], used) {
+                (Some(d), true) => d.input.view(),
+                _ if k == 0 => x,
+                _ => self.acts[k - 1].view(),
+            };
+            let p = &self.params[self.ranges[k].clone()];
+            let g = &mut self.grads[self.ranges[k].clone()];
+            let from = opts.from;
+            match &mut self.layers[k] {
+                Layer::Lstm(l) => l.backward(
+                    p,
+                    g,
+                    input,
+                    mask,
+                    from,
+                    dout,
+                    dx,
+                    state_grad[k].as_mut().expect("state"),
+                ),
+                Layer::Gru(l) => l.backward(
+                    p,
+                    g,
+                    input,
+                    mask,
+                    from,
+                    dout,
+                    dx,
+                    state_grad[k].as_mut().expect("state"),
+                ),
+                Layer::Rnn(l) => l.backward(
+                    p,
+                    g,
+                    input,
+                    mask,
+                    from,
+                    dout,
+                    dx,
+                    state_grad[k].as_mut().expect("state"),
+                ),
+                Layer::Dense(l) => l.backward(p, g, input, mask, self.acts[k].view(), dout, dx),
+            }
+            if used && want_dx {
+                let d = if k == 0 {
+                    &mut self.dx_input
+                } else {
+                    &mut self.dacts[k - 1]
+                };
+                dropout_backward(&self.drops[k], d);
+            }
+        }
+        let input_grad = opts.input_grad.then(|| self.dx_input.clone());
+        Backprop {
+            loss,
+            input_grad,
+            state_grad,
+        }
+    }
+
+    /// Loss of a batch without gradients (evaluation), from `state` (updated).
+    pub fn loss(&mut self, batch: &Batch<F>, state: &mut NetState<F>) -> LossValue {
+        self.forward_hidden(batch.features, batch.feature_mask, state, false);
+        let top = self.acts.last().map(|a| a.view()).unwrap_or(batch.features);
+        let p = &self.params[self.ranges[self.layers.len()].clone()];
+        self.output.forward(p, top, batch.feature_mask);
+        self.output.loss(batch.labels, batch.label_mask)
+    }
+
+    /// Activated predictions `(T, B, O)` (`(1, B, O)` for last-step output) from `state`
+    /// (updated to the final state). No dropout.
+    pub fn predict(
+        &mut self,
+        x: ArrayView3<F>,
+        mask: Option<ArrayView2<F>>,
+        state: &mut NetState<F>,
+    ) -> Array3<F> {
+        let (t_len, b, _) = x.dim();
+        self.forward_hidden(x, mask, state, false);
+        let top = self.acts.last().map(|a| a.view()).unwrap_or(x);
+        let p = &self.params[self.ranges[self.layers.len()].clone()];
+        self.output.forward(p, top, mask);
+        self.output.predictions3(t_len, b)
+    }
+
+    /// Predictions from a zero state, leaving the stepping state alone.
+    pub fn output(&mut self, x: ArrayView3<F>, mask: Option<ArrayView2<F>>) -> Array3<F> {
+        let mut st = self.zero_state(x.dim().1);
+        self.predict(x, mask, &mut st)
+    }
+
+    /// DL4J's `rnnTimeStep`: feeds one or more steps `(T, B, I)` continuing from the kept
+    /// state (zero at first, or when the batch size changes) and keeps the final state.
+    pub fn rnn_time_step(&mut self, x: ArrayView3<F>, mask: Option<ArrayView2<F>>) -> Array3<F> {
+        let b = x.dim().1;
+        let fits = self.state.len() == self.layers.len()
+            && self.state.iter().flatten().all(|s| s.h.nrows() == b);
+        if !fits {
+            self.state = self.zero_state(b);
+        }
+        let mut st = std::mem::take(&mut self.state);
+        let y = self.predict(x, mask, &mut st);
+        self.state = st;
+        y
+    }
+
+    /// Forgets the stepping state.
+    pub fn rnn_clear_previous_state(&mut self) {
+        self.state.clear();
+    }
+
+    /// The stepping state of every layer (empty before the first step).
+    pub fn rnn_get_state(&self) -> &NetState<F> {
+        &self.state
+    }
+
+    /// Replaces the stepping state of layer `k`.
+    pub fn rnn_set_layer_state(&mut self, k: usize, state: LayerState<F>) {
+        if self.state.len() != self.layers.len() {
+            self.state = self.zero_state(state.h.nrows());
+        }
+        self.state[k] = Some(state);
+    }
+
+    /// Replaces the whole stepping state.
+    pub fn rnn_set_state(&mut self, state: NetState<F>) {
+        assert_eq!(state.len(), self.layers.len(), "one state per layer");
+        self.state = state;
+    }
+
+    /// The hidden layers (for single-example stepping).
+    pub fn layers(&self) -> &[Layer<F>] {
+        &self.layers
+    }
+
+    /// Normalises the gradients (`grad_sq` receives each tensor's gradient sum of
+    /// squares before normalisation), adds the regularisation gradients and applies one
+    /// update (`sums` receives the parameter and update sums of squares).
+    pub fn normalize_and_update(
+        &mut self,
+        updater: &mut Updater<F>,
+        lr: f64,
+        norm: GradientNormalization,
+        grad_sq: &mut [f64],
+        sums: &mut [UpdateSums],
+    ) {
+        grad_sums(&self.grads, &self.specs, grad_sq);
+        normalize(norm, &mut self.grads, &self.specs, &self.ranges, grad_sq);
+        self.add_regularization_grads();
+        updater.step(&mut self.params, &self.grads, lr, &self.specs, sums);
+    }
+
+    /// Regularisation penalty of the current parameters.
+    pub fn regularization_penalty(&self) -> f64 {
+        let mut total = 0.0;
+        for spec in &self.specs {
+            let r = self.regularization_of(spec.layer);
+            let (l1, l2) = if spec.kind.is_bias() {
+                (r.l1_bias, r.l2_bias)
+            } else {
+                (r.l1, r.l2)
+            };
+            if l1 == 0.0 && l2 == 0.0 {
+                continue;
+            }
+            let (mut s1, mut s2) = (0.0, 0.0);
+            for &w in &self.params[spec.range()] {
+                let w = w.f64();
+                s1 += w.abs();
+                s2 += w * w;
+            }
+            total += l1 * s1 + 0.5 * l2 * s2;
+        }
+        total
+    }
+
+    /// Adds the penalty's gradient `l1 * sign(w) + l2 * w` to the gradients.
+    pub fn add_regularization_grads(&mut self) {
+        for spec in &self.specs {
+            let r = self.regularization_of(spec.layer);
+            let (l1, l2) = if spec.kind.is_bias() {
+                (r.l1_bias, r.l2_bias)
+            } else {
+                (r.l1, r.l2)
+            };
+            if l1 == 0.0 && l2 == 0.0 {
+                continue;
+            }
+            let (l1, l2) = (F::c(l1), F::c(l2));
+            for (g, &w) in self.grads[spec.range()]
+                .iter_mut()
+                .zip(&self.params[spec.range()])
+            {
+                let sign = if w > F::zero() {
+                    F::one()
+                } else if w < F::zero() {
+                    -F::one()
+                } else {
+                    F::zero()
+                };
+                *g += l1 * sign + l2 * w;
+            }
+        }
+    }
+
+    fn regularization_of(&self, layer: usize) -> Regularization {
+        match self.config.layers.get(layer) {
+            Some(lc) => lc.regularization,
+            None => self.config.output.regularization,
+        }
+    }
+
+    /// Every parameter under PyTorch's names and shapes. A single LSTM/RNN `bias` is
+    /// exported as `bias_ih` with a zero `bias_hh`.
+    pub fn torch_tensors(&self) -> Vec<NamedTensor<F>> {
+        let mut out = Vec::new();
+        for spec in &self.specs {
+            let data = self.params[spec.range()].to_vec();
+            let prefix = format!("layers.{}.", spec.layer);
+            if spec.name == "bias"
+                && spec.layer < self.layers.len()
+                && self.config.layers[spec.layer].kind.is_recurrent()
+            {
+                out.push(NamedTensor {
+                    name: prefix.clone() + "bias_ih",
+                    shape: spec.shape.clone(),
+                    data: data.clone(),
+                });
+                out.push(NamedTensor {
+                    name: prefix + "bias_hh",
+                    shape: spec.shape.clone(),
+                    data: vec![F::zero(); data.len()],
+                });
+            } else {
+                out.push(NamedTensor {
+                    name: spec.full_name(),
+                    shape: spec.shape.clone(),
+                    data,
+                });
+            }
+        }
+        out
+    }
+
+    /// Loads PyTorch-named tensors; every parameter must be given (LSTM/RNN biases as
+    /// `bias_ih` + `bias_hh`, which are summed). Nothing changes on error.
+    pub fn load_torch_tensors(&mut self, tensors: &[NamedTensor<F>]) -> Result<(), NetworkError> {
+        let mut params = self.params.clone();
+        let mut seen = vec![0u8; self.specs.len()];
+        for t in tensors {
+            let (idx, summed) = self.spec_for_torch_name(&t.name)?;
+            let spec = &self.specs[idx];
+            if t.shape != spec.shape || t.data.len() != spec.len {
+                return Err(NetworkError::Tensor {
+                    name: t.name.clone(),
+                    problem: format!(
+                        "has shape {:?}, the network needs {:?}",
+                        t.shape, spec.shape
+                    ),
+                });
+            }
+            let dst = &mut params[spec.range()];
+            if summed && seen[idx] > 0 {
+                dst.iter_mut().zip(&t.data).for_each(|(d, &v)| *d += v);
+            } else {
+                dst.copy_from_slice(&t.data);
+            }
+            seen[idx] += 1;
+        }
+        for (idx, spec) in self.specs.iter().enumerate() {
+            let recurrent_bias = spec.name == "bias"
+                && spec.layer < self.layers.len()
+                && self.config.layers[spec.layer].kind.is_recurrent();
+            let need = if recurrent_bias { 2 } else { 1 };
+            if seen[idx] != need {
+                let name = if recurrent_bias {
+                    format!("layers.{}.bias_ih and bias_hh", spec.layer)
+                } else {
+                    spec.full_name()
+                };
+                return Err(NetworkError::Tensor {
+                    name,
+                    problem: "is missing from the weights".into(),
+                });
+            }
+        }
+        self.params = params;
+        Ok(())
+    }
+
+    fn spec_for_torch_name(&self, name: &str) -> Result<(usize, bool), NetworkError> {
+        let err = |p: &str| NetworkError::Tensor {
+            name: name.to_string(),
+            problem: p.to_string(),
+        };
+        let rest = name
+            .strip_prefix("layers.")
+            .ok_or_else(|| err("does not start with `layers.`"))?;
+        let (k, local) = rest
+            .split_once('.')
+            .ok_or_else(|| err("has no tensor name after the layer index"))?;
+        let k: usize = k.parse().map_err(|_| err("has no layer index"))?;
+        let recurrent_bias = k < self.layers.len()
+            && self.config.layers[k].kind.is_recurrent()
+            && !matches!(self.config.layers[k].kind, LayerKind::Gru);
+        let (local, summed) = match local {
+            "bias_ih" | "bias_hh" if recurrent_bias => ("bias", true),
+            other => (other, false),
+        };
+        self.specs
+            .iter()
+            .position(|s| s.layer == k && s.name == local)
+            .map(|i| (i, summed))
+            .ok_or_else(|| err("is not a parameter of this network"))
+    }
+
+    /// Single-example stepping buffers for sampling.
+    pub fn step_buffers(&self) -> StepBuffers<F> {
+        let mut state = Vec::new();
+        let mut width = self.config.input_size;
+        for lc in &self.config.layers {
+            let cell = matches!(lc.kind, LayerKind::Lstm { .. });
+            state.push((
+                vec![F::zero(); lc.size],
+                if cell {
+                    vec![F::zero(); lc.size]
+                } else {
+                    Vec::new()
+                },
+            ));
+            width = width.max(lc.size);
+        }
+        let widest = self.config.layers.iter().map(|l| l.size).max().unwrap_or(0);
+        StepBuffers {
+            state,
+            z: vec![F::zero(); 6 * widest.max(1)],
+            a: vec![F::zero(); width.max(self.config.output.size)],
+            b: vec![F::zero(); width.max(self.config.output.size)],
+            out: vec![F::zero(); self.config.output.size],
+        }
+    }
+
+    /// One step for one example through every layer, allocation-free: `x (I)` in,
+    /// activated output in `buf.out`. The state lives in `buf`.
+    pub fn step_one(&self, x: &[F], buf: &mut StepBuffers<F>) {
+        let mut width = x.len();
+        buf.a[..width].copy_from_slice(x);
+        for (k, layer) in self.layers.iter().enumerate() {
+            let p = &self.params[self.ranges[k].clone()];
+            let (h, c) = &mut buf.state[k];
+            let input = &buf.a[..width];
+            match layer {
+                Layer::Lstm(l) => l.step_one(p, input, h, c, &mut buf.z[..4 * l.hidden]),
+                Layer::Gru(l) => l.step_one(p, input, h, &mut buf.z[..6 * l.hidden]),
+                Layer::Rnn(l) => l.step_one(p, input, h, &mut buf.z[..l.hidden]),
+                Layer::Dense(l) => {
+                    let (w, bias) = p.split_at(l.size * l.input);
+                    let w = ArrayView2::from_shape((l.size, l.input), w).expect("shape");
+                    h.copy_from_slice(bias);
+                    super::lstm::gemv_acc(w, input, h);
+                    l.act.apply_slice(h);
+                }
+            }
+            width = h.len();
+            buf.b[..width].copy_from_slice(h);
+            std::mem::swap(&mut buf.a, &mut buf.b);
+        }
+        let p = &self.params[self.ranges[self.layers.len()].clone()];
+        let o = self.config.output.size;
+        let (w, bias) = p.split_at(o * width);
+        let w = ArrayView2::from_shape((o, width), w).expect("shape");
+        buf.out.copy_from_slice(bias);
+        super::lstm::gemv_acc(w, &buf.a[..width], &mut buf.out);
+        match self.config.output.loss {
+            Loss::SoftmaxCrossEntropy => super::output::softmax_in_place(&mut buf.out),
+            Loss::Mse => {}
+            Loss::SigmoidBinaryCrossEntropy => buf
+                .out
+                .iter_mut()
+                .for_each(|v| *v = super::activation::sigmoid(*v)),
+        }
+    }
+}
+
+/// State and scratch for [`Network::step_one`].
+pub struct StepBuffers<F> {
+    /// Per layer `(h, c)`; `c` is empty for non-LSTM layers.
+    pub state: Vec<(Vec<F>, Vec<F>)>,
+    z: Vec<F>,
+    a: Vec<F>,
+    b: Vec<F>,
+    /// Activated output of the last step.
+    pub out: Vec<F>,
+}
+
+impl<F: Float> StepBuffers<F> {
+    pub fn reset(&mut self) {
+        for (h, c) in &mut self.state {
+            h.iter_mut().for_each(|v| *v = F::zero());
+            c.iter_mut().for_each(|v| *v = F::zero());
+        }
+    }
+}
+
+fn zeros_like_state<F: Float>(s: &LayerState<F>) -> LayerState<F> {
+    LayerState {
+        h: Array2::zeros(s.h.dim()),
+        c: s.c.as_ref().map(|c| Array2::zeros(c.dim())),
+    }
+}
+
+/// Applies inverted dropout to `input` into the layer's buffers when training with
+/// `p > 0`; returns the buffers used.
+fn dropout_forward<'a, F: Float>(
+    slot: &'a mut Option<Dropout<F>>,
+    p: f64,
+    train: bool,
+    input: ArrayView3<F>,
+    rng: &mut StdRng,
+) -> Option<&'a Dropout<F>> {
+    if !train || p <= 0.0 {
+        return None;
+    }
+    let dim = input.dim();
+    if slot.as_ref().map(|d| d.keep.dim()) != Some(dim) {
+        *slot = Some(Dropout {
+            keep: Array3::zeros(dim),
+            input: Array3::zeros(dim),
+        });
+    }
+    let d = slot.as_mut().expect("dropout buffers");
+    let scale = F::c(1.0 / (1.0 - p));
+    d.keep.iter_mut().for_each(|k| {
+        *k = if rng.random::<f64>() < p {
+            F::zero()
+        } else {
+            scale
+        }
+    });
+    ndarray::Zip::from(&mut d.input)
+        .and(&input)
+        .and(&d.keep)
+        .for_each(|o, &x, &k| *o = x * k);
+    Some(d)
+}
+
+fn dropout_backward<F: Float>(slot: &Option<Dropout<F>>, d: &mut Array3<F>) {
+    if let Some(dr) = slot {
+        ndarray::Zip::from(d)
+            .and(&dr.keep)
+            .for_each(|g, &k| *g *= k);
+    }
+}
+
+fn validate(c: &NetworkConfig) -> Result<(), NetworkError> {
+    let bad = |field: String, problem: &str| {
+        Err(NetworkError::Invalid {
+            field,
+            problem: problem.to_string(),
+        })
+    };
+    if c.input_size == 0 {
+        return bad("input_size".into(), "must be at least 1");
+    }
+    for (k, l) in c.layers.iter().enumerate() {
+        if l.size == 0 {
+            return bad(format!("layers[{k}].size"), "must be at least 1");
+        }
+        if !(0.0..1.0).contains(&l.dropout) {
+            return bad(format!("layers[{k}].dropout"), "must be in [0, 1)");
+        }
+    }
+    if c.output.size == 0 {
+        return bad("output.size".into(), "must be at least 1");
+    }
+    if !(0.0..1.0).contains(&c.output.dropout) {
+        return bad("output.dropout".into(), "must be in [0, 1)");
+    }
+    Ok(())
+}

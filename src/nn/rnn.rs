@@ -1,0 +1,162 @@
+//! Simple (Elman) RNN layer: `h' = act(x W_ih^T + h W_hh^T + b)` with tanh or relu.
+
+use ndarray::{linalg::general_mat_mul, s, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
+
+use super::gru::add_rows;
+use super::network::{accumulate_window, mask_at, LayerState, WindowGrads};
+use super::{Activation, Float};
+
+/// One simple RNN layer. Parameters: `weight_ih (H, I)`, `weight_hh (H, H)`, `bias (H)`
+/// (PyTorch's `bias_ih + bias_hh`).
+pub struct Rnn<F: Float> {
+    pub input: usize,
+    pub hidden: usize,
+    pub act: Activation,
+    hs: Array3<F>, // (T+1, B, H)
+    da: Array3<F>, // (T, B, H) d loss / d pre-activation
+    dh: ndarray::Array2<F>,
+}
+
+impl<F: Float> Rnn<F> {
+    pub fn new(input: usize, hidden: usize, act: Activation) -> Self {
+        Rnn {
+            input,
+            hidden,
+            act,
+            hs: Array3::zeros((0, 0, 0)),
+            da: Array3::zeros((0, 0, 0)),
+            dh: ndarray::Array2::zeros((0, 0)),
+        }
+    }
+
+    pub fn param_len(input: usize, hidden: usize) -> usize {
+        hidden * input + hidden * hidden + hidden
+    }
+
+    fn params<'a>(&self, p: &'a [F]) -> (ArrayView2<'a, F>, ArrayView2<'a, F>, &'a [F]) {
+        let (h, i) = (self.hidden, self.input);
+        let (w_ih, rest) = p.split_at(h * i);
+        let (w_hh, bias) = rest.split_at(h * h);
+        (
+            ArrayView2::from_shape((h, i), w_ih).expect("w_ih shape"),
+            ArrayView2::from_shape((h, h), w_hh).expect("w_hh shape"),
+            bias,
+        )
+    }
+
+    /// See [`super::lstm::Lstm::forward`].
+    pub fn forward(
+        &mut self,
+        p: &[F],
+        x: ArrayView3<F>,
+        mask: Option<ArrayView2<F>>,
+        state: &mut LayerState<F>,
+        out: &mut Array3<F>,
+    ) {
+        let (t_len, b, i_len) = x.dim();
+        let h = self.hidden;
+        assert_eq!(i_len, self.input, "RNN input width");
+        if self.hs.dim() != (t_len + 1, b, h) {
+            self.hs = Array3::zeros((t_len + 1, b, h));
+            self.da = Array3::zeros((t_len, b, h));
+            self.dh = ndarray::Array2::zeros((b, h));
+        }
+        let (w_ih, w_hh, bias) = self.params(p);
+        // pre-activations of every step's input part into `out`, one GEMM
+        {
+            let x2 = x.to_shape((t_len * b, i_len)).expect("contiguous input");
+            let mut o2 = out
+                .view_mut()
+                .into_shape_with_order((t_len * b, h))
+                .expect("out");
+            general_mat_mul(F::one(), &x2, &w_ih.t(), F::zero(), &mut o2);
+            add_rows(o2.as_slice_mut().expect("contiguous"), bias);
+        }
+        self.hs.index_axis_mut(Axis(0), 0).assign(&state.h);
+        for t in 0..t_len {
+            let (h_prev, mut h_next) = self.hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
+            let mut ot = out.index_axis_mut(Axis(0), t);
+            general_mat_mul(F::one(), &h_prev, &w_hh.t(), F::one(), &mut ot);
+            let os = ot.as_slice_mut().expect("contiguous");
+            self.act.apply_slice(os);
+            let hp = h_prev.as_slice().expect("contiguous");
+            let hn = h_next.as_slice_mut().expect("contiguous");
+            for bi in 0..b {
+                let r = bi * h..(bi + 1) * h;
+                if mask_at(mask, t, bi) == F::zero() {
+                    hn[r.clone()].copy_from_slice(&hp[r.clone()]);
+                    os[r].iter_mut().for_each(|v| *v = F::zero());
+                } else {
+                    hn[r.clone()].copy_from_slice(&os[r]);
+                }
+            }
+        }
+        state.h.assign(&self.hs.index_axis(Axis(0), t_len));
+    }
+
+    /// See [`super::lstm::Lstm::backward`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward(
+        &mut self,
+        p: &[F],
+        g: &mut [F],
+        x: ArrayView3<F>,
+        mask: Option<ArrayView2<F>>,
+        from: usize,
+        dout: ArrayView3<F>,
+        dx: Option<ArrayViewMut3<F>>,
+        dstate: &mut LayerState<F>,
+    ) {
+        let (t_len, b, i_len) = x.dim();
+        let h = self.hidden;
+        let (w_ih, w_hh, _) = self.params(p);
+        let (gw_ih, rest) = g.split_at_mut(h * i_len);
+        let (gw_hh, gb) = rest.split_at_mut(h * h);
+        self.dh.assign(&dstate.h);
+        for t in (from..t_len).rev() {
+            let hnt = self.hs.index_axis(Axis(0), t + 1);
+            let hn = hnt.as_slice().expect("contiguous");
+            let do_t = dout.index_axis(Axis(0), t);
+            let dos = do_t.as_standard_layout();
+            let dos = dos.as_slice().expect("contiguous");
+            let mut dat = self.da.index_axis_mut(Axis(0), t);
+            let da = dat.as_slice_mut().expect("contiguous");
+            let dh = self.dh.as_slice_mut().expect("contiguous");
+            for bi in 0..b {
+                let r = bi * h..(bi + 1) * h;
+                if mask_at(mask, t, bi) == F::zero() {
+                    da[r].iter_mut().for_each(|v| *v = F::zero());
+                    continue;
+                }
+                for k in r {
+                    // backprop through act(a)
+                    da[k] = (dos[k] + dh[k]) * self.act.derivative_from_output(hn[k]);
+                    dh[k] = F::zero(); // refilled by the recurrent GEMM below
+                }
+            }
+            general_mat_mul(F::one(), &dat, &w_hh, F::one(), &mut self.dh);
+        }
+        let hp = self.hs.slice(s![..t_len, .., ..]);
+        let grads = WindowGrads {
+            gw_ih,
+            gw_hh,
+            gb_ih: gb,
+            gb_hh: None,
+        };
+        accumulate_window(from, x, hp, self.da.view(), self.da.view(), w_ih, grads, dx);
+        dstate.h.assign(&self.dh);
+        if from > 0 {
+            dstate.fill_zero();
+        }
+    }
+
+    /// One step for a single example (sampling). `z (H)` is scratch.
+    pub fn step_one(&self, p: &[F], x: &[F], h: &mut [F], z: &mut [F]) {
+        let (w_ih, w_hh, bias) = self.params(p);
+        z.copy_from_slice(bias);
+        super::lstm::gemv_acc(w_ih, x, z);
+        super::lstm::gemv_acc(w_hh, h, z);
+        self.act.apply_slice(z);
+        h.copy_from_slice(z);
+    }
+}

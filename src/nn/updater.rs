@@ -1,0 +1,450 @@
+//! Updaters (PyTorch's formulas and defaults) and learning-rate schedules, on the
+//! network's flat parameter and gradient buffers.
+
+use super::network::ParamSpec;
+use super::Float;
+
+/// An updater and its settings. `Default`s are PyTorch's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UpdaterConfig {
+    /// `p -= lr * g`
+    Sgd {
+        lr: f64,
+    },
+    /// PyTorch SGD with momentum: `buf = mu * buf + (1 - dampening) * g` (buf = g at the
+    /// first step); Nesterov uses `g + mu * buf`.
+    Momentum {
+        lr: f64,
+        momentum: f64,
+        dampening: f64,
+        nesterov: bool,
+    },
+    Adam {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    },
+    /// Adam with decoupled weight decay: `p *= 1 - lr * weight_decay` first.
+    AdamW {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        weight_decay: f64,
+    },
+    /// Adam with the running maximum of the second moment.
+    AmsGrad {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    },
+    AdaMax {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    },
+    Nadam {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        momentum_decay: f64,
+    },
+    RmsProp {
+        lr: f64,
+        alpha: f64,
+        eps: f64,
+    },
+    AdaGrad {
+        lr: f64,
+        lr_decay: f64,
+        eps: f64,
+    },
+    AdaDelta {
+        lr: f64,
+        rho: f64,
+        eps: f64,
+    },
+}
+
+impl UpdaterConfig {
+    pub fn sgd() -> Self {
+        UpdaterConfig::Sgd { lr: 1e-2 }
+    }
+    pub fn momentum() -> Self {
+        UpdaterConfig::Momentum {
+            lr: 1e-2,
+            momentum: 0.9,
+            dampening: 0.0,
+            nesterov: false,
+        }
+    }
+    pub fn adam() -> Self {
+        UpdaterConfig::Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+    pub fn adamw() -> Self {
+        UpdaterConfig::AdamW {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 1e-2,
+        }
+    }
+    pub fn amsgrad() -> Self {
+        UpdaterConfig::AmsGrad {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+    pub fn adamax() -> Self {
+        UpdaterConfig::AdaMax {
+            lr: 2e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+    pub fn nadam() -> Self {
+        UpdaterConfig::Nadam {
+            lr: 2e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            momentum_decay: 4e-3,
+        }
+    }
+    pub fn rmsprop() -> Self {
+        UpdaterConfig::RmsProp {
+            lr: 1e-2,
+            alpha: 0.99,
+            eps: 1e-8,
+        }
+    }
+    pub fn adagrad() -> Self {
+        UpdaterConfig::AdaGrad {
+            lr: 1e-2,
+            lr_decay: 0.0,
+            eps: 1e-10,
+        }
+    }
+    pub fn adadelta() -> Self {
+        UpdaterConfig::AdaDelta {
+            lr: 1.0,
+            rho: 0.9,
+            eps: 1e-6,
+        }
+    }
+
+    /// The base learning rate.
+    pub fn lr(&self) -> f64 {
+        use UpdaterConfig::*;
+        match *self {
+            Sgd { lr }
+            | Momentum { lr, .. }
+            | Adam { lr, .. }
+            | AdamW { lr, .. }
+            | AmsGrad { lr, .. }
+            | AdaMax { lr, .. }
+            | Nadam { lr, .. }
+            | RmsProp { lr, .. }
+            | AdaGrad { lr, .. }
+            | AdaDelta { lr, .. } => lr,
+        }
+    }
+
+    /// How many state buffers (each the size of the parameters) the updater keeps.
+    fn buffers(&self) -> usize {
+        use UpdaterConfig::*;
+        match self {
+            Sgd { .. } => 0,
+            Momentum { .. } | RmsProp { .. } | AdaGrad { .. } => 1,
+            Adam { .. } | AdamW { .. } | AdaMax { .. } | Nadam { .. } | AdaDelta { .. } => 2,
+            AmsGrad { .. } => 3,
+        }
+    }
+}
+
+/// Learning-rate schedule, a function of the iteration (0-based) and the base rate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Schedule {
+    Constant,
+    /// `lr * gamma^floor(it / every)`
+    Step {
+        every: u64,
+        gamma: f64,
+    },
+    /// `lr * gamma^it`
+    Exponential {
+        gamma: f64,
+    },
+    /// `lr / (1 + gamma * it)^power`
+    InverseTime {
+        gamma: f64,
+        power: f64,
+    },
+    /// `min + (lr - min) * (1 + cos(pi * min(it, period) / period)) / 2`
+    Cosine {
+        period: u64,
+        min_lr: f64,
+    },
+    /// Linear ramp from `lr / steps` to `lr` over `steps` iterations, then `then`
+    /// (counted from the end of the warm-up).
+    Warmup {
+        steps: u64,
+        then: Box<Schedule>,
+    },
+}
+
+impl Schedule {
+    pub fn lr_at(&self, base: f64, it: u64) -> f64 {
+        match self {
+            Schedule::Constant => base,
+            Schedule::Step { every, gamma } => base * gamma.powi((it / (*every).max(1)) as i32),
+            Schedule::Exponential { gamma } => base * gamma.powf(it as f64),
+            Schedule::InverseTime { gamma, power } => base / (1.0 + gamma * it as f64).powf(*power),
+            Schedule::Cosine { period, min_lr } => {
+                let p = (*period).max(1) as f64;
+                let x = (it as f64).min(p) / p;
+                min_lr + (base - min_lr) * 0.5 * (1.0 + (std::f64::consts::PI * x).cos())
+            }
+            Schedule::Warmup { steps, then } => {
+                if it < *steps {
+                    base * (it + 1) as f64 / *steps as f64
+                } else {
+                    then.lr_at(base, it - steps)
+                }
+            }
+        }
+    }
+}
+
+/// A schedule with a base rate that may be changed between steps (the GUI's live
+/// learning-rate control): the new base applies from the next step on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LearningRate {
+    pub base: f64,
+    pub schedule: Schedule,
+}
+
+impl LearningRate {
+    pub fn at(&self, it: u64) -> f64 {
+        self.schedule.lr_at(self.base, it)
+    }
+}
+
+/// Sums of squares gathered during one update, per parameter tensor.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UpdateSums {
+    /// sum of squared parameter values after the update
+    pub param_sq: f64,
+    /// sum of squared parameter changes
+    pub update_sq: f64,
+}
+
+/// Updater state over the flat buffers.
+#[derive(Clone, Debug)]
+pub struct Updater<F> {
+    pub config: UpdaterConfig,
+    /// Updates applied so far.
+    pub t: u64,
+    /// State buffers (moments, accumulators), each as long as the parameters.
+    pub state: Vec<Vec<F>>,
+    /// Nadam's running product of momentum coefficients.
+    pub mu_product: f64,
+}
+
+impl<F: Float> Updater<F> {
+    pub fn new(config: UpdaterConfig, n_params: usize) -> Self {
+        Updater {
+            config,
+            t: 0,
+            state: vec![vec![F::zero(); n_params]; config.buffers()],
+            mu_product: 1.0,
+        }
+    }
+
+    /// Applies one update with learning rate `lr`, tensor by tensor, gathering the
+    /// parameter and update norms into `sums` (one per spec).
+    pub fn step(
+        &mut self,
+        params: &mut [F],
+        grads: &[F],
+        lr: f64,
+        specs: &[ParamSpec],
+        sums: &mut [UpdateSums],
+    ) {
+        assert_eq!(
+            params.len(),
+            grads.len(),
+            "parameters and gradients differ in length"
+        );
+        self.t += 1;
+        let t = self.t as f64;
+        use UpdaterConfig::*;
+        // per-step scalars, computed once
+        let (nadam_a, nadam_b) = if let Nadam {
+            beta1,
+            momentum_decay,
+            ..
+        } = self.config
+        {
+            let mu = beta1 * (1.0 - 0.5 * 0.96f64.powf(t * momentum_decay));
+            let mu_next = beta1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * momentum_decay));
+            self.mu_product *= mu;
+            (
+                lr * (1.0 - mu) / (1.0 - self.mu_product),
+                lr * mu_next / (1.0 - self.mu_product * mu_next),
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        let config = self.config;
+        for (spec, sum) in specs.iter().zip(sums.iter_mut()) {
+            let r = spec.range();
+            let (p, g) = (&mut params[r.clone()], &grads[r.clone()]);
+            let mut bufs: Vec<&mut [F]> =
+                self.state.iter_mut().map(|b| &mut b[r.clone()]).collect();
+            let mut acc = UpdateSums::default();
+            let mut apply = |p: &mut F, new: F| {
+                let d = (new - *p).f64();
+                acc.update_sq += d * d;
+                acc.param_sq += new.f64() * new.f64();
+                *p = new;
+            };
+            match config {
+                Sgd { .. } => {
+                    let lr = F::c(lr);
+                    for (p, &g) in p.iter_mut().zip(g) {
+                        apply(p, *p - lr * g);
+                    }
+                }
+                Momentum {
+                    momentum,
+                    dampening,
+                    nesterov,
+                    ..
+                } => {
+                    let (mu, damp, lr) = (F::c(momentum), F::c(1.0 - dampening), F::c(lr));
+                    let first = self.t == 1;
+                    for ((p, &g), b) in p.iter_mut().zip(g).zip(bufs[0].iter_mut()) {
+                        *b = if first { g } else { mu * *b + damp * g };
+                        let d = if nesterov { g + mu * *b } else { *b };
+                        apply(p, *p - lr * d);
+                    }
+                }
+                Adam {
+                    beta1, beta2, eps, ..
+                }
+                | AdamW {
+                    beta1, beta2, eps, ..
+                }
+                | AmsGrad {
+                    beta1, beta2, eps, ..
+                } => {
+                    let decay = if let AdamW { weight_decay, .. } = config {
+                        F::c(1.0 - lr * weight_decay)
+                    } else {
+                        F::one()
+                    };
+                    let bc1 = 1.0 - beta1.powf(t);
+                    let bc2_sqrt = (1.0 - beta2.powf(t)).sqrt();
+                    let (b1, b2, eps, step) = (F::c(beta1), F::c(beta2), F::c(eps), F::c(lr / bc1));
+                    let (one_b1, one_b2, inv_bc2) =
+                        (F::c(1.0 - beta1), F::c(1.0 - beta2), F::c(1.0 / bc2_sqrt));
+                    let ams = matches!(config, AmsGrad { .. });
+                    let (m, rest) = bufs.split_at_mut(1);
+                    let (v, vmax) = rest.split_at_mut(1);
+                    for i in 0..p.len() {
+                        let gi = g[i];
+                        m[0][i] = b1 * m[0][i] + one_b1 * gi;
+                        v[0][i] = b2 * v[0][i] + one_b2 * gi * gi;
+                        let vv = if ams {
+                            vmax[0][i] = vmax[0][i].max(v[0][i]);
+                            vmax[0][i]
+                        } else {
+                            v[0][i]
+                        };
+                        let denom = vv.sqrt() * inv_bc2 + eps;
+                        let pd = p[i] * decay;
+                        apply(&mut p[i], pd - step * m[0][i] / denom);
+                    }
+                }
+                AdaMax {
+                    beta1, beta2, eps, ..
+                } => {
+                    let step = F::c(lr / (1.0 - beta1.powf(t)));
+                    let (b1, one_b1, b2, eps) =
+                        (F::c(beta1), F::c(1.0 - beta1), F::c(beta2), F::c(eps));
+                    let (m, u) = bufs.split_at_mut(1);
+                    for i in 0..p.len() {
+                        m[0][i] = b1 * m[0][i] + one_b1 * g[i];
+                        u[0][i] = (b2 * u[0][i]).max(g[i].abs() + eps);
+                        let new = p[i] - step * m[0][i] / u[0][i];
+                        apply(&mut p[i], new);
+                    }
+                }
+                Nadam {
+                    beta1, beta2, eps, ..
+                } => {
+                    let inv_bc2 = F::c(1.0 / (1.0 - beta2.powf(t)));
+                    let (b1, one_b1, b2, one_b2, eps) = (
+                        F::c(beta1),
+                        F::c(1.0 - beta1),
+                        F::c(beta2),
+                        F::c(1.0 - beta2),
+                        F::c(eps),
+                    );
+                    let (a, b) = (F::c(nadam_a), F::c(nadam_b));
+                    let (m, v) = bufs.split_at_mut(1);
+                    for i in 0..p.len() {
+                        let gi = g[i];
+                        m[0][i] = b1 * m[0][i] + one_b1 * gi;
+                        v[0][i] = b2 * v[0][i] + one_b2 * gi * gi;
+                        let denom = (v[0][i] * inv_bc2).sqrt() + eps;
+                        let new = p[i] - a * gi / denom - b * m[0][i] / denom;
+                        apply(&mut p[i], new);
+                    }
+                }
+                RmsProp { alpha, eps, .. } => {
+                    let (a, one_a, eps, lr) = (F::c(alpha), F::c(1.0 - alpha), F::c(eps), F::c(lr));
+                    for ((p, &g), v) in p.iter_mut().zip(g).zip(bufs[0].iter_mut()) {
+                        *v = a * *v + one_a * g * g;
+                        apply(p, *p - lr * g / (v.sqrt() + eps));
+                    }
+                }
+                AdaGrad { lr_decay, eps, .. } => {
+                    let clr = F::c(lr / (1.0 + (t - 1.0) * lr_decay));
+                    let eps = F::c(eps);
+                    for ((p, &g), s) in p.iter_mut().zip(g).zip(bufs[0].iter_mut()) {
+                        *s += g * g;
+                        apply(p, *p - clr * g / (s.sqrt() + eps));
+                    }
+                }
+                AdaDelta { rho, eps, .. } => {
+                    let (r, one_r, eps, lr) = (F::c(rho), F::c(1.0 - rho), F::c(eps), F::c(lr));
+                    let (v, u) = bufs.split_at_mut(1);
+                    for i in 0..p.len() {
+                        let gi = g[i];
+                        v[0][i] = r * v[0][i] + one_r * gi * gi;
+                        let delta = (u[0][i] + eps).sqrt() / (v[0][i] + eps).sqrt() * gi;
+                        u[0][i] = r * u[0][i] + one_r * delta * delta;
+                        let new = p[i] - lr * delta;
+                        apply(&mut p[i], new);
+                    }
+                }
+            }
+            *sum = acc;
+        }
+    }
+}

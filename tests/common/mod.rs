@@ -1,0 +1,35 @@
+//! Shared test helpers.
+#![allow(dead_code)]
+
+/// Asserts `got` and `want` agree elementwise within `tol` (absolute, or relative to
+/// the magnitude when larger than 1); on failure prints the first values and the worst
+/// difference.
+pub fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) -> f64 {
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: length {} vs expected {}",
+        got.len(),
+        want.len()
+    );
+    let mut worst = (0.0f64, 0usize);
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let d = (g - w).abs() / w.abs().max(1.0);
+        if !(d <= worst.0) {
+            worst = (d, i);
+        }
+    }
+    if !(worst.0 <= tol) {
+        let n = got.len().min(6);
+        panic!(
+            "{what}: max difference {:.3e} at index {} (got {}, want {})\n  got  first {:?}\n  want first {:?}",
+            worst.0, worst.1, got[worst.1], want[worst.1], &got[..n], &want[..n]
+        );
+    }
+    worst.0
+}
+
+/// f32 slice to f64.
+pub fn widen(x: &[f32]) -> Vec<f64> {
+    x.iter().map(|&v| v as f64).collect()
+}
