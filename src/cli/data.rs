@@ -10,11 +10,11 @@ use crate::data::{
 };
 
 /// Preview how CSV sequence files are read, aligned, padded and masked.
-///
-/// Examples:
-///   seqlab data walks/ --classes 3 --align end
-///   seqlab data 'uci/features/%d.csv' --labels 'uci/labels/%d.csv' --range 0..9 --classes 6 --align end --json
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  seqlab data walks/ --classes 3 --align end
+  seqlab data 'uci/features/%d.csv' --labels 'uci/labels/%d.csv' --range 0..9 \\
+      --classes 6 --align end --json")]
 pub struct DataArgs {
     /// Feature files: one file, a directory (every file, natural sort), or a numbered
     /// pattern such as `dir/seq_%d.csv` (with --range).
@@ -48,7 +48,12 @@ pub struct DataArgs {
 
     /// Label column of the feature files when there is no --labels: 0-based, negative
     /// counts from the end. Default -1, the last column.
-    #[arg(long, value_name = "K", allow_negative_numbers = true, conflicts_with = "labels")]
+    #[arg(
+        long,
+        value_name = "K",
+        allow_negative_numbers = true,
+        conflicts_with = "labels"
+    )]
     pub label_column: Option<i64>,
 
     /// How sequences of different lengths are aligned: equal (all lengths must match),
@@ -156,6 +161,14 @@ pub fn first_batch(args: &DataArgs) -> Result<(SequenceDataset, SeqBatch), DataE
     Ok((dataset, batch))
 }
 
+fn steps(n: usize) -> String {
+    if n == 1 {
+        "1 step".to_string()
+    } else {
+        format!("{n} steps")
+    }
+}
+
 /// The readable form: a header, then per example one row per step with features, feature
 /// mask, labels and label mask; padded values show as `.`.
 fn grid(args: &DataArgs, dataset: &SequenceDataset, batch: &SeqBatch) -> String {
@@ -172,7 +185,13 @@ fn grid(args: &DataArgs, dataset: &SequenceDataset, batch: &SeqBatch) -> String 
         dataset.label_width(),
         args.align.dl4j_name(),
     );
-    let mask_note = |m: &Option<_>| if m.is_some() { "present" } else { "omitted (all ones)" };
+    let mask_note = |m: &Option<_>| {
+        if m.is_some() {
+            "present"
+        } else {
+            "omitted (all ones)"
+        }
+    };
     let _ = writeln!(
         out,
         "first minibatch: B={}, T={}; feature mask {}, label mask {}",
@@ -182,29 +201,44 @@ fn grid(args: &DataArgs, dataset: &SequenceDataset, batch: &SeqBatch) -> String 
         mask_note(&batch.label_mask),
     );
     let (feature_lengths, label_lengths) = (batch.feature_lengths(), batch.label_lengths());
+    const CELL: usize = 9;
+    let width = |n: usize| (n * (CELL + 1)).saturating_sub(1).max(8);
+    let (fw, lw) = (width(batch.feature_count()), width(batch.label_width()));
+    let cells = |values: ndarray::ArrayView1<'_, f32>, real: bool, w: usize| -> String {
+        let text = values
+            .iter()
+            .map(|v| {
+                if real {
+                    format!("{v:>CELL$.4}")
+                } else {
+                    format!("{:>CELL$}", ".")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!("{text:>w$}")
+    };
     for b in 0..batch.batch_size() {
-        let source = dataset.examples()[b].name();
         let _ = writeln!(
             out,
-            "\nexample {b}: {source} ({} feature steps, {} label steps)",
-            feature_lengths[b], label_lengths[b]
+            "\nexample {b}: {} (features: {}, labels: {})",
+            dataset.examples()[b].name(),
+            steps(feature_lengths[b]),
+            steps(label_lengths[b]),
         );
-        let _ = writeln!(out, "{:>5} | features | fm | labels | lm", "t");
+        let _ = writeln!(
+            out,
+            "{:>5} | {:>fw$} | fm | {:>lw$} | lm",
+            "t", "features", "labels"
+        );
         for t in 0..batch.steps() {
             let fm = batch.feature_mask.as_ref().map_or(1.0, |m| m[[t, b]]);
             let lm = batch.label_mask.as_ref().map_or(1.0, |m| m[[t, b]]);
-            let cells = |values: ndarray::ArrayView1<'_, f32>, real: bool| -> String {
-                values
-                    .iter()
-                    .map(|v| if real { format!("{v:>9.4}") } else { format!("{:>9}", ".") })
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
             let _ = writeln!(
                 out,
-                "{t:>5} | {} | {fm:.0} | {} | {lm:.0}",
-                cells(batch.features.slice(ndarray::s![t, b, ..]), fm != 0.0),
-                cells(batch.labels.slice(ndarray::s![t, b, ..]), lm != 0.0),
+                "{t:>5} | {} | {fm:>2.0} | {} | {lm:>2.0}",
+                cells(batch.features.slice(ndarray::s![t, b, ..]), fm != 0.0, fw),
+                cells(batch.labels.slice(ndarray::s![t, b, ..]), lm != 0.0, lw),
             );
         }
     }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-// pub mod data; (DATA_CMD)
+pub mod data;
 
 /// seqlab: recurrent-network sequence experiments (LSTM, GRU, RNN) on the CPU.
 ///
@@ -21,8 +21,8 @@ pub enum Command {
     /// Run the finite-difference gradient checks (a self-test after building with another
     /// BLAS); exits non-zero on failure.
     Gradcheck(GradcheckArgs),
-    // Preview how CSV sequence files are read, aligned, padded and masked. (DATA_CMD)
-    // Data(data::DataArgs), (DATA_CMD)
+    /// Preview how CSV sequence files are read, aligned, padded and masked.
+    Data(data::DataArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -49,7 +49,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Gradcheck(args)) => gradcheck(&args),
-        // Some(Command::Data(args)) => data::run(&args).map(|_| ExitCode::SUCCESS), (DATA_CMD)
+        Some(Command::Data(args)) => data::run(&args).map(|_| ExitCode::SUCCESS),
         None => open_window(),
     };
     match result {

@@ -105,7 +105,7 @@ pub fn parse_numeric_table(
     let mut builder = TableBuilder::new(path);
     match options.delimiter {
         Delimiter::Whitespace => {
-            for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+            for (i, line) in lines(body).enumerate() {
                 let text = String::from_utf8_lossy(line);
                 let fields: Vec<&str> = text.split_whitespace().collect();
                 if !fields.is_empty() {
@@ -126,6 +126,9 @@ pub fn parse_numeric_table(
                 .trim(::csv::Trim::All)
                 .from_reader(body);
             let mut record = ::csv::ByteRecord::new();
+            // csv's own line counter skips blank lines, so count newlines up to each
+            // record's byte offset instead (incrementally)
+            let (mut counted_to, mut newlines) = (0usize, 0u64);
             loop {
                 let more =
                     reader
@@ -141,7 +144,15 @@ pub fn parse_numeric_table(
                 if record.len() == 1 && record[0].is_empty() {
                     continue;
                 }
-                let line = line_offset + record.position().map_or(0, |p| p.line());
+                let start = record.position().map_or(counted_to, |p| p.byte() as usize);
+                let mut start = start.clamp(counted_to, body.len());
+                // a record's position includes the blank lines before it
+                while start < body.len() && matches!(body[start], b'\n' | b'\r') {
+                    start += 1;
+                }
+                newlines += count_terminators(body, counted_to, start);
+                counted_to = start;
+                let line = line_offset + newlines + 1;
                 let fields: Vec<std::borrow::Cow<'_, str>> =
                     record.iter().map(String::from_utf8_lossy).collect();
                 let fields: Vec<&str> = fields.iter().map(|f| f.as_ref()).collect();
@@ -152,16 +163,56 @@ pub fn parse_numeric_table(
     builder.finish(options.skip_lines)
 }
 
+/// The length of the line terminator at `i` (`\r\n`, `\n` or a lone `\r`, the ones the
+/// csv crate accepts), or 0 if there is none.
+fn terminator_at(bytes: &[u8], i: usize) -> usize {
+    match bytes[i] {
+        b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
+        b'\r' | b'\n' => 1,
+        _ => 0,
+    }
+}
+
+/// The lines of `bytes`, without their terminators.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(i) => {
+                rest = Some(&r[i + terminator_at(r, i)..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 /// The bytes after the first `n` lines.
 fn skip_lines(bytes: &[u8], n: usize) -> &[u8] {
-    let mut rest = bytes;
+    let mut at = 0;
     for _ in 0..n {
-        match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => rest = &rest[i + 1..],
+        match bytes[at..].iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(i) => at += i + terminator_at(bytes, at + i),
             None => return &[],
         }
     }
-    rest
+    &bytes[at..]
+}
+
+/// The number of line terminators that end in `bytes[from..to]`.
+fn count_terminators(bytes: &[u8], from: usize, to: usize) -> u64 {
+    (from..to)
+        .filter(|&i| match bytes[i] {
+            b'\n' => true,
+            // a lone \r ends a line; in \r\n the \n is counted
+            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+            _ => false,
+        })
+        .count() as u64
 }
 
 /// Parses one field as a finite number, naming the place on failure.
@@ -251,6 +302,19 @@ mod tests {
         let table = parse("a,b\n1,2\n\n3,4\n", &options).unwrap();
         assert_eq!(table.values, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
         assert_eq!(table.lines, vec![2, 4]);
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_too() {
+        for delimiter in [Delimiter::Comma, Delimiter::Whitespace] {
+            let options = CsvOptions {
+                skip_lines: 1,
+                delimiter,
+            };
+            let table = parse("h\r1\r\r2\r\n3", &options).unwrap();
+            assert_eq!(table.values, ndarray::array![[1.0], [2.0], [3.0]]);
+            assert_eq!(table.lines, vec![2, 4, 5], "{delimiter:?}");
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub struct TensorCheck {
     pub name: String,
     pub checked: usize,
     pub failures: usize,
-    /// Worst relative error among entries whose absolute error is `>= min_abs`.
+    /// Worst relative error among entries of magnitude `>= 1e-6`.
     pub max_rel: f64,
     pub max_abs: f64,
 }
@@ -186,16 +186,22 @@ pub fn check(
     }
 }
 
+/// Gradient entries smaller than this are left out of the reported worst relative error.
+pub const REPORT_FLOOR: f64 = 1e-6;
+
 fn record(tc: &mut TensorCheck, analytic: f64, numeric: f64, tol: Tolerance) {
     tc.checked += 1;
     let abs = (analytic - numeric).abs();
+    let scale = analytic.abs().max(numeric.abs());
     tc.max_abs = tc.max_abs.max(abs);
-    if abs < tol.min_abs {
-        return;
+    let rel = if scale > 0.0 { abs / scale } else { 0.0 };
+    // the reported worst relative error covers entries of magnitude >= 1e-6 (below,
+    // rounding in the differences dominates) ...
+    if scale >= REPORT_FLOOR {
+        tc.max_rel = tc.max_rel.max(rel);
     }
-    let rel = abs / analytic.abs().max(numeric.abs());
-    tc.max_rel = tc.max_rel.max(rel);
-    if rel > tol.max_rel {
+    // ... and an entry fails when both its absolute and relative errors are too large
+    if abs >= tol.min_abs && rel > tol.max_rel {
         tc.failures += 1;
     }
 }
@@ -377,4 +383,36 @@ pub fn run_case(case: &SuiteCase, seed: u64, tol: Tolerance) -> GradCheckReport 
         label_mask: label_mask.as_ref().map(|m| m.view()),
     };
     check(&case.name, &mut net, &batch, &state, tol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh() -> TensorCheck {
+        TensorCheck {
+            name: "w".into(),
+            checked: 0,
+            failures: 0,
+            max_rel: 0.0,
+            max_abs: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_wrong_gradient_is_a_failure() {
+        let mut tc = fresh();
+        record(&mut tc, 0.5, 0.25, Tolerance::default());
+        assert_eq!(tc.failures, 1);
+        assert!((tc.max_rel - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn tiny_absolute_differences_are_not_failures() {
+        let mut tc = fresh();
+        record(&mut tc, 1e-10, 3e-10, Tolerance::default());
+        record(&mut tc, 1.0, 1.0 + 1e-9, Tolerance::default());
+        assert_eq!(tc.failures, 0);
+        assert_eq!(tc.checked, 2);
+    }
 }

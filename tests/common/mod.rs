@@ -15,11 +15,11 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) -> f64 {
     let mut worst = (0.0f64, 0usize);
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let d = (g - w).abs() / w.abs().max(1.0);
-        if !(d <= worst.0) {
+        if d.is_nan() || d > worst.0 {
             worst = (d, i);
         }
     }
-    if !(worst.0 <= tol) {
+    if worst.0.is_nan() || worst.0 > tol {
         let n = got.len().min(6);
         panic!(
             "{what}: max difference {:.3e} at index {} (got {}, want {})\n  got  first {:?}\n  want first {:?}",
