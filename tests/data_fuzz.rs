@@ -32,6 +32,10 @@ fn csvish() -> impl Strategy<Value = Vec<u8>> {
     )
 }
 
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 fn check_table(bytes: &[u8], options: &CsvOptions) {
     if let Ok(table) = parse_numeric_table(bytes, Path::new("fuzz.csv"), options) {
         assert!(table.steps() > 0);
@@ -91,7 +95,7 @@ proptest! {
         let pairs: Vec<(String, String)> = features
             .iter()
             .zip(labels.iter().chain(std::iter::repeat(&Vec::new())))
-            .map(|(f, l)| (String::from_utf8_lossy(f).into_owned(), String::from_utf8_lossy(l).into_owned()))
+            .map(|(f, l)| (lossy(f), lossy(l)))
             .collect();
         let refs: Vec<(&str, &str)> = pairs.iter().map(|(f, l)| (f.as_str(), l.as_str())).collect();
         let mut config = scratch.pairs(&refs);

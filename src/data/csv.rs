@@ -45,7 +45,7 @@ impl FromStr for Delimiter {
 
 /// How to read each CSV sequence file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CsvOptions {
     /// Lines to skip at the top of every file (headers). Default 0.
     pub skip_lines: usize,

@@ -63,7 +63,7 @@ pub enum ValidationSplit {
 /// )
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CsvDataConfig {
     /// The feature files, one sequence per file.
     pub features: SequenceSource,

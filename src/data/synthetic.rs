@@ -26,7 +26,7 @@ use super::text::{CharCorpus, TextOptions};
 /// streams with state carried across minibatches: `task.data().batcher(task.batch,
 /// task.truncated)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EchoTask {
     /// Steps in the whole series. Default 50000.
     pub length: usize,
@@ -89,7 +89,7 @@ pub fn learn_one_sentence() -> CharCorpus {
 /// Sine waves with random period and phase; the target is the next value (regression,
 /// one feature, one label per step).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SineTask {
     /// Number of sequences. Default 100.
     pub sequences: usize,
@@ -199,7 +199,7 @@ pub const CONTROL_CHART_CLASSES: [&str; 6] = [
 /// trends add `± g t`, `g ∈ [0.2, 0.5]`; shifts add `± x` from a step in the middle
 /// third on, `x ∈ [7.5, 20]`. Example `i` has class `i % 6`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ControlChartTask {
     /// Number of sequences. Default 600 (100 per class, as the UCI set).
     pub sequences: usize,

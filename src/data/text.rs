@@ -9,7 +9,7 @@ use super::stream::{StepSeries, StreamData};
 
 /// How to read a text corpus.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TextOptions {
     /// Lower-case the text before building the vocabulary. Default false.
     pub lowercase: bool,

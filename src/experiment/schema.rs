@@ -1,0 +1,435 @@
+//! The experiment file's schema (RON through serde). Every struct has documented
+//! defaults, so a minimal file is short; unknown fields are errors.
+//!
+//! Later additions (the notebook's notes, console transcript, run history) become new
+//! top-level fields with defaults, so older files keep loading; a change that alters the
+//! meaning of an existing field raises [`FORMAT_VERSION`] and gets a migration in
+//! [`super::file`].
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::CsvDataConfig;
+
+/// The format version this build writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One experiment: data, model, training, evaluation and sampling.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Experiment {
+    /// File format version (default: this build's).
+    pub version: u32,
+    pub name: String,
+    /// Free text / Markdown.
+    pub notes: String,
+    pub data: DataSpec,
+    pub model: ModelSpec,
+    pub training: TrainingSpec,
+    pub evaluation: EvaluationSpec,
+    pub sampling: SamplingSpec,
+    /// Initial weights (safetensors with PyTorch names), relative to the file.
+    pub initial_weights: Option<PathBuf>,
+}
+
+impl Default for Experiment {
+    fn default() -> Self {
+        Experiment {
+            version: FORMAT_VERSION,
+            name: "untitled".into(),
+            notes: String::new(),
+            data: DataSpec::default(),
+            model: ModelSpec::default(),
+            training: TrainingSpec::default(),
+            evaluation: EvaluationSpec::default(),
+            sampling: SamplingSpec::default(),
+            initial_weights: None,
+        }
+    }
+}
+
+/// Where the data comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DataSpec {
+    /// A UTF-8 text corpus, next-character prediction.
+    Text(TextSpec),
+    /// One sentence learned by heart (next-character prediction).
+    Sentence(SentenceSpec),
+    /// The echo task: a random bit stream, target = input `echo` steps earlier.
+    Echo(EchoSpec),
+    /// CSV sequence files (see the README's data section).
+    Csv(CsvDataConfig),
+}
+
+impl Default for DataSpec {
+    fn default() -> Self {
+        DataSpec::Sentence(SentenceSpec::default())
+    }
+}
+
+impl DataSpec {
+    /// Data read as parallel streams (text, sentence, echo): minibatches continue each
+    /// stream, so the recurrent state can be carried from one to the next.
+    pub fn is_stream(&self) -> bool {
+        !matches!(self, DataSpec::Csv(_))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextSpec {
+    /// The corpus, relative to the experiment file.
+    pub path: PathBuf,
+    pub lowercase: bool,
+    /// Fraction of the corpus (taken from its end) held out for validation. Default 0.1.
+    pub validation: f32,
+    /// Fraction held out for testing, just before the validation part. Default 0.
+    pub test: f32,
+}
+
+impl Default for TextSpec {
+    fn default() -> Self {
+        TextSpec { path: PathBuf::new(), lowercase: false, validation: 0.1, test: 0.0 }
+    }
+}
+
+/// The sentence of DL4J's "learn a string" example.
+pub const DEFAULT_SENTENCE: &str = "*A computer will do what you tell it to do, but that may be much different from what you had in mind.";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SentenceSpec {
+    pub text: String,
+}
+
+impl Default for SentenceSpec {
+    fn default() -> Self {
+        SentenceSpec { text: DEFAULT_SENTENCE.into() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EchoSpec {
+    /// Steps in the training series. Default 50000.
+    pub length: usize,
+    /// Echo delay in steps. Default 3.
+    pub echo: usize,
+    /// Steps in the validation series (generated with `seed + 1`). Default 5000.
+    pub validation_length: usize,
+    pub seed: u64,
+}
+
+impl Default for EchoSpec {
+    fn default() -> Self {
+        EchoSpec { length: 50_000, echo: 3, validation_length: 5_000, seed: 0 }
+    }
+}
+
+/// The layer stack and the output layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSpec {
+    pub layers: Vec<LayerSpec>,
+    pub output: OutputSpec,
+}
+
+impl Default for ModelSpec {
+    fn default() -> Self {
+        ModelSpec { layers: vec![LayerSpec::default()], output: OutputSpec::default() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LayerType {
+    Lstm,
+    Gru,
+    Rnn,
+    Dense,
+}
+
+/// One hidden layer. Fields that do not apply to the kind are errors when set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LayerSpec {
+    pub kind: LayerType,
+    /// Hidden units. Default 100.
+    pub size: usize,
+    /// Cell/output activation (LSTM, default tanh), the activation (RNN: tanh or relu,
+    /// default tanh; dense, default tanh).
+    pub activation: Option<ActivationSpec>,
+    /// LSTM gate activation: sigmoid (default) or hard sigmoid.
+    pub gate_activation: Option<ActivationSpec>,
+    /// LSTM peephole connections (DL4J GravesLSTM). Default false.
+    pub peephole: bool,
+    /// LSTM forget-gate bias at initialisation. Default 1.0.
+    pub forget_bias: f64,
+    /// Input weights. Default Xavier uniform.
+    pub weight_init: InitSpec,
+    /// Recurrent weights. Default Xavier uniform.
+    pub recurrent_init: InitSpec,
+    /// Inverted dropout on this layer's input while training. Default 0.
+    pub dropout: f64,
+    pub l1: f64,
+    pub l2: f64,
+    pub l1_bias: f64,
+    pub l2_bias: f64,
+}
+
+impl Default for LayerSpec {
+    fn default() -> Self {
+        LayerSpec {
+            kind: LayerType::Lstm,
+            size: 100,
+            activation: None,
+            gate_activation: None,
+            peephole: false,
+            forget_bias: 1.0,
+            weight_init: InitSpec::XavierUniform,
+            recurrent_init: InitSpec::XavierUniform,
+            dropout: 0.0,
+            l1: 0.0,
+            l2: 0.0,
+            l1_bias: 0.0,
+            l2_bias: 0.0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ActivationSpec {
+    Identity,
+    Sigmoid,
+    HardSigmoid,
+    Tanh,
+    Softsign,
+    Relu,
+    /// With the slope for negative inputs.
+    LeakyRelu(f64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum InitSpec {
+    XavierUniform,
+    XavierNormal,
+    Uniform { low: f64, high: f64 },
+    Normal { mean: f64, std: f64 },
+    Orthogonal { gain: f64 },
+    /// PyTorch's default `U(-1/sqrt(H), 1/sqrt(H))`.
+    PyTorch,
+    Zeros,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LossSpec {
+    /// Softmax + cross-entropy (classification, next character).
+    CrossEntropy,
+    /// Identity + mean squared error (regression).
+    Mse,
+    /// Sigmoid + binary cross-entropy (multi-label).
+    BinaryCrossEntropy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutputModeSpec {
+    EveryStep,
+    LastStep,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Default: cross-entropy for text, echo and classification; MSE for regression.
+    pub loss: Option<LossSpec>,
+    /// Outputs; default from the data (vocabulary, classes, label columns). When given it
+    /// must match the data.
+    pub size: Option<usize>,
+    /// Default every step.
+    pub mode: OutputModeSpec,
+    pub weight_init: InitSpec,
+    pub dropout: f64,
+    pub l1: f64,
+    pub l2: f64,
+    pub l1_bias: f64,
+    pub l2_bias: f64,
+}
+
+impl Default for OutputSpec {
+    fn default() -> Self {
+        OutputSpec {
+            loss: None,
+            size: None,
+            mode: OutputModeSpec::EveryStep,
+            weight_init: InitSpec::XavierUniform,
+            dropout: 0.0,
+            l1: 0.0,
+            l2: 0.0,
+            l1_bias: 0.0,
+            l2_bias: 0.0,
+        }
+    }
+}
+
+/// Updaters with PyTorch's defaults for every omitted field.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum UpdaterSpec {
+    Sgd(SgdSpec),
+    Momentum(MomentumSpec),
+    Adam(AdamSpec),
+    AdamW(AdamWSpec),
+    AmsGrad(AdamSpec),
+    AdaMax(AdaMaxSpec),
+    Nadam(NadamSpec),
+    RmsProp(RmsPropSpec),
+    AdaGrad(AdaGradSpec),
+    AdaDelta(AdaDeltaSpec),
+}
+
+impl Default for UpdaterSpec {
+    fn default() -> Self {
+        UpdaterSpec::Adam(AdamSpec::default())
+    }
+}
+
+macro_rules! spec_struct {
+    ($(#[$m:meta])* $name:ident { $($field:ident : $ty:ty = $default:expr),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name { $(pub $field: $ty),* }
+        impl Default for $name {
+            fn default() -> Self { $name { $($field: $default),* } }
+        }
+    };
+}
+
+spec_struct!(SgdSpec { lr: f64 = 1e-2 });
+spec_struct!(MomentumSpec { lr: f64 = 1e-2, momentum: f64 = 0.9, dampening: f64 = 0.0, nesterov: bool = false });
+spec_struct!(AdamSpec { lr: f64 = 1e-3, beta1: f64 = 0.9, beta2: f64 = 0.999, eps: f64 = 1e-8 });
+spec_struct!(AdamWSpec { lr: f64 = 1e-3, beta1: f64 = 0.9, beta2: f64 = 0.999, eps: f64 = 1e-8, weight_decay: f64 = 1e-2 });
+spec_struct!(AdaMaxSpec { lr: f64 = 2e-3, beta1: f64 = 0.9, beta2: f64 = 0.999, eps: f64 = 1e-8 });
+spec_struct!(NadamSpec { lr: f64 = 2e-3, beta1: f64 = 0.9, beta2: f64 = 0.999, eps: f64 = 1e-8, momentum_decay: f64 = 4e-3 });
+spec_struct!(RmsPropSpec { lr: f64 = 1e-2, alpha: f64 = 0.99, eps: f64 = 1e-8 });
+spec_struct!(AdaGradSpec { lr: f64 = 1e-2, lr_decay: f64 = 0.0, eps: f64 = 1e-10 });
+spec_struct!(AdaDeltaSpec { lr: f64 = 1.0, rho: f64 = 0.9, eps: f64 = 1e-6 });
+spec_struct!(
+    /// Truncated BPTT: segments of `forward` steps, gradients through the last `backward`.
+    TbpttSpec { forward: usize = 50, backward: usize = 50 }
+);
+spec_struct!(
+    /// Stop when the validation score has not improved by `min_delta` for `patience`
+    /// evaluations; the best weights are kept.
+    EarlyStoppingSpec { patience: u32 = 5, min_delta: f64 = 0.0 }
+);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ScheduleSpec {
+    Constant,
+    Step { every: u64, gamma: f64 },
+    Exponential { gamma: f64 },
+    InverseTime { gamma: f64, power: f64 },
+    Cosine { period: u64, min_lr: f64 },
+    Warmup { steps: u64, then: Box<ScheduleSpec> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum GradientNormalizationSpec {
+    None,
+    RenormalizeL2PerLayer,
+    RenormalizeL2PerParamType,
+    ClipElementWiseAbsoluteValue(f64),
+    ClipL2PerLayer(f64),
+    ClipL2PerParamType(f64),
+    /// PyTorch's `clip_grad_norm_(max_norm)`.
+    ClipGlobalL2(f64),
+}
+
+/// How training runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainingSpec {
+    pub updater: UpdaterSpec,
+    pub schedule: ScheduleSpec,
+    /// Examples (or parallel streams) per minibatch. Default 32.
+    pub batch_size: usize,
+    /// Steps per minibatch for stream data (text, sentence, echo). Default 100.
+    pub sequence_length: usize,
+    /// Stop after this many iterations (minibatches).
+    pub iterations: Option<u64>,
+    /// Stop after this many passes over the training data. Default 10 when neither is
+    /// given.
+    pub epochs: Option<u64>,
+    /// Truncated BPTT within each minibatch; none = full BPTT.
+    pub tbptt: Option<TbpttSpec>,
+    /// Carry the recurrent state from one minibatch to the next (stream data only).
+    /// Default true.
+    pub carry_state: bool,
+    pub gradient_normalization: GradientNormalizationSpec,
+    /// Shuffle CSV examples each epoch. Default true.
+    pub shuffle: bool,
+    /// Seeds initial weights, shuffling, dropout and sampling. Default 12345.
+    pub seed: u64,
+    /// BLAS threads; default chosen by seqlab for the workload.
+    pub threads: Option<usize>,
+    /// Write a checkpoint every this many iterations (and always at the end).
+    pub checkpoint_every: Option<u64>,
+    pub early_stopping: Option<EarlyStoppingSpec>,
+}
+
+impl Default for TrainingSpec {
+    fn default() -> Self {
+        TrainingSpec {
+            updater: UpdaterSpec::default(),
+            schedule: ScheduleSpec::Constant,
+            batch_size: 32,
+            sequence_length: 100,
+            iterations: None,
+            epochs: None,
+            tbptt: None,
+            carry_state: true,
+            gradient_normalization: GradientNormalizationSpec::None,
+            shuffle: true,
+            seed: 12345,
+            threads: None,
+            checkpoint_every: None,
+            early_stopping: None,
+        }
+    }
+}
+
+/// Validation during training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvaluationSpec {
+    /// Evaluate every this many iterations; default once per epoch (and at the end).
+    pub every: Option<u64>,
+}
+
+impl Default for EvaluationSpec {
+    fn default() -> Self {
+        EvaluationSpec { every: None }
+    }
+}
+
+/// Generated samples during training (text models) or predictions (others).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SamplingSpec {
+    /// Sample every this many iterations (and at the end); none = only at the end.
+    pub every: Option<u64>,
+    /// Characters to generate. Default 200.
+    pub length: usize,
+    /// Text fed before generating. Default: the first character of the corpus.
+    pub prime: Option<String>,
+    /// Softmax temperature. Default 1.
+    pub temperature: f64,
+    /// Take the most likely character instead of drawing.
+    pub greedy: bool,
+}
+
+impl Default for SamplingSpec {
+    fn default() -> Self {
+        SamplingSpec { every: None, length: 200, prime: None, temperature: 1.0, greedy: false }
+    }
+}
