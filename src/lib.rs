@@ -2,4 +2,6 @@
 pub mod blas;
 pub mod cli;
 pub mod data;
+pub mod experiment;
 pub mod nn;
+pub mod train;

@@ -192,6 +192,8 @@ fn set_threads_round_trips() {
 fn thread_policy_uses_one_thread_for_small_products() {
     assert_eq!(threads_policy(32, 512, 128, 2), 1);
     assert_eq!(threads_policy(1, 400, 100, 8), 1);
+    assert_eq!(threads_policy(64, 2048, 512, 2), 1);
+    assert_eq!(threads_policy(128, 2048, 512, 2), 2);
     assert_eq!(threads_policy(3200, 1024, 256, 2), 2);
     assert_eq!(threads_policy(1024, 1024, 1024, 64), 2);
     assert_eq!(threads_policy(1024, 1024, 1024, 1), 1);

@@ -2,9 +2,12 @@
 
 use std::process::ExitCode;
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 pub mod data;
+pub mod run;
 
 /// seqlab: recurrent-network sequence experiments (LSTM, GRU, RNN) on the CPU.
 ///
@@ -12,6 +15,12 @@ pub mod data;
 #[derive(Parser, Debug)]
 #[command(name = "seqlab", version = env!("CARGO_PKG_VERSION"), long_version = version_text(), args_conflicts_with_subcommands = true)]
 pub struct Cli {
+    /// Train the experiment in this RON file without a window (give no file with
+    /// --resume RUN_DIR).
+    #[arg(long, value_name = "EXPERIMENT", num_args = 0..=1)]
+    pub run: Option<Option<PathBuf>>,
+    #[command(flatten)]
+    pub run_args: run::RunArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -21,6 +30,10 @@ pub enum Command {
     /// Run the finite-difference gradient checks (a self-test after building with another
     /// BLAS); exits non-zero on failure.
     Gradcheck(GradcheckArgs),
+    /// Generate text from a trained character model (a run folder).
+    Sample(run::SampleArgs),
+    /// Write predictions of a trained model for new CSV sequence files.
+    Predict(run::PredictArgs),
     /// Preview how CSV sequence files are read, aligned, padded and masked.
     Data(data::DataArgs),
 }
@@ -48,6 +61,11 @@ fn version_text() -> clap::builder::Str {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        _ if cli.run.is_some() || cli.run_args.resume.is_some() => {
+            run::run(cli.run.flatten().as_deref(), &cli.run_args)
+        }
+        Some(Command::Sample(args)) => run::sample(&args),
+        Some(Command::Predict(args)) => run::predict(&args),
         Some(Command::Gradcheck(args)) => gradcheck(&args),
         Some(Command::Data(args)) => data::run(&args).map(|_| ExitCode::SUCCESS),
         None => open_window(),

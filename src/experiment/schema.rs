@@ -90,7 +90,12 @@ pub struct TextSpec {
 
 impl Default for TextSpec {
     fn default() -> Self {
-        TextSpec { path: PathBuf::new(), lowercase: false, validation: 0.1, test: 0.0 }
+        TextSpec {
+            path: PathBuf::new(),
+            lowercase: false,
+            validation: 0.1,
+            test: 0.0,
+        }
     }
 }
 
@@ -105,7 +110,9 @@ pub struct SentenceSpec {
 
 impl Default for SentenceSpec {
     fn default() -> Self {
-        SentenceSpec { text: DEFAULT_SENTENCE.into() }
+        SentenceSpec {
+            text: DEFAULT_SENTENCE.into(),
+        }
     }
 }
 
@@ -123,7 +130,12 @@ pub struct EchoSpec {
 
 impl Default for EchoSpec {
     fn default() -> Self {
-        EchoSpec { length: 50_000, echo: 3, validation_length: 5_000, seed: 0 }
+        EchoSpec {
+            length: 50_000,
+            echo: 3,
+            validation_length: 5_000,
+            seed: 0,
+        }
     }
 }
 
@@ -137,7 +149,10 @@ pub struct ModelSpec {
 
 impl Default for ModelSpec {
     fn default() -> Self {
-        ModelSpec { layers: vec![LayerSpec::default()], output: OutputSpec::default() }
+        ModelSpec {
+            layers: vec![LayerSpec::default()],
+            output: OutputSpec::default(),
+        }
     }
 }
 
@@ -213,9 +228,17 @@ pub enum ActivationSpec {
 pub enum InitSpec {
     XavierUniform,
     XavierNormal,
-    Uniform { low: f64, high: f64 },
-    Normal { mean: f64, std: f64 },
-    Orthogonal { gain: f64 },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Normal {
+        mean: f64,
+        std: f64,
+    },
+    Orthogonal {
+        gain: f64,
+    },
     /// PyTorch's default `U(-1/sqrt(H), 1/sqrt(H))`.
     PyTorch,
     Zeros,
@@ -305,14 +328,53 @@ macro_rules! spec_struct {
 }
 
 spec_struct!(SgdSpec { lr: f64 = 1e-2 });
-spec_struct!(MomentumSpec { lr: f64 = 1e-2, momentum: f64 = 0.9, dampening: f64 = 0.0, nesterov: bool = false });
-spec_struct!(AdamSpec { lr: f64 = 1e-3, beta1: f64 = 0.9, beta2: f64 = 0.999, eps: f64 = 1e-8 });
-spec_struct!(AdamWSpec { lr: f64 = 1e-3, beta1: f64 = 0.9, beta2: f64 = 0.999, eps: f64 = 1e-8, weight_decay: f64 = 1e-2 });
-spec_struct!(AdaMaxSpec { lr: f64 = 2e-3, beta1: f64 = 0.9, beta2: f64 = 0.999, eps: f64 = 1e-8 });
-spec_struct!(NadamSpec { lr: f64 = 2e-3, beta1: f64 = 0.9, beta2: f64 = 0.999, eps: f64 = 1e-8, momentum_decay: f64 = 4e-3 });
-spec_struct!(RmsPropSpec { lr: f64 = 1e-2, alpha: f64 = 0.99, eps: f64 = 1e-8 });
-spec_struct!(AdaGradSpec { lr: f64 = 1e-2, lr_decay: f64 = 0.0, eps: f64 = 1e-10 });
-spec_struct!(AdaDeltaSpec { lr: f64 = 1.0, rho: f64 = 0.9, eps: f64 = 1e-6 });
+spec_struct!(MomentumSpec {
+    lr: f64 = 1e-2,
+    momentum: f64 = 0.9,
+    dampening: f64 = 0.0,
+    nesterov: bool = false
+});
+spec_struct!(AdamSpec {
+    lr: f64 = 1e-3,
+    beta1: f64 = 0.9,
+    beta2: f64 = 0.999,
+    eps: f64 = 1e-8
+});
+spec_struct!(AdamWSpec {
+    lr: f64 = 1e-3,
+    beta1: f64 = 0.9,
+    beta2: f64 = 0.999,
+    eps: f64 = 1e-8,
+    weight_decay: f64 = 1e-2
+});
+spec_struct!(AdaMaxSpec {
+    lr: f64 = 2e-3,
+    beta1: f64 = 0.9,
+    beta2: f64 = 0.999,
+    eps: f64 = 1e-8
+});
+spec_struct!(NadamSpec {
+    lr: f64 = 2e-3,
+    beta1: f64 = 0.9,
+    beta2: f64 = 0.999,
+    eps: f64 = 1e-8,
+    momentum_decay: f64 = 4e-3
+});
+spec_struct!(RmsPropSpec {
+    lr: f64 = 1e-2,
+    alpha: f64 = 0.99,
+    eps: f64 = 1e-8
+});
+spec_struct!(AdaGradSpec {
+    lr: f64 = 1e-2,
+    lr_decay: f64 = 0.0,
+    eps: f64 = 1e-10
+});
+spec_struct!(AdaDeltaSpec {
+    lr: f64 = 1.0,
+    rho: f64 = 0.9,
+    eps: f64 = 1e-6
+});
 spec_struct!(
     /// Truncated BPTT: segments of `forward` steps, gradients through the last `backward`.
     TbpttSpec { forward: usize = 50, backward: usize = 50 }
@@ -430,6 +492,12 @@ pub struct SamplingSpec {
 
 impl Default for SamplingSpec {
     fn default() -> Self {
-        SamplingSpec { every: None, length: 200, prime: None, temperature: 1.0, greedy: false }
+        SamplingSpec {
+            every: None,
+            length: 200,
+            prime: None,
+            temperature: 1.0,
+            greedy: false,
+        }
     }
 }

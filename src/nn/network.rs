@@ -845,6 +845,24 @@ impl<F: Float> Network<F> {
         self.output.loss(batch.labels, batch.label_mask)
     }
 
+    /// Loss and activated predictions of a batch in one forward pass (evaluation), from
+    /// `state` (updated). No dropout, no gradients.
+    pub fn loss_and_predictions(
+        &mut self,
+        batch: &Batch<F>,
+        state: &mut NetState<F>,
+    ) -> (LossValue, Array3<F>) {
+        let loss = self.loss(batch, state);
+        let (t_len, b, _) = batch.features.dim();
+        (loss, self.output.predictions3(t_len, b))
+    }
+
+    /// Reseeds the dropout masks (the trainer reseeds per iteration so that a resumed
+    /// run draws the same masks as an uninterrupted one).
+    pub fn set_dropout_seed(&mut self, seed: u64) {
+        self.rng = StdRng::seed_from_u64(seed);
+    }
+
     /// Activated predictions `(T, B, O)` (`(1, B, O)` for last-step output) from `state`
     /// (updated to the final state). No dropout.
     pub fn predict(
@@ -991,9 +1009,20 @@ impl<F: Float> Network<F> {
     /// Every parameter under PyTorch's names and shapes. A single LSTM/RNN `bias` is
     /// exported as `bias_ih` with a zero `bias_hh`.
     pub fn torch_tensors(&self) -> Vec<NamedTensor<F>> {
+        self.torch_tensors_of(&self.params)
+    }
+
+    /// [`Self::torch_tensors`] for another parameter buffer of this network (e.g. the
+    /// best parameters kept by early stopping).
+    pub fn torch_tensors_of(&self, params: &[F]) -> Vec<NamedTensor<F>> {
+        assert_eq!(
+            params.len(),
+            self.params.len(),
+            "parameter buffer of this network"
+        );
         let mut out = Vec::new();
         for spec in &self.specs {
-            let data = self.params[spec.range()].to_vec();
+            let data = params[spec.range()].to_vec();
             let prefix = format!("layers.{}.", spec.layer);
             if spec.name == "bias"
                 && spec.layer < self.layers.len()

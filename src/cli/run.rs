@@ -1,0 +1,445 @@
+//! `seqlab --run`, `seqlab sample`, `seqlab predict`: headless training and use of a
+//! trained model.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::experiment::rundir::{next_run_dir, sha256_file, RunDir, RunRecord};
+use crate::experiment::{checkpoint, file, Experiment};
+use crate::train::eval::EvalMetrics;
+use crate::train::runner::{Event, RunnerOptions};
+use crate::train::sample::{sample_text, SampleOptions};
+use crate::train::trainer::{load_trained, StopReason};
+use crate::train::{Command, Runner, Trainer, TrainingData};
+
+/// Options of a headless run.
+#[derive(clap::Args, Debug, Default)]
+pub struct RunArgs {
+    /// Run folder to write (default: a new numbered folder under `<experiment>.runs/`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in this folder from its last checkpoint.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+    /// Train for this many iterations (minibatches) instead of the file's budget.
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<u64>,
+    /// Train for this many epochs instead of the file's budget.
+    #[arg(long, value_name = "N", conflicts_with = "iterations")]
+    pub epochs: Option<u64>,
+    /// Override the seed.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Print only the final summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn apply_overrides(exp: &mut Experiment, args: &RunArgs) {
+    if let Some(n) = args.iterations {
+        exp.training.iterations = Some(n);
+        exp.training.epochs = None;
+    }
+    if let Some(n) = args.epochs {
+        exp.training.epochs = Some(n);
+        exp.training.iterations = None;
+    }
+    if let Some(s) = args.seed {
+        exp.training.seed = s;
+    }
+}
+
+/// `seqlab --run FILE` / `seqlab --run --resume RUN_DIR`.
+pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let mut progress = |p: crate::data::Progress| {
+        if !args.quiet && p.total > 20 && (p.done % 50 == 0 || p.done == p.total) {
+            eprintln!("loading data: {}/{} files", p.done, p.total);
+        }
+    };
+    let (trainer, run_dir) = if let Some(dir) = &args.resume {
+        let record = RunDir::read_record(dir)?;
+        let mut exp = record.experiment;
+        apply_overrides(&mut exp, args);
+        let mut trainer = Trainer::new(exp, &mut progress)?;
+        let ck_path = RunDir::latest_checkpoint(dir)?;
+        let ck = checkpoint::load(&ck_path)?;
+        trainer.restore(&ck)?;
+        if !args.quiet {
+            eprintln!(
+                "resuming {} after iteration {}",
+                dir.display(),
+                ck.info.iteration
+            );
+        }
+        (trainer, RunDir::reopen(dir, ck.info.iteration)?)
+    } else {
+        let path = file_arg.context("give an experiment file: seqlab --run experiment.ron")?;
+        let mut exp = file::load(path)?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        file::resolve_paths(&mut exp, &base);
+        apply_overrides(&mut exp, args);
+        let trainer = Trainer::new(exp.clone(), &mut progress)?;
+        let out = args.out.clone().unwrap_or_else(|| next_run_dir(path));
+        let mut data_hashes = Vec::new();
+        for f in TrainingData::files(&exp) {
+            data_hashes.push((f.clone(), sha256_file(&f)?));
+        }
+        let record = RunRecord {
+            experiment: exp,
+            experiment_file: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            blas: crate::blas::blas_info().to_string(),
+            blas_kernel_decision: crate::blas::kernel_decision()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            data_hashes,
+            started_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            ..RunRecord::default()
+        };
+        (trainer, RunDir::create(&out, &record)?)
+    };
+    let dir = run_dir.path.clone();
+    let max = trainer.max_iterations();
+    if !args.quiet {
+        eprintln!(
+            "training {} ({} parameters, {} iterations) with {}; writing {}",
+            trainer.exp.name,
+            trainer.net.num_params(),
+            max,
+            crate::blas::blas_info(),
+            dir.display()
+        );
+    }
+    let options = RunnerOptions::from_trainer(&trainer, Some(run_dir));
+    let runner = Runner::spawn(trainer, options, Arc::new(|| {}))
+        .context("could not start the training thread")?;
+    let stop = runner.command_sender();
+    // Ctrl-C: stop after the current iteration (a second Ctrl-C exits at once)
+    let _ = ctrlc::set_handler(move || {
+        if stop.send(Command::Stop).is_err() {
+            std::process::exit(130);
+        }
+    });
+    let mut display = Display::new(max, args.quiet);
+    let summary = loop {
+        let Some(event) = runner.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        match event {
+            Event::Finished(s) => break s,
+            other => display.show(&other),
+        }
+    };
+    display.finish();
+    runner.join();
+
+    println!("{}", summary_line(&summary));
+    if let Some(ev) = &summary.evaluation {
+        match &ev.metrics {
+            EvalMetrics::Classification {
+                accuracy, macro_f1, ..
+            } => {
+                println!(
+                    "validation: score {:.4}, accuracy {:.4}, macro F1 {:.4}",
+                    ev.score, accuracy, macro_f1
+                )
+            }
+            EvalMetrics::Regression { mse, mae, r2 } => println!(
+                "validation: score {:.6}, MSE {mse:.6}, MAE {mae:.6}, R^2 {r2:.4}",
+                ev.score
+            ),
+        }
+    }
+    println!("results: {}", dir.display());
+    Ok(match (summary.stop_reason, &summary.error) {
+        (StopReason::Diverged, _) | (_, Some(_)) => {
+            eprintln!(
+                "seqlab: {}",
+                summary.error.as_deref().unwrap_or("training failed")
+            );
+            ExitCode::FAILURE
+        }
+        (StopReason::Stopped, None) => ExitCode::from(130),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+fn summary_line(s: &crate::train::runner::RunSummary) -> String {
+    let reason = match s.stop_reason {
+        StopReason::Completed => "completed",
+        StopReason::EarlyStopped => "stopped early (validation score stopped improving)",
+        StopReason::Stopped => "stopped by the user",
+        StopReason::Diverged => "diverged",
+    };
+    let score = s.final_score.map_or("-".to_string(), |v| format!("{v:.4}"));
+    format!(
+        "{reason} after {} iterations ({} epochs) in {:.1} s; final score {score}",
+        s.iterations, s.epochs, s.wall_seconds
+    )
+}
+
+/// Progress display: a bar on a terminal, periodic log lines otherwise.
+struct Display {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+    last_log: Instant,
+    started: Instant,
+}
+
+impl Display {
+    fn new(max: u64, quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = indicatif::ProgressBar::new(max);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} it  {msg}  ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Display {
+            bar,
+            quiet,
+            last_log: Instant::now(),
+            started: Instant::now(),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn show(&mut self, e: &Event) {
+        if self.quiet {
+            return;
+        }
+        match e {
+            Event::Iteration {
+                metrics: m,
+                tokens_per_s,
+                elapsed_s,
+                ..
+            } => {
+                let its = m.iteration as f64 / elapsed_s.max(1e-9);
+                let msg = format!(
+                    "score {:.4}  {:.1} it/s  {:.0} tokens/s",
+                    m.score, its, tokens_per_s
+                );
+                if let Some(b) = &self.bar {
+                    b.set_position(m.iteration);
+                    b.set_message(msg);
+                } else if self.last_log.elapsed() >= Duration::from_secs(2) || m.iteration == 1 {
+                    self.last_log = Instant::now();
+                    eprintln!(
+                        "iteration {} epoch {}  {msg}  lr {:.3e}",
+                        m.iteration, m.epoch, m.lr
+                    );
+                }
+            }
+            Event::Validation(ev) => {
+                let (name, v) = ev.headline();
+                self.line(&format!(
+                    "validation at iteration {}: score {:.4}, {name} {v:.4}",
+                    ev.iteration, ev.score
+                ));
+            }
+            Event::Sample { iteration, text } => self.line(&format!(
+                "sample at iteration {iteration}:\n{}",
+                text.trim_end()
+            )),
+            Event::Checkpoint { iteration, path } => self.line(&format!(
+                "checkpoint at iteration {iteration}: {}",
+                path.display()
+            )),
+            Event::Failed { message, .. } => self.line(&format!("error: {message}")),
+            Event::LearningRateSet { iteration, lr } => self.line(&format!(
+                "learning rate {lr:e} from iteration {}",
+                iteration + 1
+            )),
+            Event::Paused { iteration } => {
+                self.line(&format!("paused after iteration {iteration}"))
+            }
+            Event::Resumed { iteration } => {
+                self.line(&format!("resumed after iteration {iteration}"))
+            }
+            Event::Started { .. } | Event::Finished(_) => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+        let _ = self.started;
+    }
+}
+
+/// `seqlab sample`.
+#[derive(clap::Args, Debug)]
+pub struct SampleArgs {
+    /// A run folder written by `seqlab --run`.
+    pub run_dir: PathBuf,
+    /// Characters to generate.
+    #[arg(long, default_value_t = 200)]
+    pub length: usize,
+    /// Text to feed first (default: the first character of the vocabulary).
+    #[arg(long, default_value = "")]
+    pub prime: String,
+    /// Softmax temperature.
+    #[arg(long, default_value_t = 1.0, conflicts_with = "greedy")]
+    pub temperature: f64,
+    /// Always take the most likely character.
+    #[arg(long)]
+    pub greedy: bool,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Use best.safetensors (early stopping's best) instead of the final weights.
+    #[arg(long)]
+    pub best: bool,
+}
+
+pub fn sample(args: &SampleArgs) -> anyhow::Result<ExitCode> {
+    if args.temperature <= 0.0 || !args.temperature.is_finite() {
+        bail!(
+            "--temperature must be a number greater than 0 (got {})",
+            args.temperature
+        );
+    }
+    let model = load_trained(&args.run_dir, args.best)?;
+    let vocab = model.vocab.as_ref().with_context(|| {
+        format!(
+            "{}: not a text model (no vocabulary); use `seqlab predict` for sequence data",
+            args.run_dir.display()
+        )
+    })?;
+    let opts = SampleOptions {
+        length: args.length,
+        prime: args.prime.clone(),
+        temperature: args.temperature,
+        greedy: args.greedy,
+        seed: args.seed,
+    };
+    let text = sample_text(&model.net, vocab, &opts).map_err(anyhow::Error::msg)?;
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `seqlab predict`.
+#[derive(clap::Args, Debug)]
+pub struct PredictArgs {
+    /// A run folder written by `seqlab --run`.
+    pub run_dir: PathBuf,
+    /// CSV sequence files: a file, a directory, or a numbered pattern (`dir/seq_%d.csv`
+    /// with --range).
+    pub data: String,
+    /// Index range for a numbered pattern, inclusive: `A..B`.
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// Where to write the predictions (default: standard output).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub best: bool,
+}
+
+pub fn predict(args: &PredictArgs) -> anyhow::Result<ExitCode> {
+    use crate::data::{read_numeric_table, SequenceSource};
+    let mut model = load_trained(&args.run_dir, args.best)?;
+    let crate::experiment::schema::DataSpec::Csv(cfg) = &model.experiment.data else {
+        bail!("{}: predict reads CSV sequences, but this model was trained on text; use `seqlab sample`", args.run_dir.display());
+    };
+    let range = match &args.range {
+        None => None,
+        Some(r) => {
+            let (a, b) = r
+                .split_once("..")
+                .with_context(|| format!("--range {r}: write it as A..B"))?;
+            let b = b.trim_start_matches('=');
+            Some((
+                a.parse()
+                    .with_context(|| format!("--range {r}: {a} is not a number"))?,
+                b.parse()
+                    .with_context(|| format!("--range {r}: {b} is not a number"))?,
+            ))
+        }
+    };
+    let source = SequenceSource::from_cli(&args.data, range)?;
+    let inputs = model.net.config().input_size;
+    let mut out = String::from("file,step");
+    let o = model.net.config().output.size;
+    if model.classification {
+        out.push_str(",predicted_class");
+    }
+    for c in 0..o {
+        out.push_str(&format!(",output_{c}"));
+    }
+    out.push('\n');
+    let last_only = model.net.config().output.mode == crate::nn::OutputMode::LastStep;
+    for path in source.files()? {
+        let table = read_numeric_table(&path, &cfg.csv)?;
+        let mut rows = table.values.clone();
+        // files may still carry the training label column: drop it when the width says so
+        if rows.ncols() != inputs {
+            match &cfg.labels {
+                crate::data::LabelSource::Column(k) if rows.ncols() == inputs + 1 => {
+                    let n = rows.ncols() as i64;
+                    let col = if *k < 0 { n + k } else { *k } as usize;
+                    let keep: Vec<usize> = (0..rows.ncols()).filter(|&c| c != col).collect();
+                    rows = rows.select(ndarray::Axis(1), &keep);
+                }
+                _ => bail!(
+                    "{}: {} columns per line, the model reads {inputs}",
+                    path.display(),
+                    rows.ncols()
+                ),
+            }
+        }
+        if let Some(n) = &model.normalizer {
+            n.transform(rows.view_mut())?;
+        }
+        let t_len = rows.nrows();
+        let x = rows
+            .into_shape_with_order((t_len, 1, inputs))
+            .context("feature rows")?;
+        let pred = model.net.output(x.view(), None);
+        let steps: Vec<usize> = if last_only {
+            vec![0]
+        } else {
+            (0..pred.dim().0).collect()
+        };
+        for t in steps {
+            let row = pred.slice(ndarray::s![t, 0, ..]);
+            let step = if last_only { t_len - 1 } else { t };
+            out.push_str(&format!("{},{step}", path.display()));
+            if model.classification {
+                let best = row
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(i, _)| i);
+                out.push_str(&format!(",{best}"));
+            }
+            for v in row {
+                out.push_str(&format!(",{v}"));
+            }
+            out.push('\n');
+        }
+    }
+    match &args.output {
+        Some(p) => {
+            std::fs::write(p, out).with_context(|| format!("could not write {}", p.display()))?
+        }
+        None => print!("{out}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,230 @@
+//! From the file's specs to the numeric core's configurations.
+
+use crate::nn::bptt::Tbptt;
+use crate::nn::init::WeightInit;
+use crate::nn::network::Regularization;
+use crate::nn::normalize::GradientNormalization;
+use crate::nn::updater::{Schedule, UpdaterConfig};
+use crate::nn::{
+    Activation, LayerConfig, LayerKind, Loss, NetworkConfig, OutputConfig, OutputMode,
+};
+
+use super::schema::*;
+
+impl ActivationSpec {
+    pub fn to_nn(self) -> Activation {
+        match self {
+            ActivationSpec::Identity => Activation::Identity,
+            ActivationSpec::Sigmoid => Activation::Sigmoid,
+            ActivationSpec::HardSigmoid => Activation::HardSigmoid,
+            ActivationSpec::Tanh => Activation::Tanh,
+            ActivationSpec::Softsign => Activation::Softsign,
+            ActivationSpec::Relu => Activation::Relu,
+            ActivationSpec::LeakyRelu(a) => Activation::LeakyRelu(a),
+        }
+    }
+}
+
+impl InitSpec {
+    pub fn to_nn(self) -> WeightInit {
+        match self {
+            InitSpec::XavierUniform => WeightInit::XavierUniform,
+            InitSpec::XavierNormal => WeightInit::XavierNormal,
+            InitSpec::Uniform { low, high } => WeightInit::Uniform { low, high },
+            InitSpec::Normal { mean, std } => WeightInit::Normal { mean, std },
+            InitSpec::Orthogonal { gain } => WeightInit::Orthogonal { gain },
+            InitSpec::PyTorch => WeightInit::PyTorch,
+            InitSpec::Zeros => WeightInit::Zeros,
+        }
+    }
+}
+
+impl LossSpec {
+    pub fn to_nn(self) -> Loss {
+        match self {
+            LossSpec::CrossEntropy => Loss::SoftmaxCrossEntropy,
+            LossSpec::Mse => Loss::Mse,
+            LossSpec::BinaryCrossEntropy => Loss::SigmoidBinaryCrossEntropy,
+        }
+    }
+}
+
+impl LayerSpec {
+    pub fn to_nn(&self) -> LayerConfig {
+        let kind = match self.kind {
+            LayerType::Lstm => LayerKind::Lstm {
+                peephole: self.peephole,
+                gate_activation: self
+                    .gate_activation
+                    .map_or(Activation::Sigmoid, ActivationSpec::to_nn),
+                activation: self
+                    .activation
+                    .map_or(Activation::Tanh, ActivationSpec::to_nn),
+                forget_bias: self.forget_bias,
+            },
+            LayerType::Gru => LayerKind::Gru,
+            LayerType::Rnn => LayerKind::Rnn {
+                activation: self
+                    .activation
+                    .map_or(Activation::Tanh, ActivationSpec::to_nn),
+            },
+            LayerType::Dense => LayerKind::Dense {
+                activation: self
+                    .activation
+                    .map_or(Activation::Tanh, ActivationSpec::to_nn),
+            },
+        };
+        LayerConfig {
+            kind,
+            size: self.size,
+            weight_init: self.weight_init.to_nn(),
+            recurrent_init: self.recurrent_init.to_nn(),
+            dropout: self.dropout,
+            regularization: Regularization {
+                l1: self.l1,
+                l2: self.l2,
+                l1_bias: self.l1_bias,
+                l2_bias: self.l2_bias,
+            },
+        }
+    }
+}
+
+impl ModelSpec {
+    /// The network for `input` features and `output` outputs with the given loss.
+    pub fn to_nn(&self, input: usize, output: usize, loss: LossSpec) -> NetworkConfig {
+        let o = &self.output;
+        NetworkConfig {
+            input_size: input,
+            layers: self.layers.iter().map(LayerSpec::to_nn).collect(),
+            output: OutputConfig {
+                loss: loss.to_nn(),
+                size: output,
+                mode: match o.mode {
+                    OutputModeSpec::EveryStep => OutputMode::EveryStep,
+                    OutputModeSpec::LastStep => OutputMode::LastStep,
+                },
+                weight_init: o.weight_init.to_nn(),
+                dropout: o.dropout,
+                regularization: Regularization {
+                    l1: o.l1,
+                    l2: o.l2,
+                    l1_bias: o.l1_bias,
+                    l2_bias: o.l2_bias,
+                },
+            },
+        }
+    }
+}
+
+impl UpdaterSpec {
+    pub fn to_nn(self) -> UpdaterConfig {
+        match self {
+            UpdaterSpec::Sgd(s) => UpdaterConfig::Sgd { lr: s.lr },
+            UpdaterSpec::Momentum(s) => UpdaterConfig::Momentum {
+                lr: s.lr,
+                momentum: s.momentum,
+                dampening: s.dampening,
+                nesterov: s.nesterov,
+            },
+            UpdaterSpec::Adam(s) => UpdaterConfig::Adam {
+                lr: s.lr,
+                beta1: s.beta1,
+                beta2: s.beta2,
+                eps: s.eps,
+            },
+            UpdaterSpec::AdamW(s) => UpdaterConfig::AdamW {
+                lr: s.lr,
+                beta1: s.beta1,
+                beta2: s.beta2,
+                eps: s.eps,
+                weight_decay: s.weight_decay,
+            },
+            UpdaterSpec::AmsGrad(s) => UpdaterConfig::AmsGrad {
+                lr: s.lr,
+                beta1: s.beta1,
+                beta2: s.beta2,
+                eps: s.eps,
+            },
+            UpdaterSpec::AdaMax(s) => UpdaterConfig::AdaMax {
+                lr: s.lr,
+                beta1: s.beta1,
+                beta2: s.beta2,
+                eps: s.eps,
+            },
+            UpdaterSpec::Nadam(s) => UpdaterConfig::Nadam {
+                lr: s.lr,
+                beta1: s.beta1,
+                beta2: s.beta2,
+                eps: s.eps,
+                momentum_decay: s.momentum_decay,
+            },
+            UpdaterSpec::RmsProp(s) => UpdaterConfig::RmsProp {
+                lr: s.lr,
+                alpha: s.alpha,
+                eps: s.eps,
+            },
+            UpdaterSpec::AdaGrad(s) => UpdaterConfig::AdaGrad {
+                lr: s.lr,
+                lr_decay: s.lr_decay,
+                eps: s.eps,
+            },
+            UpdaterSpec::AdaDelta(s) => UpdaterConfig::AdaDelta {
+                lr: s.lr,
+                rho: s.rho,
+                eps: s.eps,
+            },
+        }
+    }
+}
+
+impl ScheduleSpec {
+    pub fn to_nn(&self) -> Schedule {
+        match self {
+            ScheduleSpec::Constant => Schedule::Constant,
+            ScheduleSpec::Step { every, gamma } => Schedule::Step {
+                every: *every,
+                gamma: *gamma,
+            },
+            ScheduleSpec::Exponential { gamma } => Schedule::Exponential { gamma: *gamma },
+            ScheduleSpec::InverseTime { gamma, power } => Schedule::InverseTime {
+                gamma: *gamma,
+                power: *power,
+            },
+            ScheduleSpec::Cosine { period, min_lr } => Schedule::Cosine {
+                period: *period,
+                min_lr: *min_lr,
+            },
+            ScheduleSpec::Warmup { steps, then } => Schedule::Warmup {
+                steps: *steps,
+                then: Box::new(then.to_nn()),
+            },
+        }
+    }
+}
+
+impl GradientNormalizationSpec {
+    pub fn to_nn(self) -> GradientNormalization {
+        use GradientNormalizationSpec as G;
+        match self {
+            G::None => GradientNormalization::None,
+            G::RenormalizeL2PerLayer => GradientNormalization::RenormalizeL2PerLayer,
+            G::RenormalizeL2PerParamType => GradientNormalization::RenormalizeL2PerParamType,
+            G::ClipElementWiseAbsoluteValue(t) => {
+                GradientNormalization::ClipElementWiseAbsoluteValue { threshold: t }
+            }
+            G::ClipL2PerLayer(t) => GradientNormalization::ClipL2PerLayer { threshold: t },
+            G::ClipL2PerParamType(t) => GradientNormalization::ClipL2PerParamType { threshold: t },
+            G::ClipGlobalL2(m) => GradientNormalization::ClipGlobalL2 { max_norm: m },
+        }
+    }
+}
+
+impl TbpttSpec {
+    pub fn to_nn(self) -> Tbptt {
+        Tbptt {
+            forward: self.forward,
+            backward: self.backward,
+        }
+    }
+}

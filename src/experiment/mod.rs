@@ -1,0 +1,13 @@
+//! Experiment files (RON), weights (safetensors), checkpoints and run folders: the only
+//! module that knows file formats.
+pub mod build;
+pub mod checkpoint;
+pub mod error;
+pub mod file;
+pub mod rundir;
+pub mod schema;
+pub mod validate;
+pub mod weights;
+
+pub use error::ExperimentError;
+pub use schema::Experiment;

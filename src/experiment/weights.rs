@@ -1,0 +1,194 @@
+//! Weights files: safetensors with PyTorch's names and shapes (see `docs/weights.md`).
+//!
+//! Tensors are written as little-endian F32, row-major, in the order given; names are
+//! free-form (network parameters are `layers.{k}.weight_ih` etc., checkpoints add names
+//! such as `updater.m.0`), except for safetensors' reserved `__metadata__`. String
+//! metadata goes into the header's `__metadata__`. The header is written with sorted keys,
+//! so the same tensors and metadata always give the same bytes.
+//!
+//! Reading accepts F32, F64, F16 and BF16 tensors (converted to `f32`), so files saved
+//! from PyTorch in any float precision load.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, SafeTensors};
+use serde_json::{json, Map, Value};
+
+use super::error::ExperimentError;
+use super::file::write_atomic;
+use crate::nn::network::NamedTensor;
+
+/// Writes `tensors` (F32) and `metadata` to a safetensors file, atomically.
+///
+/// Panics if a tensor's data length does not match its shape (a programmer error).
+pub fn save_weights(
+    path: &Path,
+    tensors: &[NamedTensor<f32>],
+    metadata: &[(String, String)],
+) -> Result<(), ExperimentError> {
+    let bytes = to_safetensors_bytes(path, tensors, metadata)?;
+    write_atomic(path, &bytes)
+}
+
+/// The bytes of a safetensors file holding `tensors` (F32) and `metadata`. `path` is only
+/// used in messages.
+pub fn to_safetensors_bytes(
+    path: &Path,
+    tensors: &[NamedTensor<f32>],
+    metadata: &[(String, String)],
+) -> Result<Vec<u8>, ExperimentError> {
+    let mut header = Map::new();
+    if !metadata.is_empty() {
+        let mut meta = BTreeMap::new();
+        for (key, value) in metadata {
+            if meta.insert(key.clone(), value.clone()).is_some() {
+                return Err(ExperimentError::weights(
+                    path,
+                    None,
+                    format!("metadata key {key:?} is given twice; give each key once"),
+                ));
+            }
+        }
+        header.insert("__metadata__".into(), json!(meta));
+    }
+    let mut offset = 0usize;
+    for t in tensors {
+        let n: usize = t.shape.iter().product();
+        assert_eq!(
+            n,
+            t.data.len(),
+            "tensor {} has shape {:?} but {} values",
+            t.name,
+            t.shape,
+            t.data.len()
+        );
+        if t.name == "__metadata__" {
+            return Err(ExperimentError::weights(
+                path,
+                Some(&t.name),
+                "is a reserved name in safetensors; rename the tensor",
+            ));
+        }
+        let end = offset + 4 * n;
+        let info = json!({ "dtype": "F32", "shape": t.shape, "data_offsets": [offset, end] });
+        if header.insert(t.name.clone(), info).is_some() {
+            return Err(ExperimentError::weights(
+                path,
+                Some(&t.name),
+                "is given twice; every tensor needs its own name",
+            ));
+        }
+        offset = end;
+    }
+    // sorted keys whatever serde_json's map type is, so the bytes are stable
+    let sorted: BTreeMap<&String, &Value> = header.iter().collect();
+    let mut head = serde_json::to_vec(&sorted).expect("a JSON header always serialises");
+    // the data starts 8-byte aligned, as safetensors writes it
+    head.resize(head.len().next_multiple_of(8), b' ');
+    let mut bytes = Vec::with_capacity(8 + head.len() + offset);
+    bytes.extend_from_slice(&(head.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&head);
+    for t in tensors {
+        for v in &t.data {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    Ok(bytes)
+}
+
+/// Reads every tensor of a safetensors file as `f32`, in the order they are stored.
+pub fn load_weights(path: &Path) -> Result<Vec<NamedTensor<f32>>, ExperimentError> {
+    load_weights_with_metadata(path).map(|(tensors, _)| tensors)
+}
+
+/// Reads every tensor (as `f32`, in storage order) and the string metadata (sorted by
+/// key) of a safetensors file.
+pub fn load_weights_with_metadata(
+    path: &Path,
+) -> Result<(Vec<NamedTensor<f32>>, Vec<(String, String)>), ExperimentError> {
+    let bytes = std::fs::read(path).map_err(|e| ExperimentError::io("read", path, e))?;
+    from_safetensors_bytes(&bytes, path)
+}
+
+/// Parses the bytes of a safetensors file. `path` is only used in messages.
+pub fn from_safetensors_bytes(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(Vec<NamedTensor<f32>>, Vec<(String, String)>), ExperimentError> {
+    let not_safetensors = |e: safetensors::SafeTensorError| {
+        ExperimentError::weights(
+            path,
+            None,
+            format!(
+                "is not a readable safetensors file ({e}); save weights with \
+                 `safetensors.torch.save_file` or seqlab"
+            ),
+        )
+    };
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
+    let file = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
+    let mut metadata: Vec<(String, String)> = header
+        .metadata()
+        .as_ref()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    metadata.sort();
+    let mut tensors = Vec::with_capacity(file.len());
+    for (name, view) in file.iter() {
+        let raw = view.data();
+        let data: Vec<f32> = match view.dtype() {
+            Dtype::F32 => raw
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            Dtype::F64 => raw
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32)
+                .collect(),
+            Dtype::BF16 => raw
+                .chunks_exact(2)
+                .map(|c| f32::from_bits(u32::from(u16::from_le_bytes([c[0], c[1]])) << 16))
+                .collect(),
+            Dtype::F16 => raw
+                .chunks_exact(2)
+                .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+                .collect(),
+            other => {
+                return Err(ExperimentError::weights(
+                    path,
+                    Some(name),
+                    format!(
+                        "has dtype {other:?}; seqlab reads F32, F64, F16 and BF16 tensors; \
+                         convert it (e.g. `t.float()`) before saving"
+                    ),
+                ))
+            }
+        };
+        tensors.push(NamedTensor {
+            name: name.to_string(),
+            shape: view.shape().to_vec(),
+            data,
+        });
+    }
+    Ok((tensors, metadata))
+}
+
+/// IEEE half precision to single (exact).
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h >> 15) << 31;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let frac = u32::from(h & 0x3ff);
+    let bits = match (exp, frac) {
+        (0, 0) => sign,
+        // subnormal: value = frac * 2^-24
+        (0, _) => {
+            let magnitude = frac as f32 * 2f32.powi(-24);
+            return if sign != 0 { -magnitude } else { magnitude };
+        }
+        (0x1f, 0) => sign | 0x7f80_0000,
+        (0x1f, _) => sign | 0x7fc0_0000 | (frac << 13),
+        _ => sign | ((exp + 112) << 23) | (frac << 13),
+    };
+    f32::from_bits(bits)
+}

@@ -1,0 +1,34 @@
+//! Training: the synchronous [`Trainer`] (one iteration at a time), the background
+//! [`runner`] (named thread, commands in, events out), evaluation and sampling.
+
+pub mod data;
+pub mod eval;
+pub mod runner;
+pub mod sample;
+pub mod trainer;
+
+pub use data::{DataShape, TrainingData};
+pub use eval::Evaluation;
+pub use runner::{Command, Event, Runner};
+pub use trainer::{IterationMetrics, StopReason, Trainer};
+
+use crate::data::DataError;
+use crate::experiment::ExperimentError;
+
+/// Why training could not start or go on.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Experiment(#[from] ExperimentError),
+    #[error("{0}")]
+    Network(#[from] crate::nn::network::NetworkError),
+    #[error(
+        "the score became {score} at iteration {iteration}: training diverged. Lower the learning rate (now {lr:e}), \
+         clip gradients (training.gradient_normalization: ClipGlobalL2(5.0)) or normalise the features"
+    )]
+    Diverged { iteration: u64, score: f64, lr: f64 },
+    #[error("{0}")]
+    Other(String),
+}

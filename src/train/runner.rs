@@ -1,0 +1,519 @@
+//! The background runner: a named thread that drives a [`Trainer`], takes [`Command`]s
+//! and reports [`Event`]s over crossbeam channels, and writes the run folder.
+//!
+//! # Slow consumers
+//! Events travel on two channels. Per-iteration metrics go on a bounded channel
+//! ([`RunnerOptions::metrics_capacity`]); when it is full the newest metrics event is
+//! not queued (training never waits) and the next delivered one says how many were
+//! skipped in `skipped`. Every metrics row is still written to `metrics.csv`. All other
+//! events (validation results, samples, checkpoints, pause/resume, the final event) go
+//! on an unbounded channel and are never dropped; they are rare, so memory stays bounded.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender, TrySendError};
+use serde::Serialize;
+
+use crate::experiment::rundir::{MetricsRow, RunDir};
+use crate::experiment::{checkpoint, weights};
+
+use super::eval::{EvalMetrics, Evaluation};
+use super::trainer::{IterationMetrics, StopReason, Trainer};
+use super::TrainError;
+
+/// What the consumer can ask while training runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Pause,
+    Resume,
+    /// Stop after the current iteration; weights and summary are still written.
+    Stop,
+    /// New base learning rate from the next iteration on.
+    SetLearningRate(f64),
+    SampleNow,
+    CheckpointNow,
+    EvaluateNow,
+}
+
+/// What the runner reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Started {
+        parameters: usize,
+        max_iterations: u64,
+        run_dir: Option<PathBuf>,
+    },
+    Iteration {
+        metrics: IterationMetrics,
+        tokens_per_s: f64,
+        elapsed_s: f64,
+        skipped: u64,
+    },
+    Validation(Evaluation),
+    Sample {
+        iteration: u64,
+        text: String,
+    },
+    Checkpoint {
+        iteration: u64,
+        path: PathBuf,
+    },
+    Paused {
+        iteration: u64,
+    },
+    Resumed {
+        iteration: u64,
+    },
+    LearningRateSet {
+        iteration: u64,
+        lr: f64,
+    },
+    /// A problem that ended the run (data error, divergence, unwritable folder).
+    Failed {
+        iteration: u64,
+        message: String,
+    },
+    /// Always the last event.
+    Finished(RunSummary),
+}
+
+/// The end of a run (also written as `summary.json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub stop_reason: StopReason,
+    pub iterations: u64,
+    pub epochs: u64,
+    pub final_score: Option<f64>,
+    pub best_score: Option<f64>,
+    pub best_iteration: Option<u64>,
+    pub evaluation: Option<Evaluation>,
+    pub wall_seconds: f64,
+    pub run_dir: Option<PathBuf>,
+    pub error: Option<String>,
+}
+
+/// How often the runner evaluates, samples and checkpoints.
+pub struct RunnerOptions {
+    pub run_dir: Option<RunDir>,
+    /// Iterations between evaluations (default: once per epoch).
+    pub evaluate_every: Option<u64>,
+    pub sample_every: Option<u64>,
+    pub checkpoint_every: Option<u64>,
+    /// Capacity of the metrics channel.
+    pub metrics_capacity: usize,
+}
+
+impl RunnerOptions {
+    /// The experiment's own settings.
+    pub fn from_trainer(trainer: &Trainer, run_dir: Option<RunDir>) -> Self {
+        let e = &trainer.exp;
+        RunnerOptions {
+            run_dir,
+            evaluate_every: e
+                .evaluation
+                .every
+                .or(Some(trainer.batches_per_epoch() as u64)),
+            sample_every: e.sampling.every,
+            checkpoint_every: e.training.checkpoint_every,
+            metrics_capacity: 1024,
+        }
+    }
+}
+
+/// A running training thread.
+pub struct Runner {
+    commands: Sender<Command>,
+    important: Receiver<Event>,
+    metrics: Receiver<Event>,
+    handle: Option<JoinHandle<Trainer>>,
+}
+
+/// Called after every event so a GUI can repaint.
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+impl Runner {
+    /// Starts training on a thread named `seqlab-trainer`.
+    pub fn spawn(trainer: Trainer, options: RunnerOptions, wake: Wake) -> std::io::Result<Runner> {
+        let (cmd_tx, cmd_rx) = unbounded();
+        let (imp_tx, imp_rx) = unbounded();
+        let (met_tx, met_rx) = bounded(options.metrics_capacity.max(1));
+        let handle = std::thread::Builder::new()
+            .name("seqlab-trainer".into())
+            .spawn(move || {
+                let mut w = Worker {
+                    trainer,
+                    options,
+                    commands: cmd_rx,
+                    important: imp_tx,
+                    metrics: met_tx,
+                    wake,
+                    skipped: 0,
+                    last_eval: None,
+                };
+                w.run();
+                w.trainer
+            })?;
+        Ok(Runner {
+            commands: cmd_tx,
+            important: imp_rx,
+            metrics: met_rx,
+            handle: Some(handle),
+        })
+    }
+
+    /// Sends a command (ignored once the run has ended).
+    pub fn send(&self, cmd: Command) {
+        let _ = self.commands.send(cmd);
+    }
+
+    /// A clone of the command sender (e.g. for a Ctrl-C handler).
+    pub fn command_sender(&self) -> Sender<Command> {
+        self.commands.clone()
+    }
+
+    /// The next event without waiting; important events first.
+    pub fn try_recv(&self) -> Option<Event> {
+        self.important
+            .try_recv()
+            .ok()
+            .or_else(|| self.metrics.try_recv().ok())
+    }
+
+    /// The next event, waiting up to `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
+        if let Some(e) = self.try_recv() {
+            return Some(e);
+        }
+        select! {
+            recv(self.important) -> e => e.ok(),
+            recv(self.metrics) -> e => e.ok(),
+            default(timeout) => None,
+        }
+    }
+
+    /// Waits for the thread and returns the trainer (after `Finished`).
+    pub fn join(mut self) -> Option<Trainer> {
+        self.handle.take().and_then(|h| h.join().ok())
+    }
+}
+
+struct Worker {
+    trainer: Trainer,
+    options: RunnerOptions,
+    commands: Receiver<Command>,
+    important: Sender<Event>,
+    metrics: Sender<Event>,
+    wake: Wake,
+    skipped: u64,
+    last_eval: Option<Evaluation>,
+}
+
+fn due(every: Option<u64>, iteration: u64) -> bool {
+    every.is_some_and(|e| e > 0 && iteration % e == 0)
+}
+
+impl Worker {
+    fn emit(&self, e: Event) {
+        let _ = self.important.send(e);
+        (self.wake)();
+    }
+
+    fn run(&mut self) {
+        let start = Instant::now();
+        let run_dir = self.options.run_dir.as_ref().map(|d| d.path.clone());
+        self.emit(Event::Started {
+            parameters: self.trainer.net.num_params(),
+            max_iterations: self.trainer.max_iterations(),
+            run_dir: run_dir.clone(),
+        });
+        let mut paused = false;
+        let mut stop = false;
+        let mut tokens = 0usize;
+        let mut last_score = None;
+        let mut error: Option<String> = None;
+        let reason = loop {
+            // commands: block while paused, otherwise take what is queued
+            loop {
+                let cmd = if paused {
+                    self.commands.recv().ok()
+                } else {
+                    self.commands.try_recv().ok()
+                };
+                let Some(cmd) = cmd else {
+                    if paused {
+                        stop = true; // the consumer is gone
+                    }
+                    break;
+                };
+                match cmd {
+                    Command::Pause => {
+                        paused = true;
+                        self.emit(Event::Paused {
+                            iteration: self.trainer.iteration,
+                        });
+                    }
+                    Command::Resume => {
+                        if paused {
+                            paused = false;
+                            self.emit(Event::Resumed {
+                                iteration: self.trainer.iteration,
+                            });
+                        }
+                    }
+                    Command::Stop => {
+                        stop = true;
+                        paused = false;
+                    }
+                    Command::SetLearningRate(lr) => {
+                        self.trainer.lr.base = lr;
+                        self.emit(Event::LearningRateSet {
+                            iteration: self.trainer.iteration,
+                            lr,
+                        });
+                    }
+                    Command::SampleNow => self.sample(),
+                    Command::CheckpointNow => {
+                        if let Err(e) = self.checkpoint() {
+                            self.emit(Event::Failed {
+                                iteration: self.trainer.iteration,
+                                message: e.to_string(),
+                            });
+                        }
+                    }
+                    Command::EvaluateNow => {
+                        let _ = self.evaluate();
+                    }
+                }
+                if stop {
+                    break;
+                }
+            }
+            if stop {
+                break StopReason::Stopped;
+            }
+            if self.trainer.is_complete() {
+                break StopReason::Completed;
+            }
+            let metrics = match self.trainer.step() {
+                Ok(m) => m,
+                Err(e) => {
+                    let diverged = matches!(e, TrainError::Diverged { .. });
+                    error = Some(e.to_string());
+                    self.emit(Event::Failed {
+                        iteration: self.trainer.iteration + 1,
+                        message: e.to_string(),
+                    });
+                    if diverged {
+                        break StopReason::Diverged;
+                    }
+                    break StopReason::Stopped;
+                }
+            };
+            tokens += metrics.tokens;
+            last_score = Some(metrics.score);
+            let elapsed = start.elapsed().as_secs_f64();
+            let tps = tokens as f64 / elapsed.max(1e-9);
+            let it = metrics.iteration;
+            if let Some(dir) = self.options.run_dir.as_mut() {
+                let layers: Vec<(String, f64, f64)> = metrics
+                    .layers
+                    .iter()
+                    .map(|l| (l.name.clone(), l.grad_norm, l.ratio))
+                    .collect();
+                let row = MetricsRow {
+                    iteration: it,
+                    epoch: metrics.epoch,
+                    score: metrics.score,
+                    lr: metrics.lr,
+                    global_grad_norm: metrics.global_grad_norm,
+                    layers: &layers,
+                    tokens_per_s: tps,
+                    elapsed_s: elapsed,
+                };
+                if let Err(e) = dir.append_metrics(&row) {
+                    error = Some(e.to_string());
+                    self.emit(Event::Failed {
+                        iteration: it,
+                        message: e.to_string(),
+                    });
+                    break StopReason::Stopped;
+                }
+            }
+            let ev = Event::Iteration {
+                metrics,
+                tokens_per_s: tps,
+                elapsed_s: elapsed,
+                skipped: self.skipped,
+            };
+            match self.metrics.try_send(ev) {
+                Ok(()) => {
+                    self.skipped = 0;
+                    (self.wake)();
+                }
+                Err(TrySendError::Full(_)) => self.skipped += 1,
+                Err(TrySendError::Disconnected(_)) => {}
+            }
+            let last = self.trainer.is_complete();
+            if due(self.options.evaluate_every, it) && !last {
+                if let Some(ev) = self.evaluate() {
+                    if self.trainer.exp.training.early_stopping.is_some()
+                        && self.trainer.early_stopping_update(&ev)
+                    {
+                        break StopReason::EarlyStopped;
+                    }
+                }
+            }
+            if due(self.options.sample_every, it) && !last {
+                self.sample();
+            }
+            if due(self.options.checkpoint_every, it) && !last {
+                if let Err(e) = self.checkpoint() {
+                    self.emit(Event::Failed {
+                        iteration: it,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        };
+
+        // the end: final evaluation, sample, weights, checkpoint, summary
+        if reason != StopReason::Diverged && error.is_none() {
+            if self.last_eval.as_ref().map(|e| e.iteration) != Some(self.trainer.iteration) {
+                if let Some(ev) = self.evaluate() {
+                    if self.trainer.exp.training.early_stopping.is_some() {
+                        self.trainer.early_stopping_update(&ev);
+                    }
+                }
+            }
+            self.sample();
+        }
+        if let Err(e) = self.write_final(reason) {
+            error.get_or_insert(e.to_string());
+            self.emit(Event::Failed {
+                iteration: self.trainer.iteration,
+                message: e.to_string(),
+            });
+        }
+        let summary = RunSummary {
+            stop_reason: reason,
+            iterations: self.trainer.iteration,
+            epochs: self.trainer.epoch,
+            final_score: last_score,
+            best_score: self.trainer.early.best_score,
+            best_iteration: self
+                .trainer
+                .early
+                .best_score
+                .map(|_| self.trainer.early.best_iteration),
+            evaluation: self.last_eval.clone(),
+            wall_seconds: start.elapsed().as_secs_f64(),
+            run_dir,
+            error,
+        };
+        if let Some(dir) = self.options.run_dir.as_mut() {
+            let _ = dir.flush();
+            let _ = dir.write_summary(&serde_json::to_value(&summary).expect("plain data"));
+        }
+        self.emit(Event::Finished(summary));
+    }
+
+    fn evaluate(&mut self) -> Option<Evaluation> {
+        match self.trainer.evaluate() {
+            Ok(Some(ev)) => {
+                if let Some(dir) = self.options.run_dir.as_mut() {
+                    let named: Vec<(&str, f64)> = match &ev.metrics {
+                        EvalMetrics::Classification {
+                            accuracy, macro_f1, ..
+                        } => vec![("accuracy", *accuracy), ("macro_f1", *macro_f1)],
+                        EvalMetrics::Regression { mse, mae, r2 } => {
+                            vec![("mse", *mse), ("mae", *mae), ("r2", *r2)]
+                        }
+                    };
+                    if let Err(e) = dir.append_eval(ev.iteration, &ev.split, ev.score, &named) {
+                        self.emit(Event::Failed {
+                            iteration: ev.iteration,
+                            message: e.to_string(),
+                        });
+                    }
+                }
+                self.last_eval = Some(ev.clone());
+                self.emit(Event::Validation(ev.clone()));
+                Some(ev)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.emit(Event::Failed {
+                    iteration: self.trainer.iteration,
+                    message: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    fn sample(&mut self) {
+        match self.trainer.sample() {
+            Ok(text) => {
+                if let Some(dir) = self.options.run_dir.as_mut() {
+                    let _ = dir.append_sample(self.trainer.iteration, &text);
+                }
+                self.emit(Event::Sample {
+                    iteration: self.trainer.iteration,
+                    text,
+                });
+            }
+            Err(e) => self.emit(Event::Failed {
+                iteration: self.trainer.iteration,
+                message: format!("sampling: {e}"),
+            }),
+        }
+    }
+
+    fn checkpoint(&mut self) -> Result<(), crate::experiment::ExperimentError> {
+        let Some(dir) = self.options.run_dir.as_ref() else {
+            return Ok(());
+        };
+        let path = dir.checkpoint_path(self.trainer.iteration);
+        checkpoint::save(&path, &self.trainer.checkpoint())?;
+        dir.set_latest_checkpoint(&path)?;
+        self.emit(Event::Checkpoint {
+            iteration: self.trainer.iteration,
+            path,
+        });
+        Ok(())
+    }
+
+    fn write_final(
+        &mut self,
+        reason: StopReason,
+    ) -> Result<(), crate::experiment::ExperimentError> {
+        let Some(dir) = self.options.run_dir.as_ref() else {
+            return Ok(());
+        };
+        if reason == StopReason::Diverged {
+            return Ok(()); // keep the last finite checkpoint; never write NaN weights
+        }
+        let mut meta = self.trainer.model_metadata();
+        meta.push((
+            "seqlab.iteration".to_string(),
+            self.trainer.iteration.to_string(),
+        ));
+        weights::save_weights(
+            &dir.path.join("weights.safetensors"),
+            &self.trainer.weights(),
+            &meta,
+        )?;
+        if let Some(best) = self.trainer.best_weights() {
+            let mut meta = self.trainer.model_metadata();
+            meta.push((
+                "seqlab.iteration".to_string(),
+                self.trainer.early.best_iteration.to_string(),
+            ));
+            weights::save_weights(&dir.path.join("best.safetensors"), &best, &meta)?;
+        }
+        self.checkpoint()
+    }
+}

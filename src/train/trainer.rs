@@ -1,0 +1,652 @@
+//! The synchronous trainer: one iteration (minibatch) at a time, deterministic for a
+//! seed, and resumable from a checkpoint at any iteration.
+
+use std::time::Instant;
+
+use ndarray::Array2;
+use serde::Serialize;
+
+use crate::data::{Progress, SeqBatch};
+use crate::experiment::checkpoint::{Checkpoint, CheckpointInfo};
+use crate::experiment::schema::{DataSpec, Experiment, OutputModeSpec};
+use crate::nn::bptt::{fit_batch, FitConfig, FitScratch};
+use crate::nn::network::{Batch, LayerState, NamedTensor, NetState, Network};
+use crate::nn::normalize::StepStats;
+use crate::nn::updater::{LearningRate, Updater};
+
+use super::data::{DataShape, TrainingData};
+use super::eval::{Accumulator, Evaluation};
+use super::sample::{sample_text, SampleOptions};
+use super::TrainError;
+
+/// Statistics of one parameter group (a layer or a tensor) after an update.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupStats {
+    pub name: String,
+    pub grad_norm: f64,
+    pub param_norm: f64,
+    pub update_norm: f64,
+    /// update:parameter ratio
+    pub ratio: f64,
+}
+
+/// What one iteration reports.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IterationMetrics {
+    /// Iterations completed (1 after the first).
+    pub iteration: u64,
+    pub epoch: u64,
+    pub score: f64,
+    pub lr: f64,
+    pub global_grad_norm: f64,
+    pub layers: Vec<GroupStats>,
+    pub tensors: Vec<GroupStats>,
+    /// Time steps x examples in the minibatch.
+    pub tokens: usize,
+    /// Wall time of the iteration.
+    pub seconds: f64,
+}
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The iteration or epoch budget was reached.
+    Completed,
+    /// Early stopping: the validation score stopped improving.
+    EarlyStopped,
+    /// The user stopped it (Stop command, Ctrl-C).
+    Stopped,
+    /// The score became NaN or infinite.
+    Diverged,
+}
+
+/// Early-stopping bookkeeping.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EarlyStopping {
+    pub best_score: Option<f64>,
+    pub best_iteration: u64,
+    pub bad_evaluations: u32,
+    /// Parameters at the best validation score.
+    pub best_params: Option<Vec<f32>>,
+}
+
+/// Trains an experiment's network on its data.
+pub struct Trainer {
+    /// The experiment with every path resolved.
+    pub exp: Experiment,
+    pub data: TrainingData,
+    pub net: Network<f32>,
+    pub updater: Updater<f32>,
+    pub lr: LearningRate,
+    pub shape: DataShape,
+    fit: FitConfig,
+    batch_size: usize,
+    steps: usize,
+    batches_per_epoch: usize,
+    max_iterations: u64,
+    /// Iterations completed.
+    pub iteration: u64,
+    pub epoch: u64,
+    /// Index within the epoch of the next minibatch.
+    pub batch: usize,
+    carried: Option<NetState<f32>>,
+    scratch: FitScratch,
+    pub early: EarlyStopping,
+}
+
+impl Trainer {
+    /// Loads the data and builds the network. `exp` must have its paths resolved.
+    pub fn new(exp: Experiment, progress: &mut dyn FnMut(Progress)) -> Result<Self, TrainError> {
+        let data = TrainingData::load(&exp, progress)?;
+        let shape = data.shape();
+        crate::experiment::validate::validate_against_data(
+            &exp,
+            std::path::Path::new(&exp.name),
+            &crate::experiment::validate::DataShape {
+                input: shape.input,
+                output: shape.output,
+                classification: shape.classification,
+            },
+        )?;
+        let loss = exp.model.output.loss.unwrap_or(data.default_loss());
+        let config = exp.model.to_nn(shape.input, shape.output, loss);
+        let t = &exp.training;
+        let mut net = Network::new(config, t.seed)?;
+        if let Some(path) = &exp.initial_weights {
+            let tensors = crate::experiment::weights::load_weights(path)?;
+            net.load_torch_tensors(&tensors)
+                .map_err(|e| TrainError::Other(format!("{}: {e}", path.display())))?;
+        }
+        if let Some(threads) = t.threads {
+            crate::blas::set_threads(threads);
+        }
+        let updater = Updater::new(t.updater.to_nn(), net.num_params());
+        let lr = LearningRate {
+            base: t.updater.to_nn().lr(),
+            schedule: t.schedule.to_nn(),
+        };
+        let steps = t.sequence_length;
+        let batches_per_epoch = data.batches_per_epoch(t.batch_size, steps)?.max(1);
+        let max_iterations = match (t.iterations, t.epochs) {
+            (Some(i), _) => i,
+            (None, Some(e)) => e * batches_per_epoch as u64,
+            (None, None) => 10 * batches_per_epoch as u64,
+        };
+        Ok(Trainer {
+            fit: FitConfig {
+                tbptt: t.tbptt.map(|s| s.to_nn()),
+                normalization: t.gradient_normalization.to_nn(),
+            },
+            batch_size: t.batch_size,
+            steps,
+            batches_per_epoch,
+            max_iterations,
+            iteration: 0,
+            epoch: 0,
+            batch: 0,
+            carried: None,
+            scratch: FitScratch::default(),
+            early: EarlyStopping::default(),
+            updater,
+            lr,
+            net,
+            shape,
+            data,
+            exp,
+        })
+    }
+
+    pub fn max_iterations(&self) -> u64 {
+        self.max_iterations
+    }
+
+    /// Changes the iteration budget (command-line overrides, resumed runs).
+    pub fn set_max_iterations(&mut self, n: u64) {
+        self.max_iterations = n;
+    }
+
+    pub fn batches_per_epoch(&self) -> usize {
+        self.batches_per_epoch
+    }
+
+    /// True once the iteration budget is used up.
+    pub fn is_complete(&self) -> bool {
+        self.iteration >= self.max_iterations
+    }
+
+    fn carry(&self) -> bool {
+        self.data.is_stream() && self.exp.training.carry_state
+    }
+
+    fn last_step(&self) -> bool {
+        self.exp.model.output.mode == OutputModeSpec::LastStep
+    }
+
+    /// One iteration: the next minibatch, forward, backward, update(s).
+    pub fn step(&mut self) -> Result<IterationMetrics, TrainError> {
+        let start = Instant::now();
+        let t = &self.exp.training;
+        let shuffle = t.shuffle.then_some(t.seed);
+        let mb =
+            self.data
+                .train_batch(self.epoch, self.batch, self.batch_size, self.steps, shuffle)?;
+        let b = mb.batch_size();
+        let mut state = match self.carried.take() {
+            Some(s)
+                if self.carry()
+                    && self.batch > 0
+                    && s.iter().flatten().all(|l| l.h.nrows() == b) =>
+            {
+                s
+            }
+            _ => self.net.zero_state(b),
+        };
+        let lr = self.lr.at(self.iteration);
+        self.net.set_dropout_seed(
+            t.seed ^ (self.iteration.wrapping_add(1)).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        );
+        let last_labels;
+        let batch = if self.last_step() {
+            last_labels = mb.last_step_labels();
+            Batch {
+                features: mb.features.view(),
+                labels: last_labels.view(),
+                feature_mask: mb.feature_mask.as_ref().map(|m| m.view()),
+                label_mask: None,
+            }
+        } else {
+            view(&mb)
+        };
+        let report = fit_batch(
+            &mut self.net,
+            &mut self.updater,
+            &batch,
+            &mut state,
+            lr,
+            &self.fit,
+            &mut self.scratch,
+        );
+        if !report.score.is_finite() {
+            return Err(TrainError::Diverged {
+                iteration: self.iteration + 1,
+                score: report.score,
+                lr,
+            });
+        }
+        if self.carry() {
+            self.carried = Some(state);
+        }
+        self.iteration += 1;
+        self.batch += 1;
+        if self.batch >= self.batches_per_epoch {
+            self.batch = 0;
+            self.epoch += 1;
+        }
+        Ok(IterationMetrics {
+            iteration: self.iteration,
+            epoch: self.epoch,
+            score: report.score,
+            lr,
+            global_grad_norm: report.stats.global_grad_norm,
+            layers: groups(&report.stats, true),
+            tensors: groups(&report.stats, false),
+            tokens: mb.steps() * b,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Evaluates on the validation split; `None` when there is none.
+    pub fn evaluate(&mut self) -> Result<Option<Evaluation>, TrainError> {
+        if !self.data.has_validation() {
+            return Ok(None);
+        }
+        let batches = self.data.validation_batches(self.batch_size, self.steps)?;
+        let mut acc = Accumulator::new(self.shape.classification, self.shape.output);
+        let mut state: Option<NetState<f32>> = None;
+        for mb in &batches {
+            let b = mb.batch_size();
+            let mut st = match state.take() {
+                Some(s)
+                    if self.data.is_stream() && s.iter().flatten().all(|l| l.h.nrows() == b) =>
+                {
+                    s
+                }
+                _ => self.net.zero_state(b),
+            };
+            if self.last_step() {
+                let labels = mb.last_step_labels();
+                let batch = Batch {
+                    features: mb.features.view(),
+                    labels: labels.view(),
+                    feature_mask: mb.feature_mask.as_ref().map(|m| m.view()),
+                    label_mask: None,
+                };
+                let (loss, pred) = self.net.loss_and_predictions(&batch, &mut st);
+                acc.add(loss, &pred, &labels, None);
+            } else {
+                let (loss, pred) = self.net.loss_and_predictions(&view(mb), &mut st);
+                acc.add(loss, &pred, &mb.labels, mb.label_mask.as_ref());
+            }
+            state = Some(st);
+        }
+        Ok(Some(acc.finish(self.iteration, "validation")))
+    }
+
+    /// Records an evaluation for early stopping; true when training should stop.
+    pub fn early_stopping_update(&mut self, eval: &Evaluation) -> bool {
+        let improved = match self.early.best_score {
+            None => true,
+            Some(best) => {
+                eval.score
+                    < best
+                        - self
+                            .exp
+                            .training
+                            .early_stopping
+                            .map_or(0.0, |e| e.min_delta)
+            }
+        };
+        if improved {
+            self.early.best_score = Some(eval.score);
+            self.early.best_iteration = eval.iteration;
+            self.early.bad_evaluations = 0;
+            self.early.best_params = Some(self.net.params().to_vec());
+            false
+        } else {
+            self.early.bad_evaluations += 1;
+            self.exp
+                .training
+                .early_stopping
+                .is_some_and(|e| self.early.bad_evaluations >= e.patience)
+        }
+    }
+
+    /// A sample for the log: generated text for text models; for other data the
+    /// predictions on the first validation (or training) sequence.
+    pub fn sample(&mut self) -> Result<String, TrainError> {
+        let s = &self.exp.sampling;
+        if let Some(vocab) = self.data.vocab() {
+            let prime = s.prime.clone().unwrap_or_else(|| match &self.exp.data {
+                DataSpec::Sentence(sp) => {
+                    sp.text.chars().next().map(String::from).unwrap_or_default()
+                }
+                _ => String::new(),
+            });
+            let opts = SampleOptions {
+                length: s.length,
+                prime,
+                temperature: s.temperature,
+                greedy: s.greedy,
+                seed: self.exp.training.seed ^ self.iteration,
+            };
+            return sample_text(&self.net, vocab, &opts).map_err(TrainError::Other);
+        }
+        let mb = match self
+            .data
+            .validation_batches(self.batch_size.min(1), self.steps.min(30))?
+            .into_iter()
+            .next()
+        {
+            Some(b) => b,
+            None => self.data.train_batch(0, 0, 1, self.steps.min(30), None)?,
+        };
+        let pred = self.net.output(
+            mb.features.view(),
+            mb.feature_mask.as_ref().map(|m| m.view()),
+        );
+        Ok(describe_predictions(
+            &mb,
+            &pred,
+            self.shape.classification,
+            self.last_step(),
+        ))
+    }
+
+    /// Everything needed to continue exactly from here.
+    pub fn checkpoint(&self) -> Checkpoint {
+        let carried: Vec<&LayerState<f32>> = self.carried.iter().flatten().flatten().collect();
+        Checkpoint {
+            info: CheckpointInfo {
+                iteration: self.iteration,
+                epoch: self.epoch,
+                batch: self.batch,
+                lr_base: self.lr.base,
+                updater_steps: self.updater.t,
+                nadam_mu_product: self.updater.mu_product,
+                best_score: self.early.best_score,
+                best_iteration: self.early.best_iteration,
+                bad_evaluations: self.early.bad_evaluations,
+                carried_shapes: carried
+                    .iter()
+                    .map(|s| (s.h.nrows(), s.h.ncols(), s.c.is_some()))
+                    .collect(),
+            },
+            params: self.net.params().to_vec(),
+            updater_state: self.updater.state.clone(),
+            carried: carried
+                .iter()
+                .map(|s| {
+                    (
+                        s.h.iter().copied().collect(),
+                        s.c.as_ref()
+                            .map(|c| c.iter().copied().collect())
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Continues from a checkpoint of the same experiment.
+    pub fn restore(&mut self, ck: &Checkpoint) -> Result<(), TrainError> {
+        if ck.params.len() != self.net.num_params()
+            || ck.updater_state.len() != self.updater.state.len()
+        {
+            return Err(TrainError::Other(format!(
+                "the checkpoint holds {} parameters and {} updater buffers; this experiment's network has {} and {}",
+                ck.params.len(),
+                ck.updater_state.len(),
+                self.net.num_params(),
+                self.updater.state.len()
+            )));
+        }
+        let i = &ck.info;
+        self.net.params_mut().copy_from_slice(&ck.params);
+        self.updater.state = ck.updater_state.clone();
+        self.updater.t = i.updater_steps;
+        self.updater.mu_product = i.nadam_mu_product;
+        self.lr.base = i.lr_base;
+        self.iteration = i.iteration;
+        self.epoch = i.epoch;
+        self.batch = i.batch;
+        self.early = EarlyStopping {
+            best_score: i.best_score,
+            best_iteration: i.best_iteration,
+            bad_evaluations: i.bad_evaluations,
+            best_params: None,
+        };
+        self.carried = if ck.carried.is_empty() {
+            None
+        } else {
+            let mut it = ck.carried.iter().zip(&i.carried_shapes);
+            let template = self.net.zero_state(1);
+            Some(
+                template
+                    .iter()
+                    .map(|slot| {
+                        slot.as_ref().and_then(|_| {
+                            it.next().map(|((h, c), &(b, hd, cell))| LayerState {
+                                h: Array2::from_shape_vec((b, hd), h.clone())
+                                    .expect("checkpoint state shape"),
+                                c: cell.then(|| {
+                                    Array2::from_shape_vec((b, hd), c.clone())
+                                        .expect("checkpoint state shape")
+                                }),
+                            })
+                        })
+                    })
+                    .collect(),
+            )
+        };
+        Ok(())
+    }
+
+    /// The trained weights under PyTorch's names.
+    pub fn weights(&self) -> Vec<NamedTensor<f32>> {
+        self.net.torch_tensors()
+    }
+
+    /// Metadata stored with the weights so that `seqlab sample` / `predict` can rebuild
+    /// the model without the training data: sizes, loss, vocabulary, normaliser.
+    pub fn model_metadata(&self) -> Vec<(String, String)> {
+        let mut m = vec![
+            (
+                "seqlab.input_size".to_string(),
+                self.shape.input.to_string(),
+            ),
+            (
+                "seqlab.output_size".to_string(),
+                self.shape.output.to_string(),
+            ),
+            (
+                "seqlab.classification".to_string(),
+                self.shape.classification.to_string(),
+            ),
+            (
+                "seqlab.loss".to_string(),
+                format!(
+                    "{:?}",
+                    self.exp
+                        .model
+                        .output
+                        .loss
+                        .unwrap_or(self.data.default_loss())
+                ),
+            ),
+        ];
+        if let Some(v) = self.data.vocab() {
+            m.push((
+                "seqlab.vocab".to_string(),
+                serde_json::to_string(v).expect("vocabulary json"),
+            ));
+        }
+        if let TrainingData::Sequences {
+            normalizer: Some(n),
+            ..
+        } = &self.data
+        {
+            m.push((
+                "seqlab.normalizer".to_string(),
+                serde_json::to_string(n).expect("normaliser json"),
+            ));
+        }
+        m
+    }
+
+    /// The best weights seen by early stopping, if any.
+    pub fn best_weights(&self) -> Option<Vec<NamedTensor<f32>>> {
+        self.early
+            .best_params
+            .as_ref()
+            .map(|p| self.net.torch_tensors_of(p))
+    }
+}
+
+fn view(mb: &SeqBatch) -> Batch<'_, f32> {
+    Batch {
+        features: mb.features.view(),
+        labels: mb.labels.view(),
+        feature_mask: mb.feature_mask.as_ref().map(|m| m.view()),
+        label_mask: mb.label_mask.as_ref().map(|m| m.view()),
+    }
+}
+
+fn groups(stats: &StepStats, layers: bool) -> Vec<GroupStats> {
+    let src = if layers {
+        &stats.layers
+    } else {
+        &stats.tensors
+    };
+    src.iter()
+        .map(|t| GroupStats {
+            name: t.name.clone(),
+            grad_norm: t.grad_norm,
+            param_norm: t.param_norm,
+            update_norm: t.update_norm,
+            ratio: t.ratio(),
+        })
+        .collect()
+}
+
+/// One line per step of the first example: input, label and prediction.
+fn describe_predictions(
+    mb: &SeqBatch,
+    pred: &ndarray::Array3<f32>,
+    classification: bool,
+    last_step: bool,
+) -> String {
+    let argmax = |row: ndarray::ArrayView1<f32>| {
+        row.iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i)
+    };
+    let steps = if last_step {
+        1
+    } else {
+        mb.steps().min(pred.dim().0)
+    };
+    let mut out = String::new();
+    for t in 0..steps {
+        if mb.label_mask.as_ref().is_some_and(|m| m[[t, 0]] == 0.0) && !last_step {
+            continue;
+        }
+        let p = pred.slice(ndarray::s![t, 0, ..]);
+        let y = if last_step {
+            mb.last_step_labels()
+                .slice(ndarray::s![0, 0, ..])
+                .to_owned()
+        } else {
+            mb.labels.slice(ndarray::s![t, 0, ..]).to_owned()
+        };
+        if classification {
+            out.push_str(&format!(
+                "step {t}: label {} predicted {} (p={:.3})\n",
+                argmax(y.view()),
+                argmax(p),
+                p[argmax(p)]
+            ));
+        } else {
+            out.push_str(&format!(
+                "step {t}: target {:?} predicted {:?}\n",
+                y.to_vec(),
+                p.to_vec()
+            ));
+        }
+    }
+    out
+}
+
+/// A trained model rebuilt from a run folder (for sampling and prediction).
+pub struct TrainedModel {
+    pub experiment: Experiment,
+    pub net: Network<f32>,
+    pub vocab: Option<crate::data::Vocabulary>,
+    pub normalizer: Option<crate::data::FeatureNormalizer>,
+    pub classification: bool,
+}
+
+/// Loads `weights.safetensors` (or `best.safetensors` when `best`) of a run folder.
+pub fn load_trained(run_dir: &std::path::Path, best: bool) -> Result<TrainedModel, TrainError> {
+    use crate::experiment::rundir::RunDir;
+    let record = RunDir::read_record(run_dir)?;
+    let file = run_dir.join(if best {
+        "best.safetensors"
+    } else {
+        "weights.safetensors"
+    });
+    let (tensors, meta) = crate::experiment::weights::load_weights_with_metadata(&file)?;
+    let get = |k: &str| {
+        meta.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let missing = |k: &str| {
+        TrainError::Other(format!(
+            "{}: metadata {k} is missing; use weights written by `seqlab --run`",
+            file.display()
+        ))
+    };
+    let num = |k: &str| -> Result<usize, TrainError> {
+        get(k)
+            .ok_or_else(|| missing(k))?
+            .parse()
+            .map_err(|_| missing(k))
+    };
+    let (input, output) = (num("seqlab.input_size")?, num("seqlab.output_size")?);
+    let loss = match get("seqlab.loss").as_deref() {
+        Some("Mse") => crate::experiment::schema::LossSpec::Mse,
+        Some("BinaryCrossEntropy") => crate::experiment::schema::LossSpec::BinaryCrossEntropy,
+        _ => crate::experiment::schema::LossSpec::CrossEntropy,
+    };
+    let exp = record.experiment;
+    let mut net = Network::new(exp.model.to_nn(input, output, loss), 0)?;
+    net.load_torch_tensors(&tensors)
+        .map_err(|e| TrainError::Other(format!("{}: {e}", file.display())))?;
+    let vocab = get("seqlab.vocab")
+        .map(|v| serde_json::from_str(&v))
+        .transpose()
+        .map_err(|e| TrainError::Other(format!("{}: bad vocabulary: {e}", file.display())))?;
+    let normalizer = get("seqlab.normalizer")
+        .map(|v| serde_json::from_str(&v))
+        .transpose()
+        .map_err(|e| TrainError::Other(format!("{}: bad normaliser: {e}", file.display())))?;
+    Ok(TrainedModel {
+        experiment: exp,
+        net,
+        vocab,
+        normalizer,
+        classification: get("seqlab.classification").as_deref() == Some("true"),
+    })
+}
