@@ -1,4 +1,5 @@
 //! seqlab: recurrent-network sequence experiments.
+pub mod bench;
 pub mod blas;
 pub mod cli;
 pub mod data;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
 pub mod data;
 pub mod run;
 
@@ -36,6 +37,8 @@ pub enum Command {
     Predict(run::PredictArgs),
     /// Preview how CSV sequence files are read, aligned, padded and masked.
     Data(data::DataArgs),
+    /// Measure training and sampling speed on the reference workloads.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
         Some(Command::Predict(args)) => run::predict(&args),
         Some(Command::Gradcheck(args)) => gradcheck(&args),
         Some(Command::Data(args)) => data::run(&args).map(|_| ExitCode::SUCCESS),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => open_window(),
     };
     match result {

@@ -57,7 +57,7 @@ fn apply_overrides(exp: &mut Experiment, args: &RunArgs) {
 /// `seqlab --run FILE` / `seqlab --run --resume RUN_DIR`.
 pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let mut progress = |p: crate::data::Progress| {
-        if !args.quiet && p.total > 20 && (p.done % 50 == 0 || p.done == p.total) {
+        if !args.quiet && p.total > 20 && (p.done.is_multiple_of(50) || p.done == p.total) {
             eprintln!("loading data: {}/{} files", p.done, p.total);
         }
     };

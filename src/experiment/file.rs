@@ -238,17 +238,11 @@ fn migrate_v0_to_v1(text: &str) -> String {
                 let kind_end = scan::ident_end(s, v.start);
                 let paren = scan::skip_trivia(s, kind_end);
                 if paren < v.end && s[paren] == b'(' {
-                    // `Kind(lr: ..)` or the explicit newtype `Kind((lr: ..))`
-                    let inner = scan::skip_trivia(s, paren + 1);
-                    let open = if s.get(inner) == Some(&b'(') {
-                        inner
-                    } else {
-                        paren
-                    };
-                    let spec = scan::struct_entries(s, open).unwrap_or_default();
+                    // `Kind(lr: .., ..)`: newtype variants are unwrapped in this dialect
+                    let spec = scan::struct_entries(s, paren).unwrap_or_default();
                     match spec.iter().find(|e| e.key(s) == "lr") {
                         Some(old) => edits.push((old.value.clone(), lr_text.to_string())),
-                        None => edits.push((open + 1..open + 1, format!("lr: {lr_text}, "))),
+                        None => edits.push((paren + 1..paren + 1, format!("lr: {lr_text}, "))),
                     }
                 } else {
                     let kind = &text[v.start..kind_end];
@@ -363,7 +357,8 @@ fn convert_in(
                 allowed: "expected a whole number".into(),
             };
         }
-        if is_trivia(rest) {
+        let end = byte_offset(text, error.span.end.line, error.span.end.col);
+        if is_trivia(&text[end.min(text.len())..]) {
             return ExperimentError::Syntax {
                 file: file.to_path_buf(),
                 line,

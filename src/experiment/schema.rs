@@ -461,17 +461,11 @@ impl Default for TrainingSpec {
 }
 
 /// Validation during training.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvaluationSpec {
     /// Evaluate every this many iterations; default once per epoch (and at the end).
     pub every: Option<u64>,
-}
-
-impl Default for EvaluationSpec {
-    fn default() -> Self {
-        EvaluationSpec { every: None }
-    }
 }
 
 /// Generated samples during training (text models) or predictions (others).

@@ -62,6 +62,24 @@ pub fn fit_batch<F: Float>(
     config: &FitConfig,
     scratch: &mut FitScratch,
 ) -> FitReport {
+    let mut report = FitReport::default();
+    fit_batch_into(net, updater, batch, state, lr, config, scratch, &mut report);
+    report
+}
+
+/// [`fit_batch`] writing into a report kept by the caller: once the buffers have their
+/// sizes (after the first iteration), an iteration allocates nothing.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_batch_into<F: Float>(
+    net: &mut Network<F>,
+    updater: &mut Updater<F>,
+    batch: &Batch<F>,
+    state: &mut NetState<F>,
+    lr: f64,
+    config: &FitConfig,
+    scratch: &mut FitScratch,
+    report: &mut FitReport,
+) {
     let t_len = batch.features.dim().0;
     let (seg_len, back) = match config.tbptt {
         Some(t) if t.forward < t_len => {
@@ -82,7 +100,9 @@ pub fn fit_batch<F: Float>(
     let n_specs = net.specs().len();
     scratch.grad_sq.resize(n_specs, 0.0);
     scratch.sums.resize(n_specs, UpdateSums::default());
-    let mut report = FitReport::default();
+    report.score = 0.0;
+    report.loss = LossValue::default();
+    report.updates = 0;
     let mut start = 0;
     while start < t_len.max(1) {
         let end = (start + seg_len).min(t_len);
@@ -106,9 +126,9 @@ pub fn fit_batch<F: Float>(
             train: true,
         };
         net.zero_grads();
-        let bp = net.forward_backward(&seg, state, &opts);
-        report.loss.sum += bp.loss.sum;
-        report.loss.count += bp.loss.count;
+        let loss = net.forward_backward_in_place(&seg, state, &opts);
+        report.loss.sum += loss.sum;
+        report.loss.count += loss.count;
 
         net.normalize_and_update(
             updater,
@@ -119,11 +139,12 @@ pub fn fit_batch<F: Float>(
         );
         report.updates += 1;
         if end == t_len {
-            report.stats = StepStats::from_sums(net.specs(), &scratch.grad_sq, &scratch.sums);
+            report
+                .stats
+                .update_from_sums(net.specs(), &scratch.grad_sq, &scratch.sums);
             break;
         }
         start = end;
     }
     report.score = report.loss.mean() + net.regularization_penalty();
-    report
 }

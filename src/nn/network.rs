@@ -348,6 +348,7 @@ pub struct Network<F: Float> {
     dacts: Vec<Array3<F>>, // (T, B, H_k) d loss / d acts[k]
     drops: Vec<Option<Dropout<F>>>,
     dx_input: Array3<F>, // (T, B, I) d loss / d features (or d loss / d output input)
+    state_grad: NetState<F>, // d loss / d initial state of the last backward pass
     state: NetState<F>,  // for rnn_time_step
     rng: StdRng,
 }
@@ -503,6 +504,7 @@ impl<F: Float> Network<F> {
             dacts: (0..n_layers).map(|_| Array3::zeros((0, 0, 0))).collect(),
             drops: (0..=n_layers).map(|_| None).collect(),
             dx_input: Array3::zeros((0, 0, 0)),
+            state_grad: Vec::new(),
             state: Vec::new(),
             rng: StdRng::seed_from_u64(seed ^ 0x5eed_d0d0),
             config,
@@ -686,6 +688,23 @@ impl<F: Float> Network<F> {
         state: &mut NetState<F>,
         opts: &BackpropOptions,
     ) -> Backprop<F> {
+        let loss = self.forward_backward_in_place(batch, state, opts);
+        Backprop {
+            loss,
+            input_grad: opts.input_grad.then(|| self.dx_input.clone()),
+            state_grad: self.state_grad.clone(),
+        }
+    }
+
+    /// [`Self::forward_backward`] keeping d loss / d initial state and d loss / d
+    /// features in the network ([`Self::state_grad`], [`Self::input_grad`]) instead of
+    /// returning copies: once the buffers have their sizes it allocates nothing.
+    pub fn forward_backward_in_place(
+        &mut self,
+        batch: &Batch<F>,
+        state: &mut NetState<F>,
+        opts: &BackpropOptions,
+    ) -> LossValue {
         let x = batch.features;
         let (t_len, b, i_len) = x.dim();
         let mask = batch.feature_mask;
@@ -731,10 +750,31 @@ impl<F: Float> Network<F> {
         } else {
             self.config.layers[n_layers - 1].size
         };
-        let mut state_grad: NetState<F> = state
-            .iter()
-            .map(|s| s.as_ref().map(zeros_like_state))
-            .collect();
+        let fits = self.state_grad.len() == state.len()
+            && self
+                .state_grad
+                .iter()
+                .zip(state.iter())
+                .all(|(g, s)| match (g, s) {
+                    (Some(g), Some(s)) => {
+                        g.h.dim() == s.h.dim()
+                            && g.c.as_ref().map(|c| c.dim()) == s.c.as_ref().map(|c| c.dim())
+                    }
+                    (None, None) => true,
+                    _ => false,
+                });
+        if fits {
+            self.state_grad
+                .iter_mut()
+                .flatten()
+                .for_each(|g| g.fill_zero());
+        } else {
+            self.state_grad = state
+                .iter()
+                .map(|s| s.as_ref().map(zeros_like_state))
+                .collect();
+        }
+        let state_grad = &mut self.state_grad;
         if n_layers == 0 && self.dx_input.dim() != (t_len, b, top_width) {
             self.dx_input = Array3::zeros((t_len, b, top_width));
         }
@@ -828,12 +868,18 @@ impl<F: Float> Network<F> {
                 dropout_backward(&self.drops[k], d);
             }
         }
-        let input_grad = opts.input_grad.then(|| self.dx_input.clone());
-        Backprop {
-            loss,
-            input_grad,
-            state_grad,
-        }
+        loss
+    }
+
+    /// d loss / d initial state of every layer from the last
+    /// [`Self::forward_backward_in_place`].
+    pub fn state_grad(&self) -> &NetState<F> {
+        &self.state_grad
+    }
+
+    /// d loss / d features `(T, B, I)` from the last backward pass that asked for it.
+    pub fn input_grad(&self) -> &Array3<F> {
+        &self.dx_input
     }
 
     /// Loss of a batch without gradients (evaluation), from `state` (updated).

@@ -100,6 +100,54 @@ impl StepStats {
             global_grad_norm,
         }
     }
+
+    /// [`Self::from_sums`] into `self`, reusing its vectors and names when they already
+    /// describe `specs` (then nothing is allocated).
+    pub fn update_from_sums(
+        &mut self,
+        specs: &[ParamSpec],
+        grad_sq: &[f64],
+        updates: &[UpdateSums],
+    ) {
+        let n_layers = specs.iter().map(|s| s.layer + 1).max().unwrap_or(0);
+        let same_shape = self.tensors.len() == specs.len()
+            && self.layers.len() == n_layers
+            && self
+                .tensors
+                .iter()
+                .zip(specs)
+                .all(|(t, s)| t.layer == s.layer && t.name.ends_with(s.name));
+        if !same_shape {
+            *self = Self::from_sums(specs, grad_sq, updates);
+            return;
+        }
+        for l in &mut self.layers {
+            l.grad_norm = 0.0;
+            l.param_norm = 0.0;
+            l.update_norm = 0.0;
+        }
+        // layer sums of squares accumulate in the norm fields, square-rooted below
+        for ((t, s), (&g, u)) in self
+            .tensors
+            .iter_mut()
+            .zip(specs)
+            .zip(grad_sq.iter().zip(updates))
+        {
+            t.grad_norm = g.sqrt();
+            t.param_norm = u.param_sq.sqrt();
+            t.update_norm = u.update_sq.sqrt();
+            let l = &mut self.layers[s.layer];
+            l.grad_norm += g;
+            l.param_norm += u.param_sq;
+            l.update_norm += u.update_sq;
+        }
+        for l in &mut self.layers {
+            l.grad_norm = l.grad_norm.sqrt();
+            l.param_norm = l.param_norm.sqrt();
+            l.update_norm = l.update_norm.sqrt();
+        }
+        self.global_grad_norm = grad_sq.iter().sum::<f64>().sqrt();
+    }
 }
 
 /// Sum of squares of every tensor's gradient (one pass), written into `out`.

@@ -313,8 +313,13 @@ impl<F: Float> Updater<F> {
         for (spec, sum) in specs.iter().zip(sums.iter_mut()) {
             let r = spec.range();
             let (p, g) = (&mut params[r.clone()], &grads[r.clone()]);
-            let mut bufs: Vec<&mut [F]> =
-                self.state.iter_mut().map(|b| &mut b[r.clone()]).collect();
+            // up to three state buffers, cut to this tensor (empty when unused)
+            let mut bufs = self.state.iter_mut().map(|b| &mut b[r.clone()]);
+            let mut bufs: [&mut [F]; 3] = [
+                bufs.next().unwrap_or_default(),
+                bufs.next().unwrap_or_default(),
+                bufs.next().unwrap_or_default(),
+            ];
             let mut acc = UpdateSums::default();
             let mut apply = |p: &mut F, new: F| {
                 let d = (new - *p).f64();

@@ -12,6 +12,8 @@ use crate::experiment::schema::{DataSpec, Experiment, LossSpec};
 use super::TrainError;
 
 /// Loaded data, split into training and validation (and test for text).
+// one value per run: the size difference between variants does not matter
+#[allow(clippy::large_enum_variant)]
 pub enum TrainingData {
     /// Parallel streams (text, sentence, echo): minibatch `k` of every epoch continues
     /// minibatch `k - 1` of each stream.
@@ -24,8 +26,8 @@ pub enum TrainingData {
     },
     /// Separate sequences (CSV files), shuffled per epoch.
     Sequences {
-        train: SequenceDataset,
-        validation: Option<SequenceDataset>,
+        train: Box<SequenceDataset>,
+        validation: Option<Box<SequenceDataset>>,
         normalizer: Option<FeatureNormalizer>,
         alignment: AlignmentMode,
         task: Task,
@@ -103,9 +105,9 @@ impl TrainingData {
             }
             DataSpec::Csv(c) => {
                 let tv = load_train_validation(c, progress)?;
-                let validation = (!tv.validation.is_empty()).then_some(tv.validation);
+                let validation = (!tv.validation.is_empty()).then(|| Box::new(tv.validation));
                 Ok(TrainingData::Sequences {
-                    train: tv.train,
+                    train: Box::new(tv.train),
                     validation,
                     normalizer: tv.normalizer,
                     alignment: c.alignment,

@@ -128,7 +128,7 @@ pub struct Runner {
     commands: Sender<Command>,
     important: Receiver<Event>,
     metrics: Receiver<Event>,
-    handle: Option<JoinHandle<Trainer>>,
+    handle: Option<JoinHandle<Option<Trainer>>>,
 }
 
 /// Called after every event so a GUI can repaint.
@@ -154,7 +154,72 @@ impl Runner {
                     last_eval: None,
                 };
                 w.run();
-                w.trainer
+                Some(w.trainer)
+            })?;
+        Ok(Runner {
+            commands: cmd_tx,
+            important: imp_rx,
+            metrics: met_rx,
+            handle: Some(handle),
+        })
+    }
+
+    /// Loads the experiment's data and builds the trainer on the training thread (so a
+    /// large folder never blocks the caller), then trains. Loading problems arrive as
+    /// [`Event::Failed`] followed by [`Event::Finished`]. `run_dir` is created once the
+    /// data has loaded.
+    pub fn spawn_experiment(
+        exp: crate::experiment::Experiment,
+        run_dir: Option<(PathBuf, crate::experiment::rundir::RunRecord)>,
+        wake: Wake,
+    ) -> std::io::Result<Runner> {
+        let (cmd_tx, cmd_rx) = unbounded();
+        let (imp_tx, imp_rx) = unbounded();
+        let (met_tx, met_rx) = bounded(1024);
+        let handle = std::thread::Builder::new()
+            .name("seqlab-trainer".into())
+            .spawn(move || {
+                let fail = |message: String| {
+                    let _ = imp_tx.send(Event::Failed {
+                        iteration: 0,
+                        message: message.clone(),
+                    });
+                    let _ = imp_tx.send(Event::Finished(RunSummary {
+                        stop_reason: StopReason::Stopped,
+                        iterations: 0,
+                        epochs: 0,
+                        final_score: None,
+                        best_score: None,
+                        best_iteration: None,
+                        evaluation: None,
+                        wall_seconds: 0.0,
+                        run_dir: None,
+                        error: Some(message),
+                    }));
+                    wake();
+                    None
+                };
+                let trainer = match Trainer::new(exp, &mut |_| {}) {
+                    Ok(t) => t,
+                    Err(e) => return fail(e.to_string()),
+                };
+                let dir = match run_dir.map(|(p, rec)| RunDir::create(&p, &rec)).transpose() {
+                    Ok(d) => d,
+                    Err(e) => return fail(e.to_string()),
+                };
+                let options = RunnerOptions::from_trainer(&trainer, dir);
+                let mut w = Worker {
+                    trainer,
+                    options,
+                    commands: cmd_rx,
+                    important: imp_tx,
+                    metrics: met_tx,
+                    wake,
+                    skipped: 0,
+                    last_eval: None,
+                };
+                w.run();
+                Some(w.trainer)
             })?;
         Ok(Runner {
             commands: cmd_tx,
@@ -196,7 +261,7 @@ impl Runner {
 
     /// Waits for the thread and returns the trainer (after `Finished`).
     pub fn join(mut self) -> Option<Trainer> {
-        self.handle.take().and_then(|h| h.join().ok())
+        self.handle.take().and_then(|h| h.join().ok()).flatten()
     }
 }
 
@@ -212,7 +277,7 @@ struct Worker {
 }
 
 fn due(every: Option<u64>, iteration: u64) -> bool {
-    every.is_some_and(|e| e > 0 && iteration % e == 0)
+    every.is_some_and(|e| e > 0 && iteration.is_multiple_of(e))
 }
 
 impl Worker {
