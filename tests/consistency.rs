@@ -355,3 +355,54 @@ fn same_seed_gives_bit_identical_training() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn dropout_applies_only_while_training_and_is_seeded() {
+    let mut with = stack();
+    with.layers[1].dropout = 0.5;
+    with.output.dropout = 0.3;
+    let mut net = Network::<f64>::new(with, 3).unwrap();
+    let mut plain = Network::<f64>::new(stack(), 3).unwrap();
+    let x = random((6, 2, 3), 7);
+    let y = Array3::from_shape_fn((6, 2, 3), |(t, b, c)| f64::from(u8::from((t + b) % 3 == c)));
+    let batch = Batch {
+        features: x.view(),
+        labels: y.view(),
+        feature_mask: None,
+        label_mask: None,
+    };
+    // inference and evaluation never drop
+    assert_eq!(net.output(x.view(), None), plain.output(x.view(), None));
+    let eval = |n: &mut Network<f64>, train: bool, seed: u64| {
+        n.set_dropout_seed(seed);
+        n.zero_grads();
+        let mut st = n.zero_state(2);
+        let l = n
+            .forward_backward(
+                &batch,
+                &mut st,
+                &BackpropOptions {
+                    from: 0,
+                    input_grad: false,
+                    train,
+                },
+            )
+            .loss
+            .sum;
+        (l, n.grads().to_vec())
+    };
+    let (l_off, g_off) = eval(&mut net, false, 1);
+    assert_eq!(
+        (l_off, g_off.clone()),
+        eval(&mut plain, true, 1),
+        "train=false means no dropout"
+    );
+    let (l1, g1) = eval(&mut net, true, 1);
+    assert_ne!(l1, l_off, "training drops units");
+    assert_eq!(
+        (l1, g1.clone()),
+        eval(&mut net, true, 1),
+        "same seed, same masks"
+    );
+    assert_ne!(g1, eval(&mut net, true, 2).1, "another seed, other masks");
+}

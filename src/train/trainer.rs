@@ -118,9 +118,19 @@ impl Trainer {
             net.load_torch_tensors(&tensors)
                 .map_err(|e| TrainError::Other(format!("{}: {e}", path.display())))?;
         }
-        if let Some(threads) = t.threads {
-            crate::blas::set_threads(threads);
-        }
+        // BLAS threads: the file's setting, else the measured policy for the largest
+        // per-step product (batch x 4H x H), which respects OPENBLAS_NUM_THREADS
+        let widest = net
+            .config()
+            .layers
+            .iter()
+            .map(|l| l.size)
+            .max()
+            .unwrap_or(1);
+        let threads = t
+            .threads
+            .unwrap_or_else(|| crate::blas::default_threads_for(t.batch_size, 4 * widest, widest));
+        crate::blas::set_threads(threads);
         let updater = Updater::new(t.updater.to_nn(), net.num_params());
         let lr = LearningRate {
             base: t.updater.to_nn().lr(),
