@@ -360,3 +360,43 @@ fn a_slow_consumer_never_stalls_training_and_loses_no_important_event() {
     );
     assert!(events.iter().any(|e| matches!(e, Event::Validation(_))));
 }
+
+#[test]
+fn early_stopping_waits_for_patience_and_keeps_the_best_weights() {
+    use seqlab::train::eval::{EvalMetrics, Evaluation};
+    let mut e = experiment(10);
+    e.training.early_stopping = Some(seqlab::experiment::schema::EarlyStoppingSpec {
+        patience: 2,
+        min_delta: 0.01,
+    });
+    let mut t = seqlab::train::Trainer::new(e, &mut |_| {}).unwrap();
+    let ev = |iteration, score| Evaluation {
+        iteration,
+        split: "validation".into(),
+        score,
+        positions: 1,
+        metrics: EvalMetrics::Regression {
+            mse: 0.0,
+            mae: 0.0,
+            r2: 0.0,
+        },
+    };
+    assert!(!t.early_stopping_update(&ev(1, 1.0)));
+    t.step().unwrap();
+    let best = t.net.params().to_vec();
+    assert!(!t.early_stopping_update(&ev(2, 0.9)));
+    t.step().unwrap();
+    assert!(
+        !t.early_stopping_update(&ev(3, 0.895)),
+        "not better by min_delta: first bad evaluation"
+    );
+    assert!(
+        t.early_stopping_update(&ev(4, 0.95)),
+        "second bad evaluation reaches the patience"
+    );
+    assert_eq!(t.early.best_iteration, 2);
+    assert_eq!(t.early.best_params.as_deref(), Some(best.as_slice()));
+    let best_tensors = t.best_weights().unwrap();
+    assert_eq!(best_tensors.len(), t.weights().len());
+    assert_ne!(best_tensors, t.weights());
+}
