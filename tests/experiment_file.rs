@@ -460,3 +460,31 @@ fn relative_paths_resolve_against_the_file_folder() {
     assert!(text.path.is_absolute(), "{:?}", text.path);
     assert!(text.path.ends_with("exps/corpus.txt"), "{:?}", text.path);
 }
+
+#[test]
+fn unknown_field_in_a_struct_variant_is_refused() {
+    let e = err("(training: (schedule: Step(every: 5, gamma: 0.5, bogus: 1)))");
+    assert_eq!(e.field_path(), Some("training.schedule.Step.bogus"));
+    let e = err("(model: (layers: [(weight_init: Normal(mean: 0.0, sdt: 1.0))]))");
+    assert_eq!(
+        e.field_path(),
+        Some("model.layers[0].weight_init.Normal.sdt")
+    );
+    assert!(e.to_string().contains("did you mean `std`?"), "{e}");
+}
+
+#[test]
+fn every_shipped_example_loads_and_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return; // no examples yet
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "ron") {
+            if let Err(e) = load(&path) {
+                panic!("{e}");
+            }
+        }
+    }
+}

@@ -27,7 +27,8 @@ fn check(text: &str, field: &str, needle: &str) {
     assert!(msg.starts_with("exp.ron: "), "{msg}");
 }
 
-const CSV_CLASSES: &str = "data: Csv(features: Files([\"a.csv\"]), task: Classification(classes: 6))";
+const CSV_CLASSES: &str =
+    "data: Csv(features: Files([\"a.csv\"]), task: Classification(classes: 6))";
 const CSV_REGRESSION: &str = "data: Csv(features: Files([\"a.csv\"]), task: Regression)";
 
 #[test]
@@ -50,19 +51,55 @@ fn valid_files_pass() {
 
 #[test]
 fn learning_rate_must_be_positive_and_finite() {
-    check("(training: (updater: Adam(lr: 0.0)))", "training.updater.Adam.lr", "greater than 0");
-    check("(training: (updater: RmsProp(lr: -1.0)))", "training.updater.RmsProp.lr", "is -1");
-    check("(training: (updater: Sgd(lr: inf)))", "training.updater.Sgd.lr", "finite");
-    check("(training: (updater: AdaDelta(lr: NaN)))", "training.updater.AdaDelta.lr", "is NaN");
+    check(
+        "(training: (updater: Adam(lr: 0.0)))",
+        "training.updater.Adam.lr",
+        "greater than 0",
+    );
+    check(
+        "(training: (updater: RmsProp(lr: -1.0)))",
+        "training.updater.RmsProp.lr",
+        "is -1",
+    );
+    check(
+        "(training: (updater: Sgd(lr: inf)))",
+        "training.updater.Sgd.lr",
+        "finite",
+    );
+    check(
+        "(training: (updater: AdaDelta(lr: NaN)))",
+        "training.updater.AdaDelta.lr",
+        "is NaN",
+    );
 }
 
 #[test]
 fn betas_must_be_in_unit_interval_and_eps_positive() {
-    check("(training: (updater: Adam(beta1: 1.0)))", "training.updater.Adam.beta1", "[0, 1)");
-    check("(training: (updater: AdamW(beta2: -0.1)))", "training.updater.AdamW.beta2", "[0, 1)");
-    check("(training: (updater: Nadam(eps: 0.0)))", "training.updater.Nadam.eps", "greater than 0");
-    check("(training: (updater: RmsProp(alpha: 1.5)))", "training.updater.RmsProp.alpha", "[0, 1)");
-    check("(training: (updater: Momentum(momentum: 1.0)))", "training.updater.Momentum.momentum", "[0, 1)");
+    check(
+        "(training: (updater: Adam(beta1: 1.0)))",
+        "training.updater.Adam.beta1",
+        "[0, 1)",
+    );
+    check(
+        "(training: (updater: AdamW(beta2: -0.1)))",
+        "training.updater.AdamW.beta2",
+        "[0, 1)",
+    );
+    check(
+        "(training: (updater: Nadam(eps: 0.0)))",
+        "training.updater.Nadam.eps",
+        "greater than 0",
+    );
+    check(
+        "(training: (updater: RmsProp(alpha: 1.5)))",
+        "training.updater.RmsProp.alpha",
+        "[0, 1)",
+    );
+    check(
+        "(training: (updater: Momentum(momentum: 1.0)))",
+        "training.updater.Momentum.momentum",
+        "[0, 1)",
+    );
     check(
         "(training: (updater: Momentum(momentum: 0.0, nesterov: true)))",
         "training.updater.Momentum.nesterov",
@@ -72,18 +109,50 @@ fn betas_must_be_in_unit_interval_and_eps_positive() {
 
 #[test]
 fn sizes_must_be_at_least_one() {
-    check("(model: (layers: [(size: 8), (size: 0)]))", "model.layers[1].size", "at least 1 unit");
-    check("(training: (batch_size: 0))", "training.batch_size", "at least 1");
-    check("(training: (sequence_length: 0))", "training.sequence_length", "at least 1");
-    check("(model: (output: (size: 0)))", "model.output.size", "at least 1");
+    check(
+        "(model: (layers: [(size: 8), (size: 0)]))",
+        "model.layers[1].size",
+        "at least 1 unit",
+    );
+    check(
+        "(training: (batch_size: 0))",
+        "training.batch_size",
+        "at least 1",
+    );
+    check(
+        "(training: (sequence_length: 0))",
+        "training.sequence_length",
+        "at least 1",
+    );
+    check(
+        "(model: (output: (size: 0)))",
+        "model.output.size",
+        "at least 1",
+    );
 }
 
 #[test]
 fn dropout_and_regularisation_ranges() {
-    check("(model: (layers: [(dropout: 1.0)]))", "model.layers[0].dropout", "[0, 1)");
-    check("(model: (output: (dropout: -0.5)))", "model.output.dropout", "[0, 1)");
-    check("(model: (layers: [(l2: -0.1)]))", "model.layers[0].l2", ">= 0");
-    check("(model: (output: (l1_bias: -1.0)))", "model.output.l1_bias", ">= 0");
+    check(
+        "(model: (layers: [(dropout: 1.0)]))",
+        "model.layers[0].dropout",
+        "[0, 1)",
+    );
+    check(
+        "(model: (output: (dropout: -0.5)))",
+        "model.output.dropout",
+        "[0, 1)",
+    );
+    check(
+        "(model: (layers: [(l2: -0.1)]))",
+        "model.layers[0].l2",
+        ">= 0",
+    );
+    check(
+        "(model: (output: (l1_bias: -1.0)))",
+        "model.output.l1_bias",
+        ">= 0",
+    );
 }
 
 #[test]
@@ -93,8 +162,16 @@ fn tbptt_backward_at_most_forward_and_not_zero() {
         "training.tbptt.backward",
         "is 20 but forward is 10; backward must be at most forward",
     );
-    check("(training: (tbptt: (forward: 0, backward: 0)))", "training.tbptt.forward", "at least 1");
-    check("(training: (tbptt: (forward: 10, backward: 0)))", "training.tbptt.backward", "at least 1");
+    check(
+        "(training: (tbptt: (forward: 0, backward: 0)))",
+        "training.tbptt.forward",
+        "at least 1",
+    );
+    check(
+        "(training: (tbptt: (forward: 10, backward: 0)))",
+        "training.tbptt.backward",
+        "at least 1",
+    );
 }
 
 #[test]
@@ -108,7 +185,11 @@ fn tbptt_does_not_go_with_last_step_output() {
 
 #[test]
 fn last_step_output_needs_sequences() {
-    check("(model: (output: (mode: LastStep)))", "model.output.mode", "use EveryStep");
+    check(
+        "(model: (output: (mode: LastStep)))",
+        "model.output.mode",
+        "use EveryStep",
+    );
 }
 
 #[test]
@@ -122,15 +203,27 @@ fn early_stopping_patience_zero_is_refused() {
 
 #[test]
 fn sampling_temperature_must_be_positive() {
-    check("(sampling: (temperature: 0.0))", "sampling.temperature", "greater than 0");
-    check("(sampling: (temperature: -1.0))", "sampling.temperature", "greedy: true");
+    check(
+        "(sampling: (temperature: 0.0))",
+        "sampling.temperature",
+        "greater than 0",
+    );
+    check(
+        "(sampling: (temperature: -1.0))",
+        "sampling.temperature",
+        "greedy: true",
+    );
 }
 
 #[test]
 fn periods_must_be_at_least_one() {
     check("(evaluation: (every: 0))", "evaluation.every", "at least 1");
     check("(sampling: (every: 0))", "sampling.every", "at least 1");
-    check("(training: (checkpoint_every: 0))", "training.checkpoint_every", "at least 1");
+    check(
+        "(training: (checkpoint_every: 0))",
+        "training.checkpoint_every",
+        "at least 1",
+    );
     check("(training: (threads: 0))", "training.threads", "at least 1");
     check(
         "(training: (schedule: Warmup(steps: 5, then: Step(every: 0, gamma: 0.5))))",
@@ -141,14 +234,30 @@ fn periods_must_be_at_least_one() {
 
 #[test]
 fn epochs_and_iterations_both_zero_train_nothing() {
-    check("(training: (iterations: 0, epochs: 0))", "training.iterations", "nothing would be trained");
-    check("(training: (epochs: 0))", "training.epochs", "nothing would be trained");
+    check(
+        "(training: (iterations: 0, epochs: 0))",
+        "training.iterations",
+        "nothing would be trained",
+    );
+    check(
+        "(training: (epochs: 0))",
+        "training.epochs",
+        "nothing would be trained",
+    );
 }
 
 #[test]
 fn loss_must_fit_the_data() {
-    check("(model: (output: (loss: Mse)))", "model.output.loss", "use CrossEntropy");
-    check("(data: Echo(), model: (output: (loss: BinaryCrossEntropy)))", "model.output.loss", "use CrossEntropy");
+    check(
+        "(model: (output: (loss: Mse)))",
+        "model.output.loss",
+        "use CrossEntropy",
+    );
+    check(
+        "(data: Echo(), model: (output: (loss: BinaryCrossEntropy)))",
+        "model.output.loss",
+        "use CrossEntropy",
+    );
     check(
         &format!("({CSV_CLASSES}, model: (output: (loss: Mse)))"),
         "model.output.loss",
@@ -172,9 +281,21 @@ fn output_size_must_match_the_class_count() {
 
 #[test]
 fn activations_must_suit_the_layer_kind() {
-    check("(model: (layers: [(kind: Rnn, activation: Sigmoid)]))", "model.layers[0].activation", "Tanh or Relu");
-    check("(model: (layers: [(gate_activation: Tanh)]))", "model.layers[0].gate_activation", "Sigmoid or HardSigmoid");
-    check("(model: (layers: [(kind: Gru, activation: Tanh)]))", "model.layers[0].activation", "fixed");
+    check(
+        "(model: (layers: [(kind: Rnn, activation: Sigmoid)]))",
+        "model.layers[0].activation",
+        "Tanh or Relu",
+    );
+    check(
+        "(model: (layers: [(gate_activation: Tanh)]))",
+        "model.layers[0].gate_activation",
+        "Sigmoid or HardSigmoid",
+    );
+    check(
+        "(model: (layers: [(kind: Gru, activation: Tanh)]))",
+        "model.layers[0].activation",
+        "fixed",
+    );
 }
 
 #[test]
@@ -189,7 +310,11 @@ fn lstm_only_fields_are_refused_elsewhere() {
         "model.layers[0].gate_activation",
         "only applies to Lstm",
     );
-    check("(model: (layers: [(kind: Dense, forget_bias: 0.0)]))", "model.layers[0].forget_bias", "only applies to Lstm");
+    check(
+        "(model: (layers: [(kind: Dense, forget_bias: 0.0)]))",
+        "model.layers[0].forget_bias",
+        "only applies to Lstm",
+    );
     check(
         "(model: (layers: [(kind: Dense, recurrent_init: Orthogonal(gain: 1.0))]))",
         "model.layers[0].recurrent_init",
@@ -213,10 +338,26 @@ fn init_parameters_are_checked() {
 
 #[test]
 fn data_settings_are_checked() {
-    check("(data: Text())", "data.Text.path", "set it to the text file");
-    check("(data: Text(path: \"a.txt\", validation: 0.6, test: 0.5))", "data.Text.test", "less than 1");
-    check("(data: Sentence(text: \"a\"))", "data.Sentence.text", "at least 2 characters");
-    check("(data: Echo(length: 3, echo: 3))", "data.Echo.length", "longer than the echo");
+    check(
+        "(data: Text())",
+        "data.Text.path",
+        "set it to the text file",
+    );
+    check(
+        "(data: Text(path: \"a.txt\", validation: 0.6, test: 0.5))",
+        "data.Text.test",
+        "less than 1",
+    );
+    check(
+        "(data: Sentence(text: \"a\"))",
+        "data.Sentence.text",
+        "at least 2 characters",
+    );
+    check(
+        "(data: Echo(length: 3, echo: 3))",
+        "data.Echo.length",
+        "longer than the echo",
+    );
     check("(data: Csv())", "data.Csv.features", "names no files");
     check(
         "(data: Csv(features: Pattern(pattern: \"a.csv\", start: 0, end: 3)))",
@@ -251,7 +392,11 @@ fn all_problems_are_listed_in_file_order() {
     let fields: Vec<_> = all.iter().map(|p| p.field_path().unwrap()).collect();
     assert_eq!(
         fields,
-        ["model.layers[0].size", "training.batch_size", "sampling.temperature"]
+        [
+            "model.layers[0].size",
+            "training.batch_size",
+            "sampling.temperature"
+        ]
     );
     let first = validate(&e, Path::new("exp.ron")).unwrap_err();
     assert_eq!(first.field_path(), Some("model.layers[0].size"));
@@ -259,8 +404,11 @@ fn all_problems_are_listed_in_file_order() {
 
 #[test]
 fn output_size_is_checked_against_the_loaded_data() {
-    let mut e: Experiment =
-        from_ron_str(&format!("({CSV_CLASSES}, model: (output: (size: 6)))"), Path::new("exp.ron")).unwrap();
+    let mut e: Experiment = from_ron_str(
+        &format!("({CSV_CLASSES}, model: (output: (size: 6)))"),
+        Path::new("exp.ron"),
+    )
+    .unwrap();
     let file = Path::new("exp.ron");
     let data = DataShape {
         input: 1,
@@ -269,7 +417,9 @@ fn output_size_is_checked_against_the_loaded_data() {
     };
     validate_against_data(&e, file, &data).unwrap();
     e.model.output.size = Some(5);
-    let msg = validate_against_data(&e, file, &data).unwrap_err().to_string();
+    let msg = validate_against_data(&e, file, &data)
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         msg,
         "exp.ron: model.output.size: is 5 but the data has 6 classes; remove `size` or set it to 6"
@@ -290,14 +440,22 @@ fn output_size_is_checked_against_the_loaded_data() {
         output: 28,
         classification: true,
     };
-    let msg = validate_against_data(&text, file, &vocab).unwrap_err().to_string();
-    assert!(msg.contains("is 30 but the data has a vocabulary of 28 characters"), "{msg}");
+    let msg = validate_against_data(&text, file, &vocab)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("is 30 but the data has a vocabulary of 28 characters"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn loss_is_checked_against_the_loaded_data() {
-    let e: Experiment =
-        from_ron_str(&format!("({CSV_REGRESSION}, model: (output: (loss: Mse)))"), Path::new("exp.ron")).unwrap();
+    let e: Experiment = from_ron_str(
+        &format!("({CSV_REGRESSION}, model: (output: (loss: Mse)))"),
+        Path::new("exp.ron"),
+    )
+    .unwrap();
     let one_hot = DataShape {
         input: 3,
         output: 4,

@@ -170,6 +170,13 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
     })
 }
 
+/// Writes to standard output; a closed pipe (`seqlab ... | head`) is not an error.
+fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
 fn summary_line(s: &crate::train::runner::RunSummary) -> String {
     let reason = match s.stop_reason {
         StopReason::Completed => "completed",
@@ -330,7 +337,7 @@ pub fn sample(args: &SampleArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
     };
     let text = sample_text(&model.net, vocab, &opts).map_err(anyhow::Error::msg)?;
-    println!("{text}");
+    print_stdout(&(text + "\n"));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -439,7 +446,7 @@ pub fn predict(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         Some(p) => {
             std::fs::write(p, out).with_context(|| format!("could not write {}", p.display()))?
         }
-        None => print!("{out}"),
+        None => print_stdout(&out),
     }
     Ok(ExitCode::SUCCESS)
 }

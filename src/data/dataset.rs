@@ -14,6 +14,7 @@ use super::error::{DataError, Result};
 
 /// What the labels mean.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Task {
     /// Each label is a 0-based class index in `0..classes`, turned into a one-hot vector
     /// of width `classes`.

@@ -33,6 +33,7 @@ impl Default for LabelSource {
 
 /// How to hold out validation data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ValidationSplit {
     /// No validation set.
     #[default]

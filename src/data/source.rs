@@ -18,6 +18,7 @@ use super::error::{DataError, Result};
 /// Files(["a.csv", "b.csv"])                                  // exactly these, in order
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum SequenceSource {
     /// `pattern` with `%d` replaced by each index in `start..=end` (inclusive, as in
     /// DL4J's `NumberedFileInputSplit`). Every file must exist.

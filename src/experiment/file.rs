@@ -134,7 +134,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExperimentEr
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(ExperimentError::io("write", &tmp, e));
+        return Err(ExperimentError::io("write", path, e));
     }
     if let Err(e) = std::fs::rename(&tmp, path) {
         let _ = std::fs::remove_file(&tmp);

@@ -116,7 +116,12 @@ impl RunDir {
                 .next()
                 .is_some()
         {
-            return Err(io(path, std::io::Error::other("the run folder exists and is not empty; choose another --out or resume it with --resume")));
+            return Err(ExperimentError::Io {
+                action: "use",
+                path: path.to_path_buf(),
+                source: std::io::Error::other("the run folder exists and is not empty"),
+                hint: "choose another --out, or continue that run with --resume",
+            });
         }
         fs::create_dir_all(path.join("checkpoints")).map_err(|e| io(path, e))?;
         let text = ron::ser::to_string_pretty(record, pretty())

@@ -225,6 +225,7 @@ pub enum ActivationSpec {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)] // in the struct variants
 pub enum InitSpec {
     XavierUniform,
     XavierNormal,
@@ -386,6 +387,7 @@ spec_struct!(
 );
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)] // in the struct variants
 pub enum ScheduleSpec {
     Constant,
     Step { every: u64, gamma: f64 },

@@ -19,6 +19,9 @@ use super::error::ExperimentError;
 use super::file::write_atomic;
 use crate::nn::network::NamedTensor;
 
+/// String metadata of a weights file: `(key, value)` pairs, sorted by key when read.
+pub type Metadata = Vec<(String, String)>;
+
 /// Writes `tensors` (F32) and `metadata` to a safetensors file, atomically.
 ///
 /// Panics if a tensor's data length does not match its shape (a programmer error).
@@ -97,7 +100,8 @@ pub fn to_safetensors_bytes(
     Ok(bytes)
 }
 
-/// Reads every tensor of a safetensors file as `f32`, in the order they are stored.
+/// Reads every tensor of a safetensors file as `f32`, in the order they are stored
+/// (seqlab writes them in the order given to [`save_weights`]).
 pub fn load_weights(path: &Path) -> Result<Vec<NamedTensor<f32>>, ExperimentError> {
     load_weights_with_metadata(path).map(|(tensors, _)| tensors)
 }
@@ -106,7 +110,7 @@ pub fn load_weights(path: &Path) -> Result<Vec<NamedTensor<f32>>, ExperimentErro
 /// key) of a safetensors file.
 pub fn load_weights_with_metadata(
     path: &Path,
-) -> Result<(Vec<NamedTensor<f32>>, Vec<(String, String)>), ExperimentError> {
+) -> Result<(Vec<NamedTensor<f32>>, Metadata), ExperimentError> {
     let bytes = std::fs::read(path).map_err(|e| ExperimentError::io("read", path, e))?;
     from_safetensors_bytes(&bytes, path)
 }
@@ -115,7 +119,7 @@ pub fn load_weights_with_metadata(
 pub fn from_safetensors_bytes(
     bytes: &[u8],
     path: &Path,
-) -> Result<(Vec<NamedTensor<f32>>, Vec<(String, String)>), ExperimentError> {
+) -> Result<(Vec<NamedTensor<f32>>, Metadata), ExperimentError> {
     let not_safetensors = |e: safetensors::SafeTensorError| {
         ExperimentError::weights(
             path,
@@ -128,14 +132,23 @@ pub fn from_safetensors_bytes(
     };
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
     let file = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
-    let mut metadata: Vec<(String, String)> = header
+    let mut metadata: Metadata = header
         .metadata()
         .as_ref()
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
     metadata.sort();
+    // storage order (empty tensors that share an offset by name), whatever the header's
+    // key order
+    let mut order: Vec<(&str, (usize, usize))> = file
+        .names()
+        .into_iter()
+        .map(|name| (name, header.info(name).expect("listed tensor").data_offsets))
+        .collect();
+    order.sort_by(|(a, oa), (b, ob)| oa.cmp(ob).then(a.cmp(b)));
     let mut tensors = Vec::with_capacity(file.len());
-    for (name, view) in file.iter() {
+    for (name, _) in order {
+        let view = file.tensor(name).map_err(not_safetensors)?;
         let raw = view.data();
         let data: Vec<f32> = match view.dtype() {
             Dtype::F32 => raw
