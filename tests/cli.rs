@@ -1,0 +1,188 @@
+//! The `seqlab` binary as a user runs it: headless runs, sampling, prediction, bad
+//! files, `--version` and `gradcheck`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn seqlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seqlab"))
+        .args(args)
+        .output()
+        .expect("seqlab runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("seqlab-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn version_names_the_blas_kernel_and_threads() {
+    let out = seqlab(&["--version"]);
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("BLAS: OpenBLAS") && s.contains("kernel") && s.contains("thread"),
+        "{s}"
+    );
+}
+
+#[test]
+fn run_then_sample_a_text_model() {
+    let dir = temp_dir("sample");
+    let run_dir = dir.join("run");
+    let exp = root().join("experiments/learn_string.ron");
+    let out = seqlab(&[
+        "--run",
+        exp.to_str().unwrap(),
+        "--out",
+        run_dir.to_str().unwrap(),
+        "--iterations",
+        "5",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&format!("results: {}", run_dir.display())));
+    for f in [
+        "run.ron",
+        "metrics.csv",
+        "eval.csv",
+        "samples.txt",
+        "weights.safetensors",
+        "summary.json",
+    ] {
+        assert!(run_dir.join(f).is_file(), "{f}");
+    }
+    let rd = run_dir.to_str().unwrap();
+    let out = seqlab(&[
+        "sample", rd, "--length", "20", "--prime", "*A", "--seed", "3",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert_eq!(s.trim_end_matches('\n').chars().count(), 22, "{s:?}");
+    assert!(s.starts_with("*A"));
+    // same seed, same text
+    assert_eq!(
+        text(&seqlab(&["sample", rd, "--length", "20", "--prime", "*A", "--seed", "3"]).stdout),
+        s
+    );
+    let bad = seqlab(&["sample", rd, "--prime", "#"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("not in the model's vocabulary"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let bad = seqlab(&["sample", rd, "--temperature", "0"]);
+    assert!(!bad.status.success());
+    // a second run into the same folder is refused with advice
+    let again = seqlab(&[
+        "--run",
+        exp.to_str().unwrap(),
+        "--out",
+        rd,
+        "--iterations",
+        "1",
+        "--quiet",
+    ]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("--resume"),
+        "{}",
+        text(&again.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn predict_writes_one_row_per_sequence_for_a_many_to_one_model() {
+    let dir = temp_dir("predict");
+    let run_dir = dir.join("run");
+    let exp = root().join("experiments/sequence_classification.ron");
+    let out = seqlab(&[
+        "--run",
+        exp.to_str().unwrap(),
+        "--out",
+        run_dir.to_str().unwrap(),
+        "--iterations",
+        "10",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pattern = root().join("assets/control_charts/features/%d.csv");
+    let csv = dir.join("pred.csv");
+    let out = seqlab(&[
+        "predict",
+        run_dir.to_str().unwrap(),
+        pattern.to_str().unwrap(),
+        "--range",
+        "0..4",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "file,step,predicted_class,output_0,output_1,output_2,output_3,output_4,output_5"
+    );
+    assert_eq!(lines.len(), 6, "{body}");
+    for l in &lines[1..] {
+        let f: Vec<&str> = l.split(',').collect();
+        let class: usize = f[2].parse().unwrap();
+        assert!(class < 6);
+        let p: f64 = f[3..].iter().map(|v| v.parse::<f64>().unwrap()).sum();
+        assert!((p - 1.0).abs() < 1e-4, "probabilities sum to 1: {l}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_experiment_file_fails_before_training_with_the_place_and_the_fix() {
+    let dir = temp_dir("bad");
+    let exp = dir.join("bad.ron");
+    std::fs::write(
+        &exp,
+        "(\n    data: Sentence(),\n    training: (tbptt: (forward: 10, backward: 20)),\n)\n",
+    )
+    .unwrap();
+    let out = seqlab(&["--run", exp.to_str().unwrap(), "--quiet"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.ron") && err.contains("training.tbptt.backward"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        !dir.join("bad.runs").exists(),
+        "no run folder for a file that never ran"
+    );
+    std::fs::write(
+        &exp,
+        "(\n    data: Sentence(),\n    training: (batch_size: 4\n",
+    )
+    .unwrap();
+    let err = text(&seqlab(&["--run", exp.to_str().unwrap()]).stderr);
+    assert!(err.contains("bad.ron:") && err.contains("syntax"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn gradcheck_passes_and_says_so() {
+    let out = seqlab(&["gradcheck", "--filter", "peephole_ce_masked"]);
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.contains("2 passed, 0 failed"), "{s}");
+}
