@@ -1,4 +1,6 @@
 //! seqlab: recurrent-network sequence experiments.
+#[cfg(feature = "gui")]
+pub mod app;
 pub mod bench;
 pub mod blas;
 pub mod cli;

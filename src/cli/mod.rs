@@ -24,6 +24,9 @@ pub struct Cli {
     pub run_args: run::RunArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// An experiment file to open in the window (`seqlab experiment.ron`).
+    #[arg(value_name = "FILE", conflicts_with = "run")]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,7 +75,7 @@ pub fn main() -> ExitCode {
         Some(Command::Gradcheck(args)) => gradcheck(&args),
         Some(Command::Data(args)) => data::run(&args).map(|_| ExitCode::SUCCESS),
         Some(Command::Bench(args)) => bench::run(&args),
-        None => open_window(),
+        None => open_window(cli.file),
     };
     match result {
         Ok(code) => code,
@@ -127,7 +130,14 @@ fn gradcheck(args: &GradcheckArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn open_window() -> anyhow::Result<ExitCode> {
+#[cfg(feature = "gui")]
+fn open_window(initial_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    crate::app::run(initial_file)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_window(_initial_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     use clap::CommandFactory;
     Cli::command().print_help()?;
     println!("\n(this build has no desktop window: rebuild with the default `gui` feature)");

@@ -1,5 +1,9 @@
 //! Elementwise activations. Each derivative is written in terms of the activation's
 //! *output* `y`, so backward passes need only the stored outputs.
+//!
+//! Sigmoid and tanh go through [`Float::fast_sigmoid`] / [`Float::fast_tanh`]: exact in
+//! `f64`, vectorisable approximations within a few ulp in `f32` (see
+//! [`super::kernels`]).
 
 use super::Float;
 
@@ -24,9 +28,9 @@ impl Activation {
     pub fn apply<F: Float>(self, x: F) -> F {
         match self {
             Activation::Identity => x,
-            Activation::Sigmoid => sigmoid(x),
+            Activation::Sigmoid => x.fast_sigmoid(),
             Activation::HardSigmoid => (F::c(0.2) * x + F::c(0.5)).max(F::zero()).min(F::one()),
-            Activation::Tanh => x.tanh(),
+            Activation::Tanh => x.fast_tanh(),
             Activation::Softsign => x / (F::one() + x.abs()),
             Activation::Relu => x.max(F::zero()),
             Activation::LeakyRelu(a) => {
@@ -78,8 +82,12 @@ impl Activation {
     pub fn apply_slice<F: Float>(self, xs: &mut [F]) {
         match self {
             Activation::Identity => {}
-            Activation::Tanh => xs.iter_mut().for_each(|x| *x = x.tanh()),
-            Activation::Sigmoid => xs.iter_mut().for_each(|x| *x = sigmoid(*x)),
+            Activation::Tanh => {
+                super::kernels::dispatch(|| xs.iter_mut().for_each(|x| *x = x.fast_tanh()))
+            }
+            Activation::Sigmoid => {
+                super::kernels::dispatch(|| xs.iter_mut().for_each(|x| *x = x.fast_sigmoid()))
+            }
             _ => xs.iter_mut().for_each(|x| *x = self.apply(*x)),
         }
     }

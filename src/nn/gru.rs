@@ -119,7 +119,7 @@ impl<F: Float> Gru<F> {
             {
                 row.copy_from_slice(prm.b_hh);
             }
-            general_mat_mul(F::one(), &h_prev, &prm.w_hh.t(), F::one(), &mut ght);
+            super::kernels::gemm(F::one(), &h_prev, &prm.w_hh.t(), F::one(), &mut ght);
             let zh = ght.as_slice().expect("contiguous");
             let mut gxt = self.gx.index_axis_mut(Axis(0), t);
             let zx = gxt.as_slice_mut().expect("contiguous");
@@ -215,7 +215,7 @@ impl<F: Float> Gru<F> {
                     dhb_[2 * h + j] = dan * rg;
                 }
             }
-            general_mat_mul(F::one(), &dgh_t, &prm.w_hh, F::one(), &mut self.dh);
+            super::kernels::gemm(F::one(), &dgh_t, &prm.w_hh, F::one(), &mut self.dh);
         }
         let hp = self.hs.slice(s![..t_len, .., ..]);
         let grads = WindowGrads {

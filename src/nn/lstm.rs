@@ -13,6 +13,7 @@ use ndarray::{
     linalg::general_mat_mul, s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis,
 };
 
+use super::kernels::{self, gemm};
 use super::network::{accumulate_window, mask_at, LayerState, WindowGrads};
 use super::{Activation, Float};
 
@@ -104,6 +105,12 @@ impl<F: Float> Lstm<F> {
         }
     }
 
+    /// Sigmoid gates, tanh activations and no peepholes: PyTorch's LSTM, which has a
+    /// fused, vectorised cell update.
+    fn is_plain(&self) -> bool {
+        self.gate == Activation::Sigmoid && self.act == Activation::Tanh && !self.peephole
+    }
+
     /// Runs the segment `x (T, B, I)` from `state` (replaced by the final state) into
     /// `out (T, B, H)`, keeping what backward needs.
     pub fn forward(
@@ -120,6 +127,7 @@ impl<F: Float> Lstm<F> {
         self.resize(t_len, b);
         let prm = self.params(p);
         let (gate, act) = (self.gate, self.act);
+        let fast = self.is_plain();
 
         // input projection for every step in one GEMM, plus bias
         {
@@ -148,7 +156,7 @@ impl<F: Float> Lstm<F> {
             let (c_prev, mut c_next) = self.cs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
             let mut zt = self.gates.index_axis_mut(Axis(0), t);
             // recurrent projection added onto the input projection
-            general_mat_mul(F::one(), &h_prev, &prm.w_hh.t(), F::one(), &mut zt);
+            gemm(F::one(), &h_prev, &prm.w_hh.t(), F::one(), &mut zt);
 
             let zs = zt.as_slice_mut().expect("contiguous");
             let hp = h_prev.as_slice().expect("contiguous");
@@ -159,6 +167,32 @@ impl<F: Float> Lstm<F> {
             let tc = tct.as_slice_mut().expect("contiguous");
             let mut ot = out.index_axis_mut(Axis(0), t);
             let o_out = ot.as_slice_mut().expect("contiguous");
+            if fast {
+                // gates, cell and output in one vectorised pass per example
+                kernels::dispatch(
+                    #[inline(always)]
+                    || {
+                        for bi in 0..b {
+                            let r = bi * h..(bi + 1) * h;
+                            if mask_at(mask, t, bi) == F::zero() {
+                                hn[r.clone()].copy_from_slice(&hp[r.clone()]);
+                                cn[r.clone()].copy_from_slice(&cp[r.clone()]);
+                                o_out[r].iter_mut().for_each(|v| *v = F::zero());
+                                continue;
+                            }
+                            cell_forward(
+                                &mut zs[bi * 4 * h..(bi + 1) * 4 * h],
+                                &cp[r.clone()],
+                                &mut cn[r.clone()],
+                                &mut tc[r.clone()],
+                                &mut hn[r.clone()],
+                                &mut o_out[r],
+                            );
+                        }
+                    },
+                );
+                continue;
+            }
             for bi in 0..b {
                 let z = &mut zs[bi * 4 * h..(bi + 1) * 4 * h];
                 let r = bi * h..(bi + 1) * h;
@@ -228,6 +262,7 @@ impl<F: Float> Lstm<F> {
         let h = self.hidden;
         let prm = self.params(p);
         let (gate, act) = (self.gate, self.act);
+        let fast = self.is_plain();
         let (gw_ih, rest) = g.split_at_mut(4 * h * i_len);
         let (gw_hh, rest) = rest.split_at_mut(4 * h * h);
         let (gbias, gpeep) = rest.split_at_mut(4 * h);
@@ -250,7 +285,34 @@ impl<F: Float> Lstm<F> {
             let dos = dos.as_slice().expect("contiguous");
             let dh = self.dh.as_slice_mut().expect("contiguous");
             let dc = self.dc.as_slice_mut().expect("contiguous");
+            if fast {
+                kernels::dispatch(
+                    #[inline(always)]
+                    || {
+                        for bi in 0..b {
+                            let dz = &mut dzs[bi * 4 * h..(bi + 1) * 4 * h];
+                            if mask_at(mask, t, bi) == F::zero() {
+                                dz.iter_mut().for_each(|v| *v = F::zero());
+                                continue;
+                            }
+                            let r = bi * h..(bi + 1) * h;
+                            cell_backward(
+                                &zs[bi * 4 * h..(bi + 1) * 4 * h],
+                                &cp[r.clone()],
+                                &tc[r.clone()],
+                                &dos[r.clone()],
+                                &mut dh[r.clone()],
+                                &mut dc[r],
+                                dz,
+                            );
+                        }
+                    },
+                );
+            }
             for bi in 0..b {
+                if fast {
+                    break;
+                }
                 let dz = &mut dzs[bi * 4 * h..(bi + 1) * 4 * h];
                 if mask_at(mask, t, bi) == F::zero() {
                     // masked step: gradients pass straight to the previous state
@@ -297,7 +359,7 @@ impl<F: Float> Lstm<F> {
                 }
             }
             // d h_{t-1} = dz_t W_hh; masked rows have dz = 0 and keep the carried gradient
-            general_mat_mul(F::one(), &dz_t, &prm.w_hh, F::one(), &mut self.dh);
+            gemm(F::one(), &dz_t, &prm.w_hh, F::one(), &mut self.dh);
         }
 
         // weight gradients for the whole window in three GEMMs
@@ -347,9 +409,104 @@ impl<F: Float> Lstm<F> {
     }
 }
 
-/// `y += W x` for a row-major `W (R, C)`, through BLAS GEMV.
+/// The cell update of one example for sigmoid gates and tanh activations. `z (4H)` holds
+/// the pre-activations `i, f, g, o` and receives the activated gates; `c0 (H)` is the
+/// previous cell; writes the new cell `c1`, `tc = tanh(c1)`, and `h = o * tc` into both
+/// `h` and `out`.
+#[inline(always)]
+fn cell_forward<F: Float>(
+    z: &mut [F],
+    c0: &[F],
+    c1: &mut [F],
+    tc: &mut [F],
+    h: &mut [F],
+    out: &mut [F],
+) {
+    let n = c0.len();
+    let (zi, rest) = z.split_at_mut(n);
+    let (zf, rest) = rest.split_at_mut(n);
+    let (zg, zo) = rest.split_at_mut(n);
+    let (zo, c1, tc, h, out) = (
+        &mut zo[..n],
+        &mut c1[..n],
+        &mut tc[..n],
+        &mut h[..n],
+        &mut out[..n],
+    );
+    for j in 0..n {
+        let ig = zi[j].fast_sigmoid();
+        let fg = zf[j].fast_sigmoid();
+        let gg = zg[j].fast_tanh();
+        let og = zo[j].fast_sigmoid();
+        let c = fg * c0[j] + ig * gg;
+        let tcv = c.fast_tanh();
+        let hv = og * tcv;
+        zi[j] = ig;
+        zf[j] = fg;
+        zg[j] = gg;
+        zo[j] = og;
+        c1[j] = c;
+        tc[j] = tcv;
+        h[j] = hv;
+        out[j] = hv;
+    }
+}
+
+/// Backward through [`cell_forward`] for one example: from the activated gates `z (4H)`,
+/// the previous cell `c0`, `tc = tanh(c_t)` and d loss / d output `dout`, with the
+/// carried `dh`, `dc` (H). Writes d loss / d pre-activations into `dz (4H)`, d loss /
+/// d c_{t-1} into `dc`, and zeroes `dh` (the recurrent GEMM refills it).
+#[inline(always)]
+fn cell_backward<F: Float>(
+    z: &[F],
+    c0: &[F],
+    tc: &[F],
+    dout: &[F],
+    dh: &mut [F],
+    dc: &mut [F],
+    dz: &mut [F],
+) {
+    let n = c0.len();
+    let one = F::one();
+    let (zi, rest) = z.split_at(n);
+    let (zf, rest) = rest.split_at(n);
+    let (zg, zo) = rest.split_at(n);
+    let (dzi, rest) = dz.split_at_mut(n);
+    let (dzf, rest) = rest.split_at_mut(n);
+    let (dzg, dzo) = rest.split_at_mut(n);
+    let (zo, tc, dout, dh, dc, dzo) = (
+        &zo[..n],
+        &tc[..n],
+        &dout[..n],
+        &mut dh[..n],
+        &mut dc[..n],
+        &mut dzo[..n],
+    );
+    for j in 0..n {
+        let (ig, fg, gg, og) = (zi[j], zf[j], zg[j], zo[j]);
+        let dhn = dout[j] + dh[j];
+        dh[j] = F::zero();
+        // backprop through h = o * tanh(c)
+        let d_o = dhn * tc[j];
+        let dcn = dc[j] + dhn * og * (one - tc[j] * tc[j]);
+        dzo[j] = d_o * (og * (one - og));
+        // backprop through c = f * c_prev + i * g
+        dzi[j] = dcn * gg * (ig * (one - ig));
+        dzf[j] = dcn * c0[j] * (fg * (one - fg));
+        dzg[j] = dcn * ig * (one - gg * gg);
+        dc[j] = dcn * fg;
+    }
+}
+
+/// `y += W x` for a row-major `W (R, C)` ([`kernels::gemv_acc`]; BLAS GEMV for other
+/// layouts).
 pub(crate) fn gemv_acc<F: Float>(w: ArrayView2<F>, x: &[F], y: &mut [F]) {
-    let xv = ndarray::ArrayView1::from(x);
-    let mut yv = ndarray::ArrayViewMut1::from(y);
-    ndarray::linalg::general_mat_vec_mul(F::one(), &w, &xv, F::one(), &mut yv);
+    match w.as_slice() {
+        Some(ws) => kernels::gemv_acc(ws, x, y),
+        None => {
+            let xv = ndarray::ArrayView1::from(x);
+            let mut yv = ndarray::ArrayViewMut1::from(y);
+            ndarray::linalg::general_mat_vec_mul(F::one(), &w, &xv, F::one(), &mut yv);
+        }
+    }
 }

@@ -25,6 +25,7 @@ pub mod dense;
 pub mod gradcheck;
 pub mod gru;
 pub mod init;
+pub mod kernels;
 pub mod lstm;
 pub mod network;
 pub mod normalize;
@@ -49,16 +50,47 @@ pub trait Float: NdFloat + FromPrimitive + std::iter::Sum + Default {
     }
     /// Widens to `f64` (for scores and statistics).
     fn f64(self) -> f64;
+    /// `exp` in the hot loops: exact for `f64`, [`kernels::exp_f32`] for `f32`.
+    fn fast_exp(self) -> Self;
+    /// Logistic sigmoid in the hot loops: exact for `f64`, [`kernels::sigmoid_f32`] for
+    /// `f32`.
+    fn fast_sigmoid(self) -> Self;
+    /// `tanh` in the hot loops: exact for `f64`, [`kernels::tanh_f32`] for `f32`.
+    fn fast_tanh(self) -> Self;
 }
 
 impl Float for f32 {
     fn f64(self) -> f64 {
         self as f64
     }
+    #[inline(always)]
+    fn fast_exp(self) -> Self {
+        kernels::exp_f32(self)
+    }
+    #[inline(always)]
+    fn fast_sigmoid(self) -> Self {
+        kernels::sigmoid_f32(self)
+    }
+    #[inline(always)]
+    fn fast_tanh(self) -> Self {
+        kernels::tanh_f32(self)
+    }
 }
 
 impl Float for f64 {
     fn f64(self) -> f64 {
         self
+    }
+    #[inline(always)]
+    fn fast_exp(self) -> Self {
+        self.exp()
+    }
+    #[inline(always)]
+    fn fast_sigmoid(self) -> Self {
+        activation::sigmoid(self)
+    }
+    #[inline(always)]
+    fn fast_tanh(self) -> Self {
+        self.tanh()
     }
 }

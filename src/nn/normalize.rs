@@ -153,8 +153,29 @@ impl StepStats {
 /// Sum of squares of every tensor's gradient (one pass), written into `out`.
 pub fn grad_sums<F: Float>(grads: &[F], specs: &[ParamSpec], out: &mut [f64]) {
     for (s, o) in specs.iter().zip(out.iter_mut()) {
-        *o = grads[s.range()].iter().map(|&g| g.f64() * g.f64()).sum();
+        *o = sum_sq(&grads[s.range()]);
     }
+}
+
+/// Sum of squares in `f64`, gathered in eight lanes (vectorised).
+fn sum_sq<F: Float>(xs: &[F]) -> f64 {
+    const L: usize = 8;
+    let mut lanes = [0.0f64; L];
+    super::kernels::dispatch(
+        #[inline(always)]
+        || {
+            for c in xs.chunks_exact(L) {
+                for l in 0..L {
+                    lanes[l] += c[l].f64() * c[l].f64();
+                }
+            }
+        },
+    );
+    let tail: f64 = xs[xs.len() / L * L..]
+        .iter()
+        .map(|&g| g.f64() * g.f64())
+        .sum();
+    lanes.iter().sum::<f64>() + tail
 }
 
 /// Applies `norm` in place, given the per-tensor sums of squares from [`grad_sums`].

@@ -76,7 +76,7 @@ impl<F: Float> Rnn<F> {
         for t in 0..t_len {
             let (h_prev, mut h_next) = self.hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
             let mut ot = out.index_axis_mut(Axis(0), t);
-            general_mat_mul(F::one(), &h_prev, &w_hh.t(), F::one(), &mut ot);
+            super::kernels::gemm(F::one(), &h_prev, &w_hh.t(), F::one(), &mut ot);
             let os = ot.as_slice_mut().expect("contiguous");
             self.act.apply_slice(os);
             let hp = h_prev.as_slice().expect("contiguous");
@@ -134,7 +134,7 @@ impl<F: Float> Rnn<F> {
                     dh[k] = F::zero(); // refilled by the recurrent GEMM below
                 }
             }
-            general_mat_mul(F::one(), &dat, &w_hh, F::one(), &mut self.dh);
+            super::kernels::gemm(F::one(), &dat, &w_hh, F::one(), &mut self.dh);
         }
         let hp = self.hs.slice(s![..t_len, .., ..]);
         let grads = WindowGrads {

@@ -252,6 +252,54 @@ pub struct UpdateSums {
     pub update_sq: f64,
 }
 
+/// Adam / AdamW over one tensor: `k = [b1, 1 - b1, b2, 1 - b2, 1 / sqrt(bc2), eps,
+/// decay, lr / bc1]`. Works in blocks: the update is one elementwise loop, and the
+/// parameter and update sums of squares gather in eight `f64` lanes, so both vectorise.
+fn adam_pass<F: Float>(p: &mut [F], g: &[F], m: &mut [F], v: &mut [F], k: [F; 8]) -> UpdateSums {
+    const BLOCK: usize = 256;
+    let [b1, one_b1, b2, one_b2, inv_bc2, eps, decay, step] = k;
+    let (mut ps, mut us) = ([0.0f64; 8], [0.0f64; 8]);
+    let mut old = [F::zero(); BLOCK];
+    super::kernels::dispatch(
+        #[inline(always)]
+        || {
+            let blocks = p
+                .chunks_mut(BLOCK)
+                .zip(g.chunks(BLOCK))
+                .zip(m.chunks_mut(BLOCK).zip(v.chunks_mut(BLOCK)));
+            for ((pb, gb), (mb, vb)) in blocks {
+                let n = pb.len();
+                let (old, gb, mb, vb) = (&mut old[..n], &gb[..n], &mut mb[..n], &mut vb[..n]);
+                old.copy_from_slice(pb);
+                for i in 0..n {
+                    let gi = gb[i];
+                    mb[i] = b1 * mb[i] + one_b1 * gi;
+                    vb[i] = b2 * vb[i] + one_b2 * gi * gi;
+                    let denom = vb[i].sqrt() * inv_bc2 + eps;
+                    pb[i] = pb[i] * decay - step * mb[i] / denom;
+                }
+                let full = n / 8 * 8;
+                for (pc, oc) in pb[..full].chunks_exact(8).zip(old[..full].chunks_exact(8)) {
+                    for l in 0..8 {
+                        let d = (pc[l] - oc[l]).f64();
+                        us[l] += d * d;
+                        ps[l] += pc[l].f64() * pc[l].f64();
+                    }
+                }
+                for i in full..n {
+                    let d = (pb[i] - old[i]).f64();
+                    us[0] += d * d;
+                    ps[0] += pb[i].f64() * pb[i].f64();
+                }
+            }
+        },
+    );
+    UpdateSums {
+        param_sq: ps.iter().sum(),
+        update_sq: us.iter().sum(),
+    }
+}
+
 /// Updater state over the flat buffers.
 #[derive(Clone, Debug)]
 pub struct Updater<F> {
@@ -370,6 +418,17 @@ impl<F: Float> Updater<F> {
                     let ams = matches!(config, AmsGrad { .. });
                     let (m, rest) = bufs.split_at_mut(1);
                     let (v, vmax) = rest.split_at_mut(1);
+                    if !ams {
+                        // the common case in one vectorised pass (same formulas)
+                        *sum = adam_pass(
+                            p,
+                            g,
+                            &mut *m[0],
+                            &mut *v[0],
+                            [b1, one_b1, b2, one_b2, inv_bc2, eps, decay, step],
+                        );
+                        continue;
+                    }
                     for i in 0..p.len() {
                         let gi = g[i];
                         m[0][i] = b1 * m[0][i] + one_b1 * gi;

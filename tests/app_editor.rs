@@ -1,0 +1,101 @@
+//! The experiment editor changes the notebook's experiment, and saving writes it as RON
+//! that loads back the same. Headless (egui_kittest).
+#![cfg(feature = "gui")]
+
+use std::path::PathBuf;
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use seqlab::app::SeqlabApp;
+use seqlab::experiment::file;
+use seqlab::experiment::schema::LayerType;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("seqlab-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn add_layer_appends_a_layer_and_save_writes_it() {
+    let dir = temp_dir("app-editor");
+    let path = dir.join("edit.ron");
+    std::fs::write(
+        &path,
+        "(name: \"edit\", data: Sentence(), model: (layers: [(kind: Gru, size: 24)]), \
+         training: (iterations: 10))",
+    )
+    .unwrap();
+    let p = path.clone();
+    let mut h = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |_cc| SeqlabApp::new(Some(p)));
+    assert_eq!(h.state().notebook.experiment.model.layers.len(), 1);
+    assert!(!h.state().is_dirty());
+
+    h.get_by_label("Add layer").click();
+    h.run();
+
+    let layers = &h.state().notebook.experiment.model.layers;
+    assert_eq!(layers.len(), 2);
+    assert_eq!(
+        layers[1].kind,
+        LayerType::Gru,
+        "a new layer copies the last one"
+    );
+    assert_eq!(layers[1].size, 24);
+    assert!(h.query_by_label("Layer 2 kind").is_some());
+    assert!(h.state().is_dirty());
+    assert!(h.query_by_label_contains("unsaved changes").is_some());
+
+    h.get_by_label("Remove layer 1").click();
+    h.run();
+    assert_eq!(h.state().notebook.experiment.model.layers.len(), 1);
+    h.get_by_label("Add layer").click();
+    h.run();
+
+    // `save PATH` in the console writes the RON atomically
+    let saved = dir.join("saved.ron");
+    h.get_by_label("Command").focus();
+    h.step();
+    h.get_by_label("Command")
+        .type_text(&format!("save {}", saved.display()));
+    h.step();
+    h.get_by_label("Run command").click();
+    h.run();
+    let back = file::load(&saved).expect("the saved file loads");
+    assert_eq!(back, h.state().notebook.experiment);
+    assert_eq!(back.model.layers.len(), 2);
+    assert_eq!(h.state().notebook.path.as_deref(), Some(saved.as_path()));
+    assert!(!h.state().is_dirty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_invalid_experiment_lists_its_problems_and_does_not_train() {
+    let dir = temp_dir("app-invalid");
+    let path = dir.join("bad.ron");
+    std::fs::write(
+        &path,
+        "(data: Sentence(), model: (layers: [(kind: Lstm, size: 8)]), training: (iterations: 5))",
+    )
+    .unwrap();
+    let p = path.clone();
+    let mut h = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |_cc| SeqlabApp::new(Some(p)));
+    h.state_mut().notebook.experiment.training.tbptt =
+        Some(seqlab::experiment::schema::TbpttSpec {
+            forward: 5,
+            backward: 10,
+        });
+    h.run();
+    assert!(h
+        .query_by_label_contains("training.tbptt.backward")
+        .is_some());
+    h.get_by_label("Train").click();
+    h.run();
+    assert!(h.state().console.log.contains("training not started"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
