@@ -119,6 +119,14 @@ fn predict_writes_one_row_per_sequence_for_a_many_to_one_model() {
         "--quiet",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // the run record names the BLAS kernel and hashes every data file read
+    let record = std::fs::read_to_string(run_dir.join("run.ron")).unwrap();
+    assert!(record.contains("kernel"), "{record}");
+    assert_eq!(
+        record.matches("control_charts/").count(),
+        2 * 600 + 2,
+        "features and labels hashed, plus the two folders in the experiment"
+    );
     let pattern = root().join("assets/control_charts/features/%d.csv");
     let csv = dir.join("pred.csv");
     let out = seqlab(&[

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::experiment::rundir::{next_run_dir, sha256_file, RunDir, RunRecord};
+use crate::experiment::rundir::{next_run_dir, RunDir, RunRecord};
 use crate::experiment::{checkpoint, file, Experiment};
 use crate::train::eval::EvalMetrics;
 use crate::train::runner::{Event, RunnerOptions};
 use crate::train::sample::{sample_text, SampleOptions};
 use crate::train::trainer::{load_trained, StopReason};
-use crate::train::{Command, Runner, Trainer, TrainingData};
+use crate::train::{Command, Runner, Trainer};
 
 /// Options of a headless run.
 #[derive(clap::Args, Debug, Default)]
@@ -85,23 +85,12 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
         apply_overrides(&mut exp, args);
         let trainer = Trainer::new(exp.clone(), &mut progress)?;
         let out = args.out.clone().unwrap_or_else(|| next_run_dir(path));
-        let mut data_hashes = Vec::new();
-        for f in TrainingData::files(&exp) {
-            data_hashes.push((f.clone(), sha256_file(&f)?));
-        }
         let record = RunRecord {
             experiment: exp,
             experiment_file: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-            blas: crate::blas::blas_info().to_string(),
-            blas_kernel_decision: crate::blas::kernel_decision()
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            data_hashes,
-            started_unix: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
             ..RunRecord::default()
         };
+        let record = crate::train::runner::complete_record(&trainer, record)?;
         (trainer, RunDir::create(&out, &record)?)
     };
     let dir = run_dir.path.clone();

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender, TrySendError};
 use serde::Serialize;
 
-use crate::experiment::rundir::{MetricsRow, RunDir};
+use crate::experiment::rundir::{MetricsRow, RunDir, RunRecord};
 use crate::experiment::{checkpoint, weights};
 
 use super::eval::{EvalMetrics, Evaluation};
@@ -170,7 +170,7 @@ impl Runner {
     /// data has loaded.
     pub fn spawn_experiment(
         exp: crate::experiment::Experiment,
-        run_dir: Option<(PathBuf, crate::experiment::rundir::RunRecord)>,
+        run_dir: Option<(PathBuf, RunRecord)>,
         wake: Wake,
     ) -> std::io::Result<Runner> {
         let (cmd_tx, cmd_rx) = unbounded();
@@ -201,6 +201,13 @@ impl Runner {
                 };
                 let trainer = match Trainer::new(exp, &mut |_| {}) {
                     Ok(t) => t,
+                    Err(e) => return fail(e.to_string()),
+                };
+                let run_dir = match run_dir
+                    .map(|(p, rec)| complete_record(&trainer, rec).map(|rec| (p, rec)))
+                    .transpose()
+                {
+                    Ok(d) => d,
                     Err(e) => return fail(e.to_string()),
                 };
                 let dir = match run_dir.map(|(p, rec)| RunDir::create(&p, &rec)).transpose() {
@@ -263,6 +270,32 @@ impl Runner {
     pub fn join(mut self) -> Option<Trainer> {
         self.handle.take().and_then(|h| h.join().ok()).flatten()
     }
+}
+
+/// Fills what a run record leaves empty: the data files' hashes (read here, on the
+/// training thread) and the BLAS description.
+pub fn complete_record(
+    trainer: &Trainer,
+    mut rec: RunRecord,
+) -> Result<RunRecord, crate::experiment::ExperimentError> {
+    if rec.data_hashes.is_empty() {
+        for f in super::TrainingData::files(&trainer.exp) {
+            let hash = crate::experiment::rundir::sha256_file(&f)?;
+            rec.data_hashes.push((f, hash));
+        }
+    }
+    if rec.blas.is_empty() {
+        rec.blas = crate::blas::blas_info().to_string();
+        rec.blas_kernel_decision = crate::blas::kernel_decision()
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+    }
+    if rec.started_unix == 0 {
+        rec.started_unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+    }
+    Ok(rec)
 }
 
 struct Worker {
