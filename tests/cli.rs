@@ -26,6 +26,24 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Trains a shipped example for a few iterations into `run_dir`; returns the experiment
+/// path and the (successful) output.
+fn train_briefly(example: &str, run_dir: &Path, iterations: &str) -> (PathBuf, Output) {
+    let exp = root().join(format!("experiments/{example}.ron"));
+    let args = [
+        "--run",
+        exp.to_str().unwrap(),
+        "--out",
+        run_dir.to_str().unwrap(),
+        "--iterations",
+        iterations,
+        "--quiet",
+    ];
+    let out = seqlab(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (exp, out)
+}
+
 #[test]
 fn version_names_the_blas_kernel_and_threads() {
     let out = seqlab(&["--version"]);
@@ -41,17 +59,7 @@ fn version_names_the_blas_kernel_and_threads() {
 fn run_then_sample_a_text_model() {
     let dir = temp_dir("sample");
     let run_dir = dir.join("run");
-    let exp = root().join("experiments/learn_string.ron");
-    let out = seqlab(&[
-        "--run",
-        exp.to_str().unwrap(),
-        "--out",
-        run_dir.to_str().unwrap(),
-        "--iterations",
-        "5",
-        "--quiet",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (exp, out) = train_briefly("learn_string", &run_dir, "5");
     assert!(text(&out.stdout).contains(&format!("results: {}", run_dir.display())));
     for f in [
         "run.ron",
@@ -108,17 +116,7 @@ fn run_then_sample_a_text_model() {
 fn predict_writes_one_row_per_sequence_for_a_many_to_one_model() {
     let dir = temp_dir("predict");
     let run_dir = dir.join("run");
-    let exp = root().join("experiments/sequence_classification.ron");
-    let out = seqlab(&[
-        "--run",
-        exp.to_str().unwrap(),
-        "--out",
-        run_dir.to_str().unwrap(),
-        "--iterations",
-        "10",
-        "--quiet",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    train_briefly("sequence_classification", &run_dir, "10");
     // the run record names the BLAS kernel and hashes every data file read
     let record = std::fs::read_to_string(run_dir.join("run.ron")).unwrap();
     assert!(record.contains("kernel"), "{record}");

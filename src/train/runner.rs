@@ -137,30 +137,9 @@ pub type Wake = Arc<dyn Fn() + Send + Sync>;
 impl Runner {
     /// Starts training on a thread named `seqlab-trainer`.
     pub fn spawn(trainer: Trainer, options: RunnerOptions, wake: Wake) -> std::io::Result<Runner> {
-        let (cmd_tx, cmd_rx) = unbounded();
-        let (imp_tx, imp_rx) = unbounded();
-        let (met_tx, met_rx) = bounded(options.metrics_capacity.max(1));
-        let handle = std::thread::Builder::new()
-            .name("seqlab-trainer".into())
-            .spawn(move || {
-                let mut w = Worker {
-                    trainer,
-                    options,
-                    commands: cmd_rx,
-                    important: imp_tx,
-                    metrics: met_tx,
-                    wake,
-                    skipped: 0,
-                    last_eval: None,
-                };
-                w.run();
-                Some(w.trainer)
-            })?;
-        Ok(Runner {
-            commands: cmd_tx,
-            important: imp_rx,
-            metrics: met_rx,
-            handle: Some(handle),
+        let capacity = options.metrics_capacity;
+        Self::start(capacity, move |ch| {
+            Some(Worker::new(trainer, options, ch, wake).run_to_end())
         })
     }
 
@@ -173,18 +152,29 @@ impl Runner {
         run_dir: Option<(PathBuf, RunRecord)>,
         wake: Wake,
     ) -> std::io::Result<Runner> {
-        let (cmd_tx, cmd_rx) = unbounded();
-        let (imp_tx, imp_rx) = unbounded();
-        let (met_tx, met_rx) = bounded(1024);
-        let handle = std::thread::Builder::new()
-            .name("seqlab-trainer".into())
-            .spawn(move || {
-                let fail = |message: String| {
-                    let _ = imp_tx.send(Event::Failed {
+        Self::start(1024, move |ch| {
+            let prepared = Trainer::new(exp, &mut |_| {})
+                .map_err(|e| e.to_string())
+                .and_then(|trainer| {
+                    let dir = run_dir
+                        .map(|(p, rec)| {
+                            complete_record(&trainer, rec).and_then(|rec| RunDir::create(&p, &rec))
+                        })
+                        .transpose()
+                        .map_err(|e| e.to_string())?;
+                    Ok((trainer, dir))
+                });
+            match prepared {
+                Ok((trainer, dir)) => {
+                    let options = RunnerOptions::from_trainer(&trainer, dir);
+                    Some(Worker::new(trainer, options, ch, wake).run_to_end())
+                }
+                Err(message) => {
+                    let _ = ch.important.send(Event::Failed {
                         iteration: 0,
                         message: message.clone(),
                     });
-                    let _ = imp_tx.send(Event::Finished(RunSummary {
+                    let summary = RunSummary {
                         stop_reason: StopReason::Stopped,
                         iterations: 0,
                         epochs: 0,
@@ -195,39 +185,31 @@ impl Runner {
                         wall_seconds: 0.0,
                         run_dir: None,
                         error: Some(message),
-                    }));
+                    };
+                    let _ = ch.important.send(Event::Finished(summary));
                     wake();
                     None
-                };
-                let trainer = match Trainer::new(exp, &mut |_| {}) {
-                    Ok(t) => t,
-                    Err(e) => return fail(e.to_string()),
-                };
-                let run_dir = match run_dir
-                    .map(|(p, rec)| complete_record(&trainer, rec).map(|rec| (p, rec)))
-                    .transpose()
-                {
-                    Ok(d) => d,
-                    Err(e) => return fail(e.to_string()),
-                };
-                let dir = match run_dir.map(|(p, rec)| RunDir::create(&p, &rec)).transpose() {
-                    Ok(d) => d,
-                    Err(e) => return fail(e.to_string()),
-                };
-                let options = RunnerOptions::from_trainer(&trainer, dir);
-                let mut w = Worker {
-                    trainer,
-                    options,
-                    commands: cmd_rx,
-                    important: imp_tx,
-                    metrics: met_tx,
-                    wake,
-                    skipped: 0,
-                    last_eval: None,
-                };
-                w.run();
-                Some(w.trainer)
-            })?;
+                }
+            }
+        })
+    }
+
+    /// The channels and the named thread running `body`.
+    fn start(
+        metrics_capacity: usize,
+        body: impl FnOnce(Channels) -> Option<Trainer> + Send + 'static,
+    ) -> std::io::Result<Runner> {
+        let (cmd_tx, cmd_rx) = unbounded();
+        let (imp_tx, imp_rx) = unbounded();
+        let (met_tx, met_rx) = bounded(metrics_capacity.max(1));
+        let channels = Channels {
+            commands: cmd_rx,
+            important: imp_tx,
+            metrics: met_tx,
+        };
+        let handle = std::thread::Builder::new()
+            .name("seqlab-trainer".into())
+            .spawn(move || body(channels))?;
         Ok(Runner {
             commands: cmd_tx,
             important: imp_rx,
@@ -298,6 +280,13 @@ pub fn complete_record(
     Ok(rec)
 }
 
+/// The training thread's ends of the channels.
+struct Channels {
+    commands: Receiver<Command>,
+    important: Sender<Event>,
+    metrics: Sender<Event>,
+}
+
 struct Worker {
     trainer: Trainer,
     options: RunnerOptions,
@@ -314,6 +303,25 @@ fn due(every: Option<u64>, iteration: u64) -> bool {
 }
 
 impl Worker {
+    fn new(trainer: Trainer, options: RunnerOptions, ch: Channels, wake: Wake) -> Self {
+        Worker {
+            trainer,
+            options,
+            commands: ch.commands,
+            important: ch.important,
+            metrics: ch.metrics,
+            wake,
+            skipped: 0,
+            last_eval: None,
+        }
+    }
+
+    /// Trains to the end and hands the trainer back.
+    fn run_to_end(mut self) -> Trainer {
+        self.run();
+        self.trainer
+    }
+
     fn emit(&self, e: Event) {
         let _ = self.important.send(e);
         (self.wake)();
