@@ -19,6 +19,14 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) -> f64 {
             worst = (d, i);
         }
     }
+    if std::env::var_os("SEQLAB_REPORT").is_some() {
+        let abs = got
+            .iter()
+            .zip(want)
+            .map(|(g, w)| (g - w).abs())
+            .fold(0.0, f64::max);
+        eprintln!("{what}: max abs difference {abs:.3e}");
+    }
     if worst.0.is_nan() || worst.0 > tol {
         let n = got.len().min(6);
         panic!(
