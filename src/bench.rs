@@ -112,8 +112,8 @@ impl Workload {
     }
 
     /// Floating-point operations per training token, counted from the matrix products
-    /// (2 per multiply-add) of the forward and backward passes, the way the layers
-    /// compute them (the one-hot input is multiplied as a dense matrix):
+    /// (2 per multiply-add) of the forward and backward passes as dense products (the
+    /// one-hot input counted as a dense matrix):
     ///
     /// ```text
     /// per LSTM layer k (input width I_k = V for k = 0, else H):
@@ -123,7 +123,11 @@ impl Workload {
     ///           + 2 * 4H * I_k  (k > 0)    d x = dz W_ih (not needed below layer 0)
     /// output:     3 * 2 * V * H            forward, weight gradient, d h
     /// ```
-    /// Elementwise work (gates, softmax, Adam) is not counted.
+    /// Elementwise work (gates, softmax, Adam) is not counted. The layers do not execute
+    /// layer 0's two input products as matrix products: with a sparse input
+    /// (`nn::network::is_sparse`) they add one weight column per token instead. Those
+    /// `2 * 2 * 4H * V` FLOPs per token (see [`Self::one_hot_flops_per_token`]) are
+    /// therefore dense-equivalent, not executed.
     pub fn flops_per_token(&self) -> f64 {
         let (v, h) = (self.vocab as f64, self.hidden as f64);
         let mut f = 0.0;
@@ -137,6 +141,12 @@ impl Workload {
             }
         }
         f + 3.0 * 2.0 * v * h
+    }
+
+    /// The part of [`Self::flops_per_token`] that the sparse one-hot input skips: layer
+    /// 0's `x W_ih^T` and `W_ih` gradient, `2 * 2 * 4H * V`.
+    pub fn one_hot_flops_per_token(&self) -> f64 {
+        2.0 * 2.0 * 4.0 * self.hidden as f64 * self.vocab as f64
     }
 
     /// Tokens in one minibatch (`T * B`).
@@ -377,14 +387,46 @@ pub fn run_workload(
     }
 }
 
-/// The default OpenBLAS thread count for a workload, measured on a 2-core AVX-512
-/// machine (see `docs/performance.md`).
+/// The default OpenBLAS thread count for a workload: the user's `OPENBLAS_NUM_THREADS`
+/// if set; else one thread when the policy [`crate::blas::threads_policy`] finds the
+/// window products (`(T*B, 4H) x (4H, H)`, most of the FLOPs) too small to split; else
+/// two threads only if a second core is really free, i.e. if [`second_core_speedup`]
+/// measures two threads at least [`MIN_TWO_THREAD_SPEEDUP`] times as fast as one.
+///
+/// Measured on the 2-vCPU reference VM while other jobs were running: with the
+/// recurrent products single-threaded (`nn::gemm`), two OpenBLAS threads made medium
+/// 37% and large 25% slower than one (the second vCPU's sgemm rate was no higher than
+/// the first's), and the probe then chooses one thread. See `docs/performance.md`.
 pub fn default_threads(workload: &Workload) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     crate::blas::user_threads().unwrap_or_else(|| {
         let h = workload.hidden;
         // the window products (T*B, 4H) x (4H, H) that dominate the FLOPs
-        crate::blas::threads_policy(workload.seq * workload.batch, 4 * h, h, cores)
+        let policy = crate::blas::threads_policy(workload.seq * workload.batch, 4 * h, h, cores);
+        if policy >= 2 && second_core_speedup() < MIN_TWO_THREAD_SPEEDUP {
+            1
+        } else {
+            policy
+        }
+    })
+}
+
+/// Two OpenBLAS threads must run a 1024^3 sgemm this many times as fast as one for
+/// [`default_threads`] to use them.
+pub const MIN_TWO_THREAD_SPEEDUP: f64 = 1.3;
+
+/// The sgemm rate on two OpenBLAS threads over the rate on one (1024^3 products, best
+/// of three 0.1 s windows each; measured once per process).
+pub fn second_core_speedup() -> f64 {
+    static SPEEDUP: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *SPEEDUP.get_or_init(|| {
+        let one = crate::blas::measure_sgemm_gflops(1024, 1);
+        let two = crate::blas::measure_sgemm_gflops(1024, 2);
+        if one > 0.0 {
+            two / one
+        } else {
+            1.0
+        }
     })
 }
 

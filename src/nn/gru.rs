@@ -223,6 +223,7 @@ impl<F: Float> Gru<F> {
             gw_hh,
             gb_ih,
             gb_hh: Some(gb_hh),
+            sparse_scratch: None,
         };
         accumulate_window(
             from,

@@ -13,8 +13,11 @@ use ndarray::{
     linalg::general_mat_mul, s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis,
 };
 
+use super::gemm::{self as packed, PackedB};
 use super::kernels::{self, gemm};
-use super::network::{accumulate_window, mask_at, LayerState, WindowGrads};
+use super::network::{
+    accumulate_window, is_sparse, mask_at, sparse_matmul_into, LayerState, WindowGrads,
+};
 use super::{Activation, Float};
 
 /// Shapes and activations of one LSTM layer; the parameters live in the network's flat
@@ -33,6 +36,19 @@ pub struct Lstm<F: Float> {
     dgates: Array3<F>, // (T, B, 4H) d loss / d pre-activations
     dh: Array2<F>,     // (B, H) d loss / d h carried backwards
     dc: Array2<F>,     // (B, H)
+    fast: Box<FastBuffers<F>>,
+}
+
+/// Buffers of the fast paths (boxed: they are not needed by every layer kind's size).
+struct FastBuffers<F> {
+    /// `f32` only: `W_hh^T (H, 4H)` packed for the forward steps, `W_hh (4H, H)` for
+    /// the backward steps (weights do not change within a pass).
+    pack_fwd: PackedB,
+    pack_bwd: PackedB,
+    /// Sparse (one-hot) input: `W_ih^T (I, 4H)` for the forward pass, and the
+    /// transposed `W_ih` gradient in the backward pass.
+    w_ih_t: Vec<F>,
+    sparse_scratch: Vec<F>,
 }
 
 /// The layer's slice of the flat parameter buffer, cut into named views.
@@ -66,6 +82,12 @@ impl<F: Float> Lstm<F> {
             dgates: e3,
             dh: e2.clone(),
             dc: e2,
+            fast: Box::new(FastBuffers {
+                pack_fwd: PackedB::new(),
+                pack_bwd: PackedB::new(),
+                w_ih_t: Vec::new(),
+                sparse_scratch: Vec::new(),
+            }),
         }
     }
 
@@ -137,7 +159,20 @@ impl<F: Float> Lstm<F> {
                 .view_mut()
                 .into_shape_with_order((t_len * b, 4 * h))
                 .expect("gates");
-            general_mat_mul(F::one(), &x2, &prm.w_ih.t(), F::zero(), &mut z2);
+            match x2.as_slice() {
+                Some(xs) if is_sparse(xs) => {
+                    // one-hot input: add the weight columns of the non-zero entries
+                    self.fast.w_ih_t.resize(i_len * 4 * h, F::zero());
+                    for (j, col) in self.fast.w_ih_t.chunks_exact_mut(4 * h).enumerate() {
+                        col.iter_mut()
+                            .zip(prm.w_ih.column(j))
+                            .for_each(|(d, &w)| *d = w);
+                    }
+                    let zs = z2.as_slice_mut().expect("contiguous");
+                    sparse_matmul_into(xs, i_len, &self.fast.w_ih_t, zs);
+                }
+                _ => general_mat_mul(F::one(), &x2, &prm.w_ih.t(), F::zero(), &mut z2),
+            }
             for row in z2
                 .as_slice_mut()
                 .expect("contiguous")
@@ -151,12 +186,24 @@ impl<F: Float> Lstm<F> {
             .index_axis_mut(Axis(0), 0)
             .assign(state.c.as_ref().expect("LSTM state has c"));
 
+        // f32: W_hh^T packed once for every step
+        let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
+        if let Some(w) = w_hh32 {
+            self.fast.pack_fwd.pack_transposed(w, 4 * h, h);
+        }
+        let threads = packed::threads(b, 4 * h, h);
         for t in 0..t_len {
             let (h_prev, mut h_next) = self.hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
             let (c_prev, mut c_next) = self.cs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
             let mut zt = self.gates.index_axis_mut(Axis(0), t);
             // recurrent projection added onto the input projection
-            gemm(F::one(), &h_prev, &prm.w_hh.t(), F::one(), &mut zt);
+            if w_hh32.is_some() {
+                let a = packed::as_f32(h_prev.as_slice().expect("contiguous")).expect("f32");
+                let c = packed::as_f32_mut(zt.as_slice_mut().expect("contiguous")).expect("f32");
+                packed::gemm_acc(a, h, b, &self.fast.pack_fwd, c, 4 * h, threads);
+            } else {
+                gemm(F::one(), &h_prev, &prm.w_hh.t(), F::one(), &mut zt);
+            }
 
             let zs = zt.as_slice_mut().expect("contiguous");
             let hp = h_prev.as_slice().expect("contiguous");
@@ -269,6 +316,12 @@ impl<F: Float> Lstm<F> {
 
         self.dh.assign(&dstate.h);
         self.dc.assign(dstate.c.as_ref().expect("LSTM state has c"));
+        // f32: W_hh packed once for every step
+        let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
+        if let Some(w) = w_hh32 {
+            self.fast.pack_bwd.pack(w, 4 * h, h);
+        }
+        let threads = packed::threads(b, h, 4 * h);
         for t in (from..t_len).rev() {
             let gates_t = self.gates.index_axis(Axis(0), t);
             let zs = gates_t.as_slice().expect("contiguous");
@@ -359,7 +412,14 @@ impl<F: Float> Lstm<F> {
                 }
             }
             // d h_{t-1} = dz_t W_hh; masked rows have dz = 0 and keep the carried gradient
-            gemm(F::one(), &dz_t, &prm.w_hh, F::one(), &mut self.dh);
+            if w_hh32.is_some() {
+                let a = packed::as_f32(dz_t.as_slice().expect("contiguous")).expect("f32");
+                let dh = self.dh.as_slice_mut().expect("contiguous");
+                let c = packed::as_f32_mut(dh).expect("f32");
+                packed::gemm_acc(a, 4 * h, b, &self.fast.pack_bwd, c, h, threads);
+            } else {
+                gemm(F::one(), &dz_t, &prm.w_hh, F::one(), &mut self.dh);
+            }
         }
 
         // weight gradients for the whole window in three GEMMs
@@ -370,6 +430,7 @@ impl<F: Float> Lstm<F> {
             gw_hh,
             gb_ih: gbias,
             gb_hh: None,
+            sparse_scratch: Some(&mut self.fast.sparse_scratch),
         };
         accumulate_window(from, x, hp, dz, dz, prm.w_ih, grads, dx);
         dstate.h.assign(&self.dh);

@@ -22,6 +22,7 @@
 pub mod activation;
 pub mod bptt;
 pub mod dense;
+pub mod gemm;
 pub mod gradcheck;
 pub mod gru;
 pub mod init;

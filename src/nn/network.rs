@@ -217,6 +217,74 @@ pub struct WindowGrads<'a, F> {
     pub gw_hh: &'a mut [F],
     pub gb_ih: &'a mut [F],
     pub gb_hh: Option<&'a mut [F]>,
+    /// Scratch for a sparse input (see [`is_sparse`]): with it, `gW_ih` is accumulated
+    /// from the non-zero inputs alone instead of by a dense GEMM.
+    pub sparse_scratch: Option<&'a mut Vec<F>>,
+}
+
+/// At most one in eight entries non-zero (e.g. one-hot characters): input products
+/// then touch only the weights of the non-zero entries.
+pub fn is_sparse<F: Float>(x: &[F]) -> bool {
+    let nnz = x.iter().filter(|&&v| v != F::zero()).count();
+    nnz * 8 <= x.len()
+}
+
+/// `z (N, G) = x (N, I) W^T` for a sparse `x` and `w_t = W^T (I, G)`: each row of `z` is
+/// the sum, in increasing `j`, of `x[r, j] W^T[j, ..]` over the non-zero `x[r, j]`.
+pub fn sparse_matmul_into<F: Float>(x: &[F], i_len: usize, w_t: &[F], z: &mut [F]) {
+    let g_len = w_t.len() / i_len.max(1);
+    assert_eq!(w_t.len(), i_len * g_len, "w_t must be (I, G)");
+    assert_eq!(
+        x.len() / i_len.max(1),
+        z.len() / g_len.max(1),
+        "rows of x and z"
+    );
+    super::kernels::dispatch(
+        #[inline(always)]
+        || {
+            for (xr, zr) in x.chunks_exact(i_len).zip(z.chunks_exact_mut(g_len)) {
+                zr.iter_mut().for_each(|v| *v = F::zero());
+                for (j, &v) in xr.iter().enumerate() {
+                    if v != F::zero() {
+                        let wr = &w_t[j * g_len..(j + 1) * g_len];
+                        zr.iter_mut().zip(wr).for_each(|(zz, &ww)| *zz += v * ww);
+                    }
+                }
+            }
+        },
+    );
+}
+
+/// `gW (G, I) += dz^T x` for `dz (N, G)` and a sparse `x (N, I)`, through `scratch`
+/// (resized to `I x G`, the transposed sum, accumulated over rows in order).
+fn sparse_weight_grad<F: Float>(
+    dz: &[F],
+    x: &[F],
+    i_len: usize,
+    gw: &mut [F],
+    scratch: &mut Vec<F>,
+) {
+    let g_len = gw.len() / i_len.max(1);
+    scratch.resize(i_len * g_len, F::zero());
+    scratch.iter_mut().for_each(|v| *v = F::zero());
+    super::kernels::dispatch(
+        #[inline(always)]
+        || {
+            for (xr, dr) in x.chunks_exact(i_len).zip(dz.chunks_exact(g_len)) {
+                for (j, &v) in xr.iter().enumerate() {
+                    if v != F::zero() {
+                        let sr = &mut scratch[j * g_len..(j + 1) * g_len];
+                        sr.iter_mut().zip(dr).for_each(|(s, &d)| *s += v * d);
+                    }
+                }
+            }
+        },
+    );
+    for (g, row) in gw.chunks_exact_mut(i_len).enumerate() {
+        for (j, w) in row.iter_mut().enumerate() {
+            *w += scratch[j * g_len + g];
+        }
+    }
 }
 
 /// Weight gradients of a recurrent layer over the backward window `from..T` in one GEMM
@@ -260,20 +328,44 @@ pub fn accumulate_window<F: Float>(
     let xr = xr.to_shape((n, i_len)).expect("contiguous");
     let hp = h_prev.slice(s![from.., .., ..]);
     let hp = hp.to_shape((n, h)).expect("contiguous");
-    let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, i_len), grads.gw_ih).expect("shape");
-    general_mat_mul(F::one(), &dzx.t(), &xr, F::one(), &mut gw);
+    let sparse = match (grads.sparse_scratch, xr.as_slice(), dzx.as_slice()) {
+        (Some(scratch), Some(xs), Some(dzs)) if is_sparse(xs) => {
+            sparse_weight_grad(dzs, xs, i_len, grads.gw_ih, scratch);
+            true
+        }
+        _ => false,
+    };
+    if !sparse {
+        let mut gw =
+            ndarray::ArrayViewMut2::from_shape((g_len, i_len), grads.gw_ih).expect("shape");
+        general_mat_mul(F::one(), &dzx.t(), &xr, F::one(), &mut gw);
+    }
     let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, h), grads.gw_hh).expect("shape");
     general_mat_mul(F::one(), &dzh.t(), &hp, F::one(), &mut gw);
-    for row in dzx.rows() {
-        grads
-            .gb_ih
-            .iter_mut()
-            .zip(row.iter())
-            .for_each(|(g, &d)| *g += d);
-    }
+    column_sums_into(dzx.view(), grads.gb_ih);
     if let Some(gb_hh) = grads.gb_hh {
-        for row in dzh.rows() {
-            gb_hh.iter_mut().zip(row.iter()).for_each(|(g, &d)| *g += d);
+        column_sums_into(dzh.view(), gb_hh);
+    }
+}
+
+/// `out += ` the column sums of `m`, row after row.
+fn column_sums_into<F: Float>(m: ArrayView2<F>, out: &mut [F]) {
+    if out.is_empty() {
+        return;
+    }
+    match m.as_slice() {
+        Some(ms) => super::kernels::dispatch(
+            #[inline(always)]
+            || {
+                for row in ms.chunks_exact(out.len()) {
+                    out.iter_mut().zip(row).for_each(|(g, &d)| *g += d);
+                }
+            },
+        ),
+        None => {
+            for row in m.rows() {
+                out.iter_mut().zip(row.iter()).for_each(|(g, &d)| *g += d);
+            }
         }
     }
 }

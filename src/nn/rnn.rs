@@ -142,6 +142,7 @@ impl<F: Float> Rnn<F> {
             gw_hh,
             gb_ih: gb,
             gb_hh: None,
+            sparse_scratch: None,
         };
         accumulate_window(from, x, hp, self.da.view(), self.da.view(), w_ih, grads, dx);
         dstate.h.assign(&self.dh);

@@ -1,0 +1,647 @@
+//! A pre-packed `f32` matrix product for the recurrent per-step products of the
+//! recurrent layers: `C (M, N) += A (M, K) B (K, N)` where `B` (a recurrent weight
+//! matrix or its transpose) is the same for every step of a segment.
+//!
+//! BLAS repacks `B` on every call; at the sizes of one time step (`M` = batch, a few
+//! dozen rows) the packing costs as much as the product. Here `B` is packed once per
+//! segment ([`PackedB`]) into column panels of [`NR`] columns (`K` rows of `NR`
+//! contiguous values each, zero-padded on the right), and a register-blocked
+//! micro-kernel computes [`MR`] rows x [`NR`] columns of `C` at a time: broadcast one `A`
+//! value per row, load the panel's row, fused multiply-add. The kernel is chosen at run
+//! time: AVX-512 (two 16-lane accumulators per row, masked edges), AVX2 + FMA (four
+//! 8-lane accumulators per row, 4-row blocks), or portable scalar code.
+//!
+//! With 2 threads ([`threads`]), the caller and one persistent helper thread (started
+//! on first use, spinning ~40 us between products and then parking) claim panels one at
+//! a time from an atomic counter: a step's hand-over costs about a microsecond, and a
+//! helper that is slow to wake or descheduled only leaves more panels to the caller.
+//! Every element of `C` is a sum over `k` in increasing order computed by one thread, so
+//! the result does not depend on the split: 2 threads are bit-identical to 1 on the same
+//! CPU (`tests/recurrent_gemm.rs`). Only `f32` uses this path; `f64` (gradient checks,
+//! PyTorch reference tests) keeps BLAS.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+/// Columns per packed panel.
+pub const NR: usize = 32;
+/// Rows of `C` per micro-kernel call (AVX-512 and scalar; AVX2 uses 4).
+pub const MR: usize = 8;
+
+/// `B (K, N)` packed into `ceil(N / NR)` panels of `K x NR` values.
+#[derive(Default, Clone)]
+pub struct PackedB {
+    k: usize,
+    n: usize,
+    data: Vec<f32>,
+    /// Offset of the first panel in `data` (64-byte alignment).
+    start: usize,
+}
+
+impl PackedB {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rows of `B` (the product's inner dimension).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Columns of `B`.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    fn panels(&self) -> usize {
+        self.n.div_ceil(NR)
+    }
+
+    fn reserve(&mut self, k: usize, n: usize) {
+        self.k = k;
+        self.n = n;
+        let len = n.div_ceil(NR) * k * NR + 16;
+        if self.data.len() != len {
+            // only when the shape changes: packing again reuses the buffer
+            self.data = vec![0.0; len];
+        }
+        let addr = self.data.as_ptr() as usize;
+        self.start = (64 - addr % 64) % 64 / std::mem::size_of::<f32>();
+    }
+
+    fn panel(&self, p: usize) -> &[f32] {
+        let len = self.k * NR;
+        &self.data[self.start + p * len..self.start + (p + 1) * len]
+    }
+
+    /// Packs `B = W` for a row-major `w (K, N)`.
+    pub fn pack(&mut self, w: &[f32], k: usize, n: usize) {
+        assert_eq!(w.len(), k * n, "pack: w must be (k, n)");
+        self.reserve(k, n);
+        let (start, len) = (self.start, k * NR);
+        for p in 0..self.panels() {
+            let (c0, c1) = (p * NR, ((p + 1) * NR).min(n));
+            let panel = &mut self.data[start + p * len..start + (p + 1) * len];
+            for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                dst[..c1 - c0].copy_from_slice(&w[kk * n + c0..kk * n + c1]);
+                dst[c1 - c0..].iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
+    }
+
+    /// Packs `B = W^T` for a row-major `w (N, K)` (e.g. `W_hh^T` from `W_hh (4H, H)`).
+    pub fn pack_transposed(&mut self, w: &[f32], n: usize, k: usize) {
+        assert_eq!(w.len(), k * n, "pack_transposed: w must be (n, k)");
+        self.reserve(k, n);
+        let (start, len) = (self.start, k * NR);
+        for p in 0..self.panels() {
+            let (c0, c1) = (p * NR, ((p + 1) * NR).min(n));
+            let panel = &mut self.data[start + p * len..start + (p + 1) * len];
+            panel.iter_mut().for_each(|v| *v = 0.0);
+            for (j, row) in w.chunks_exact(k).enumerate().take(c1).skip(c0) {
+                let jj = j - c0;
+                for (kk, &v) in row.iter().enumerate() {
+                    panel[kk * NR + jj] = v;
+                }
+            }
+        }
+    }
+}
+
+/// `C += A B` for a row-major `a (M, K)` with row stride `lda`, packed `b (K, N)`, and a
+/// row-major `c (M, N)` with row stride `ldc`, on up to `threads` threads (at most 2:
+/// the caller and one persistent helper).
+pub fn gemm_acc(
+    a: &[f32],
+    lda: usize,
+    m: usize,
+    b: &PackedB,
+    c: &mut [f32],
+    ldc: usize,
+    threads: usize,
+) {
+    gemm_acc_with(best_kernel(), a, lda, m, b, c, ldc, threads);
+}
+
+/// [`gemm_acc`] with a given micro-kernel (one of [`available_kernels`]; for tests).
+///
+/// # Panics
+/// If `kernel` is not available on this CPU.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_acc_with(
+    kernel: Kernel,
+    a: &[f32],
+    lda: usize,
+    m: usize,
+    b: &PackedB,
+    c: &mut [f32],
+    ldc: usize,
+    threads: usize,
+) {
+    assert!(
+        kernel == best_kernel() || kernel.is_available(),
+        "{kernel:?} kernel not available on this CPU"
+    );
+    let (k, n) = (b.k, b.n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(lda >= k && ldc >= n, "gemm_acc: row strides too small");
+    assert!(a.len() >= (m - 1) * lda + k, "gemm_acc: a too short");
+    assert!(c.len() >= (m - 1) * ldc + n, "gemm_acc: c too short");
+    let panels = b.panels();
+    // Products this small are not worth waking a second thread.
+    if threads >= 2 && panels >= 2 && m * n * k >= 1 << 18 {
+        // Both threads claim panels one at a time from a shared counter, so when the
+        // helper is slow to wake (or descheduled) this thread simply does more of them.
+        let next = AtomicUsize::new(0);
+        let cptr = SendPtr(c.as_mut_ptr());
+        let job = || {
+            let cp = cptr;
+            loop {
+                let p = next.fetch_add(1, Ordering::Relaxed);
+                if p >= panels {
+                    break;
+                }
+                // SAFETY: each panel (a disjoint column range of `c`, bounds checked
+                // above) is claimed by exactly one thread; `a` and `b` are only read.
+                unsafe { run_panels(kernel, a, lda, m, b, cp.0, ldc, p..p + 1) }
+            }
+        };
+        if with_helper(&job) {
+            return;
+        }
+    }
+    // SAFETY: bounds checked above.
+    unsafe { run_panels(kernel, a, lda, m, b, c.as_mut_ptr(), ldc, 0..panels) }
+}
+
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+// SAFETY: used only to hand disjoint column ranges of one `C` to two threads for the
+// duration of one `gemm_acc` call.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+/// Computes the panels `range` of `C += A B`.
+///
+/// # Safety
+/// `c` must be valid for writes of `(m - 1) * ldc + n` values, and no other thread may
+/// touch the columns of these panels meanwhile; `a` must hold `m` rows of `lda >= k`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_panels(
+    kernel: Kernel,
+    a: &[f32],
+    lda: usize,
+    m: usize,
+    b: &PackedB,
+    c: *mut f32,
+    ldc: usize,
+    range: std::ops::Range<usize>,
+) {
+    let (k, n) = (b.k, b.n);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if kernel == Kernel::Avx512 {
+            for p in range {
+                let panel = b.panel(p).as_ptr();
+                let cols = (n - p * NR).min(NR);
+                let mut r = 0;
+                while r < m {
+                    let rows = (m - r).min(MR);
+                    let (ap, cp) = (a.as_ptr().add(r * lda), c.add(r * ldc + p * NR));
+                    // SAFETY: `level` checked AVX-512F; pointers in bounds as documented.
+                    match rows {
+                        8 => avx512::tile::<8>(k, ap, lda, panel, cp, ldc, cols),
+                        7 => avx512::tile::<7>(k, ap, lda, panel, cp, ldc, cols),
+                        6 => avx512::tile::<6>(k, ap, lda, panel, cp, ldc, cols),
+                        5 => avx512::tile::<5>(k, ap, lda, panel, cp, ldc, cols),
+                        4 => avx512::tile::<4>(k, ap, lda, panel, cp, ldc, cols),
+                        3 => avx512::tile::<3>(k, ap, lda, panel, cp, ldc, cols),
+                        2 => avx512::tile::<2>(k, ap, lda, panel, cp, ldc, cols),
+                        _ => avx512::tile::<1>(k, ap, lda, panel, cp, ldc, cols),
+                    }
+                    r += rows;
+                }
+            }
+            return;
+        }
+        if kernel == Kernel::Avx2 {
+            for p in range {
+                let panel = b.panel(p).as_ptr();
+                let cols = (n - p * NR).min(NR);
+                let mut r = 0;
+                while r < m {
+                    let rows = (m - r).min(4);
+                    let (ap, cp) = (a.as_ptr().add(r * lda), c.add(r * ldc + p * NR));
+                    // SAFETY: `level` checked AVX2 and FMA; pointers as documented.
+                    match rows {
+                        4 => avx2::tile::<4>(k, ap, lda, panel, cp, ldc, cols),
+                        3 => avx2::tile::<3>(k, ap, lda, panel, cp, ldc, cols),
+                        2 => avx2::tile::<2>(k, ap, lda, panel, cp, ldc, cols),
+                        _ => avx2::tile::<1>(k, ap, lda, panel, cp, ldc, cols),
+                    }
+                    r += rows;
+                }
+            }
+            return;
+        }
+    }
+    for p in range {
+        let panel = b.panel(p);
+        let cols = (n - p * NR).min(NR);
+        let mut r = 0;
+        while r < m {
+            let rows = (m - r).min(MR);
+            let mut acc = [[0.0f32; NR]; MR];
+            for kk in 0..k {
+                let bk = &panel[kk * NR..(kk + 1) * NR];
+                for (i, row) in acc.iter_mut().enumerate().take(rows) {
+                    let av = a[(r + i) * lda + kk];
+                    row.iter_mut().zip(bk).for_each(|(s, &bv)| *s += av * bv);
+                }
+            }
+            for (i, row) in acc.iter().enumerate().take(rows) {
+                let cp = c.add((r + i) * ldc + p * NR);
+                for (j, &v) in row.iter().enumerate().take(cols) {
+                    *cp.add(j) += v;
+                }
+            }
+            r += rows;
+        }
+    }
+}
+
+/// A micro-kernel of the packed product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// Portable code (any CPU).
+    Scalar,
+    /// AVX2 + FMA, 4 rows x 32 columns.
+    Avx2,
+    /// AVX-512F, 8 rows x 32 columns.
+    Avx512,
+}
+
+impl Kernel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Scalar => "scalar",
+            Kernel::Avx2 => "avx2",
+            Kernel::Avx512 => "avx512",
+        }
+    }
+}
+
+impl Kernel {
+    /// Whether this CPU can run the kernel.
+    pub fn is_available(self) -> bool {
+        match self {
+            Kernel::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+}
+
+/// The kernels this CPU can run, slowest first.
+pub fn available_kernels() -> Vec<Kernel> {
+    [Kernel::Scalar, Kernel::Avx2, Kernel::Avx512]
+        .into_iter()
+        .filter(|k| k.is_available())
+        .collect()
+}
+
+/// The kernel [`gemm_acc`] uses: the widest this CPU has (detected once).
+pub fn best_kernel() -> Kernel {
+    static BEST: OnceLock<Kernel> = OnceLock::new();
+    *BEST.get_or_init(|| {
+        *available_kernels()
+            .last()
+            .expect("scalar is always available")
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::needless_range_loop)] // register tiles indexed by row and lane group
+mod avx512 {
+    use super::NR;
+    use std::arch::x86_64::*;
+
+    /// `C[0..R, 0..cols] += A[0..R, 0..k] panel[0..k, 0..cols]`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; `a` holds `R` rows of `k` values at stride `lda`,
+    /// `panel` holds `k * NR` values, `c` is writable for `R` rows of `cols <= NR`
+    /// values at stride `ldc`.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn tile<const R: usize>(
+        k: usize,
+        a: *const f32,
+        lda: usize,
+        panel: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        cols: usize,
+    ) {
+        let mut lo = [_mm512_setzero_ps(); R];
+        let mut hi = [_mm512_setzero_ps(); R];
+        for kk in 0..k {
+            let b0 = _mm512_loadu_ps(panel.add(kk * NR));
+            let b1 = _mm512_loadu_ps(panel.add(kk * NR + 16));
+            for r in 0..R {
+                let av = _mm512_set1_ps(*a.add(r * lda + kk));
+                lo[r] = _mm512_fmadd_ps(av, b0, lo[r]);
+                hi[r] = _mm512_fmadd_ps(av, b1, hi[r]);
+            }
+        }
+        if cols == NR {
+            for r in 0..R {
+                let cp = c.add(r * ldc);
+                _mm512_storeu_ps(cp, _mm512_add_ps(_mm512_loadu_ps(cp), lo[r]));
+                _mm512_storeu_ps(
+                    cp.add(16),
+                    _mm512_add_ps(_mm512_loadu_ps(cp.add(16)), hi[r]),
+                );
+            }
+        } else {
+            let m0: __mmask16 = if cols >= 16 {
+                0xffff
+            } else {
+                ((1u32 << cols) - 1) as u16
+            };
+            let m1: __mmask16 = if cols <= 16 {
+                0
+            } else {
+                ((1u32 << (cols - 16)) - 1) as u16
+            };
+            for r in 0..R {
+                let cp = c.add(r * ldc);
+                let v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), lo[r]);
+                _mm512_mask_storeu_ps(cp, m0, v0);
+                let v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp.add(16)), hi[r]);
+                _mm512_mask_storeu_ps(cp.add(16), m1, v1);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::needless_range_loop)] // register tiles indexed by row and lane group
+mod avx2 {
+    use super::NR;
+    use std::arch::x86_64::*;
+
+    /// As [`super::avx512::tile`] with four 8-lane accumulators per row.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and FMA; pointers as in [`super::avx512::tile`].
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn tile<const R: usize>(
+        k: usize,
+        a: *const f32,
+        lda: usize,
+        panel: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        cols: usize,
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); 4]; R];
+        for kk in 0..k {
+            let bp = panel.add(kk * NR);
+            let b = [
+                _mm256_loadu_ps(bp),
+                _mm256_loadu_ps(bp.add(8)),
+                _mm256_loadu_ps(bp.add(16)),
+                _mm256_loadu_ps(bp.add(24)),
+            ];
+            for r in 0..R {
+                let av = _mm256_set1_ps(*a.add(r * lda + kk));
+                for q in 0..4 {
+                    acc[r][q] = _mm256_fmadd_ps(av, b[q], acc[r][q]);
+                }
+            }
+        }
+        for r in 0..R {
+            let cp = c.add(r * ldc);
+            if cols == NR {
+                for q in 0..4 {
+                    let v = _mm256_add_ps(_mm256_loadu_ps(cp.add(8 * q)), acc[r][q]);
+                    _mm256_storeu_ps(cp.add(8 * q), v);
+                }
+            } else {
+                let mut tmp = [0.0f32; NR];
+                for q in 0..4 {
+                    _mm256_storeu_ps(tmp.as_mut_ptr().add(8 * q), acc[r][q]);
+                }
+                for (j, &v) in tmp.iter().enumerate().take(cols) {
+                    *cp.add(j) += v;
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The helper thread
+
+/// Type-erased pointer to the job of the current [`with_helper`] call.
+#[derive(Clone, Copy)]
+struct JobPtr(*const (dyn Fn() + Sync));
+
+const IDLE: u8 = 0;
+const POSTED: u8 = 1;
+const TAKEN: u8 = 2;
+const DONE: u8 = 3;
+
+struct Shared {
+    /// `IDLE`, `POSTED` (by the caller), `TAKEN` (by the helper), `DONE` (by the helper).
+    slot: AtomicU8,
+    /// The helper is (about to be) parked.
+    sleeping: AtomicBool,
+    /// Set when a job panicked on the helper (the caller re-raises).
+    panicked: AtomicBool,
+    job: UnsafeCell<Option<JobPtr>>,
+}
+
+// SAFETY: `job` is written only by the caller (holding the pool's mutex) while `slot` is
+// `IDLE`, before it releases `POSTED`; the helper reads it only after winning the
+// `POSTED -> TAKEN` exchange, and the caller waits for `DONE` before the closure can go
+// out of scope (or takes the job back with `POSTED -> IDLE`, after which the helper
+// never reads it).
+unsafe impl Sync for Shared {}
+unsafe impl Send for Shared {}
+
+struct Helper {
+    shared: Arc<Shared>,
+    thread: Thread,
+}
+
+/// How long the helper spins for the next job before parking: covers the gap between
+/// two time steps (the cell update) so that a step's hand-over costs about a microsecond.
+const SPIN: Duration = Duration::from_micros(40);
+
+fn helper() -> &'static Mutex<Option<Helper>> {
+    static POOL: OnceLock<Mutex<Option<Helper>>> = OnceLock::new();
+    POOL.get_or_init(|| Mutex::new(None))
+}
+
+fn helper_loop(shared: Arc<Shared>) {
+    loop {
+        let mut since = Instant::now();
+        let mut spins = 0u32;
+        loop {
+            if shared.slot.load(Ordering::Relaxed) == POSTED
+                && shared
+                    .slot
+                    .compare_exchange(POSTED, TAKEN, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                break;
+            }
+            spins = spins.wrapping_add(1);
+            if !spins.is_multiple_of(64) || since.elapsed() < SPIN {
+                std::thread::yield_now();
+                continue;
+            }
+            shared.sleeping.store(true, Ordering::SeqCst);
+            if shared.slot.load(Ordering::SeqCst) != POSTED {
+                std::thread::park();
+            }
+            shared.sleeping.store(false, Ordering::SeqCst);
+            since = Instant::now();
+        }
+        // SAFETY: see `Shared`: we won `POSTED -> TAKEN`, so the job is live until we
+        // store `DONE`.
+        let job = unsafe { (*shared.job.get()).expect("posted job") };
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { (*job.0)() }));
+        if run.is_err() {
+            shared.panicked.store(true, Ordering::SeqCst);
+        }
+        shared.slot.store(DONE, Ordering::Release);
+    }
+}
+
+/// Runs `job` on this thread and, if it wakes in time, on the helper thread too (the job
+/// must share its work through atomics), and returns when every run has finished.
+/// Returns `false` without running anything when the helper is busy (another network is
+/// using it) or cannot be started.
+fn with_helper(job: &(dyn Fn() + Sync)) -> bool {
+    let Ok(mut guard) = helper().try_lock() else {
+        return false;
+    };
+    if guard.is_none() {
+        let shared = Arc::new(Shared {
+            slot: AtomicU8::new(IDLE),
+            sleeping: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
+            job: UnsafeCell::new(None),
+        });
+        let s2 = shared.clone();
+        let Ok(handle) = std::thread::Builder::new()
+            .name("seqlab-gemm".into())
+            .spawn(move || helper_loop(s2))
+        else {
+            return false;
+        };
+        *guard = Some(Helper {
+            shared,
+            thread: handle.thread().clone(),
+        });
+    }
+    let h = guard.as_ref().expect("helper started");
+    // SAFETY: erases the lifetime of `job`; before returning (also on panic) we either
+    // take the job back unread or wait until the helper has finished with it.
+    let ptr: *const (dyn Fn() + Sync) = unsafe {
+        std::mem::transmute::<*const (dyn Fn() + Sync + '_), *const (dyn Fn() + Sync + 'static)>(
+            job,
+        )
+    };
+    // SAFETY: `slot` is `IDLE`, so the helper does not read `job` now (see `Shared`).
+    unsafe { *h.shared.job.get() = Some(JobPtr(ptr)) };
+    h.shared.slot.store(POSTED, Ordering::SeqCst);
+    if h.shared.sleeping.load(Ordering::SeqCst) {
+        h.thread.unpark();
+    }
+    struct Finish<'a>(&'a Shared);
+    impl Drop for Finish<'_> {
+        fn drop(&mut self) {
+            let slot = &self.0.slot;
+            if slot
+                .compare_exchange(POSTED, IDLE, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            {
+                return; // the helper never started: all work was done here
+            }
+            let start = Instant::now();
+            let mut spins = 0u32;
+            while slot.load(Ordering::Acquire) != DONE {
+                spins = spins.wrapping_add(1);
+                if spins.is_multiple_of(64) && start.elapsed() > Duration::from_micros(200) {
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+            slot.store(IDLE, Ordering::Relaxed);
+        }
+    }
+    {
+        let _finish = Finish(&h.shared);
+        job();
+    }
+    if h.shared.panicked.swap(false, Ordering::SeqCst) {
+        panic!("recurrent GEMM helper thread panicked");
+    }
+    true
+}
+
+/// Per-step products of at least this many multiply-adds (`m * n * k`) are split over
+/// two threads when the run's thread setting allows it ([`threads`]).
+pub const SPLIT_FROM_MNK: usize = 1 << 22;
+
+/// Threads for a recurrent per-step product `(m, k) x (k, n)`: 2 when the run's OpenBLAS
+/// thread setting (the `threads` policy, `--threads`, `OPENBLAS_NUM_THREADS`) is at least
+/// 2 and the product has at least [`SPLIT_FROM_MNK`] multiply-adds, else 1.
+///
+/// Measured on the 2-vCPU reference VM (`seqlab bench --threads 2`, 20 iterations,
+/// second vCPU idle): splitting the per-step products raised medium (32x1024x256) from
+/// ~52k to ~55k tokens/s and large (64x2048x512) from ~38k to ~50k; the small workload's
+/// products (32x512x128, 2^21) gained nothing and stay on one thread. With the second
+/// vCPU busy with other work, any split (this one or OpenBLAS's) was slower than one
+/// thread: that is for the thread setting to decide (see `bench::default_threads`).
+pub fn threads(m: usize, n: usize, k: usize) -> usize {
+    if crate::blas::threads() >= 2 && m.saturating_mul(n).saturating_mul(k) >= SPLIT_FROM_MNK {
+        2
+    } else {
+        1
+    }
+}
+
+/// `x` as `f32` values when `F` is `f32` (the packed product is for `f32` only; `f64`
+/// keeps BLAS).
+pub fn as_f32<F: 'static>(x: &[F]) -> Option<&[f32]> {
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: `F` is `f32`, so this is the same slice with its own type.
+        Some(unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len()) })
+    } else {
+        None
+    }
+}
+
+/// [`as_f32`] for a mutable slice.
+pub fn as_f32_mut<F: 'static>(x: &mut [F]) -> Option<&mut [f32]> {
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: `F` is `f32`, so this is the same slice with its own type.
+        Some(unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len()) })
+    } else {
+        None
+    }
+}
