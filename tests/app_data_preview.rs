@@ -3,7 +3,10 @@
 //! (egui_kittest); the CSV files are written to a temp folder.
 #![cfg(feature = "gui")]
 
-use std::path::PathBuf;
+mod common;
+
+use common::temp_dir;
+
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
@@ -11,13 +14,6 @@ use egui_kittest::Harness;
 use seqlab::app::SeqlabApp;
 use seqlab::data::AlignmentMode;
 use seqlab::experiment::schema::DataSpec;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("seqlab-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn alignment(app: &SeqlabApp) -> AlignmentMode {
     match &app.notebook.experiment.data {

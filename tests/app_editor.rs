@@ -2,20 +2,15 @@
 //! that loads back the same. Headless (egui_kittest).
 #![cfg(feature = "gui")]
 
-use std::path::PathBuf;
+mod common;
+
+use common::temp_dir;
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use seqlab::app::SeqlabApp;
 use seqlab::experiment::file;
 use seqlab::experiment::schema::LayerType;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("seqlab-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 fn add_layer_appends_a_layer_and_save_writes_it() {

@@ -3,6 +3,10 @@
 //! display, no GPU); controls are found by their labels.
 #![cfg(feature = "gui")]
 
+mod common;
+
+use common::temp_dir;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -10,14 +14,6 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use seqlab::app::train_panel::RunState;
 use seqlab::app::SeqlabApp;
-
-/// A fresh folder under the system temp folder.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("seqlab-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// One LSTM of 16 learning the default sentence; `iterations` long.
 fn write_small_experiment(dir: &Path, iterations: u64) -> PathBuf {

@@ -1,6 +1,10 @@
 //! The `seqlab` binary as a user runs it: headless runs, sampling, prediction, bad
 //! files, `--version` and `gradcheck`.
 
+mod common;
+
+use common::temp_dir;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -13,13 +17,6 @@ fn seqlab(args: &[&str]) -> Output {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("seqlab-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn root() -> &'static Path {
@@ -57,7 +54,7 @@ fn version_names_the_blas_kernel_and_threads() {
 
 #[test]
 fn run_then_sample_a_text_model() {
-    let dir = temp_dir("sample");
+    let dir = temp_dir("cli-sample");
     let run_dir = dir.join("run");
     let (exp, out) = train_briefly("learn_string", &run_dir, "5");
     assert!(text(&out.stdout).contains(&format!("results: {}", run_dir.display())));
@@ -114,7 +111,7 @@ fn run_then_sample_a_text_model() {
 
 #[test]
 fn predict_writes_one_row_per_sequence_for_a_many_to_one_model() {
-    let dir = temp_dir("predict");
+    let dir = temp_dir("cli-predict");
     let run_dir = dir.join("run");
     train_briefly("sequence_classification", &run_dir, "10");
     // the run record names the BLAS kernel and hashes every data file read
@@ -156,7 +153,7 @@ fn predict_writes_one_row_per_sequence_for_a_many_to_one_model() {
 
 #[test]
 fn a_bad_experiment_file_fails_before_training_with_the_place_and_the_fix() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("cli-bad");
     let exp = dir.join("bad.ron");
     std::fs::write(
         &exp,

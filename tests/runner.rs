@@ -2,6 +2,10 @@
 //! changes, divergence and data errors as events, resume-equals-uninterrupted, and
 //! determinism.
 
+mod common;
+
+use common::temp_dir;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,13 +15,6 @@ use seqlab::cli::run::{run, RunArgs};
 use seqlab::experiment::{file, Experiment};
 use seqlab::train::runner::{Event, RunSummary};
 use seqlab::train::{Command, Runner, StopReason};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("seqlab-runner-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 const SMALL: &str = r#"(
     name: "small",
@@ -101,7 +98,7 @@ fn pause_then_resume_continues_where_it_stopped() {
 
 #[test]
 fn stop_ends_cleanly_with_weights_written() {
-    let dir = temp_dir("stop");
+    let dir = temp_dir("runner-stop");
     let run_dir = dir.join("run");
     let record = seqlab::experiment::rundir::RunRecord {
         experiment: experiment(100_000),
@@ -139,7 +136,7 @@ fn stop_ends_cleanly_with_weights_written() {
 
 #[test]
 fn learning_rate_change_applies_from_the_next_iteration_and_shows_in_metrics() {
-    let dir = temp_dir("lr");
+    let dir = temp_dir("runner-lr");
     let run_dir = dir.join("run");
     let record = seqlab::experiment::rundir::RunRecord {
         experiment: experiment(60),
@@ -238,7 +235,7 @@ fn metrics_without_timing(run_dir: &Path) -> Vec<String> {
 
 #[test]
 fn resumed_run_equals_an_uninterrupted_one() {
-    let dir = temp_dir("resume");
+    let dir = temp_dir("runner-resume");
     let exp = write_experiment(&dir, &SMALL.replace("ITER", "40"));
     let quiet = |out: &Path| RunArgs {
         out: Some(out.to_path_buf()),
@@ -272,7 +269,7 @@ fn resumed_run_equals_an_uninterrupted_one() {
 
 #[test]
 fn two_runs_with_the_same_seed_give_identical_metrics() {
-    let dir = temp_dir("determinism");
+    let dir = temp_dir("runner-determinism");
     let exp = write_experiment(&dir, &SMALL.replace("ITER", "30"));
     for name in ["a", "b"] {
         let args = RunArgs {
@@ -299,7 +296,7 @@ fn two_runs_with_the_same_seed_give_identical_metrics() {
 
 #[test]
 fn divergence_stops_the_run_keeps_the_last_finite_checkpoint_and_fails() {
-    let dir = temp_dir("diverge");
+    let dir = temp_dir("runner-diverge");
     // fine for a while, then a learning-rate schedule that explodes
     let text = SMALL
         .replace("ITER", "200")
