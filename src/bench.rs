@@ -361,10 +361,18 @@ pub fn run_workload(
 ) -> BenchResult {
     let before = crate::blas::threads();
     crate::blas::set_threads(opts.threads);
+    // When the recurrent products are split over the helper thread, run OpenBLAS on one
+    // thread and split the window products over the same two threads instead.
+    let h = workload.hidden;
+    let own = (crate::nn::gemm::threads(workload.batch, 4 * h, h) >= 2)
+        .then(|| crate::nn::gemm::set_own_threads(opts.threads));
     let mut train = TrainBench::new(workload, opts.seed);
     let tps = train.tokens_per_second(opts.iters);
     let final_loss = train.report.score;
     let cps = Sampler::new(&train.net, opts.seed ^ 0x5a3b).chars_per_second(opts.samples);
+    if let Some(own) = own {
+        crate::nn::gemm::restore_own_threads(own);
+    }
     crate::blas::set_threads(before);
     let flops = workload.flops_per_token();
     let gflops = tps * flops / 1e9;

@@ -335,6 +335,58 @@ mod avx512 {
     use super::NR;
     use std::arch::x86_64::*;
 
+    /// `y += W x` for a row-major `w (y.len(), x.len())`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; `w.len() == y.len() * x.len()`.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn gemv(w: &[f32], x: &[f32], y: &mut [f32]) {
+        let (rows, cols) = (y.len(), x.len());
+        let main = cols / 16 * 16;
+        let tail: __mmask16 = ((1u32 << (cols - main)) - 1) as u16;
+        let (wp, xp) = (w.as_ptr(), x.as_ptr());
+        let mut r = 0;
+        while r + 4 <= rows {
+            let mut acc = [_mm512_setzero_ps(); 4];
+            let mut c = 0;
+            while c < main {
+                let xv = _mm512_loadu_ps(xp.add(c));
+                for i in 0..4 {
+                    let wv = _mm512_loadu_ps(wp.add((r + i) * cols + c));
+                    acc[i] = _mm512_fmadd_ps(wv, xv, acc[i]);
+                }
+                c += 16;
+            }
+            if tail != 0 {
+                let xv = _mm512_maskz_loadu_ps(tail, xp.add(main));
+                for i in 0..4 {
+                    let wv = _mm512_maskz_loadu_ps(tail, wp.add((r + i) * cols + main));
+                    acc[i] = _mm512_fmadd_ps(wv, xv, acc[i]);
+                }
+            }
+            for i in 0..4 {
+                y[r + i] += _mm512_reduce_add_ps(acc[i]);
+            }
+            r += 4;
+        }
+        while r < rows {
+            let mut acc = _mm512_setzero_ps();
+            let mut c = 0;
+            while c < main {
+                let xv = _mm512_loadu_ps(xp.add(c));
+                acc = _mm512_fmadd_ps(_mm512_loadu_ps(wp.add(r * cols + c)), xv, acc);
+                c += 16;
+            }
+            if tail != 0 {
+                let xv = _mm512_maskz_loadu_ps(tail, xp.add(main));
+                let wv = _mm512_maskz_loadu_ps(tail, wp.add(r * cols + main));
+                acc = _mm512_fmadd_ps(wv, xv, acc);
+            }
+            y[r] += _mm512_reduce_add_ps(acc);
+            r += 1;
+        }
+    }
+
     /// `C[0..R, 0..cols] += A[0..R, 0..k] panel[0..k, 0..cols]`.
     ///
     /// # Safety
@@ -447,6 +499,23 @@ mod avx2 {
             }
         }
     }
+}
+
+/// `y += W x` for a row-major `w (R, C)` with `R = y.len()`, `C = x.len()`: an AVX-512
+/// kernel (4 rows at a time, 16-lane partial sums) when the CPU has it, else `None`
+/// (the caller falls back to BLAS). Results depend only on the shapes, not on threads.
+pub fn gemv_acc_f32(w: &[f32], x: &[f32], y: &mut [f32]) -> Option<()> {
+    let (rows, cols) = (y.len(), x.len());
+    assert_eq!(w.len(), rows * cols, "gemv: W must be (y.len(), x.len())");
+    #[cfg(target_arch = "x86_64")]
+    {
+        if best_kernel() == Kernel::Avx512 {
+            // SAFETY: AVX-512F checked; shapes checked above.
+            unsafe { avx512::gemv(w, x, y) };
+            return Some(());
+        }
+    }
+    None
 }
 
 // ---------------------------------------------------------------------------------------
@@ -603,6 +672,132 @@ fn with_helper(job: &(dyn Fn() + Sync)) -> bool {
     true
 }
 
+/// seqlab's own thread count while OpenBLAS runs single-threaded ([`set_own_threads`]);
+/// 0 = off (OpenBLAS's thread count decides).
+static OWN_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs the window products on seqlab's own threads: with `n >= 2`, OpenBLAS is set to
+/// one thread, and the large window products ([`par_mat_mul`]), the recurrent per-step
+/// products ([`threads`]) and the sampling GEMVs ([`par_rows`]) are split over the
+/// caller and the persistent helper thread (each part a single-threaded BLAS call or a
+/// packed kernel). This keeps OpenBLAS's idle worker from spinning against the helper.
+/// `n <= 1` turns it off. Returns the previous OpenBLAS thread count and own-thread
+/// setting, for [`restore_own_threads`].
+pub fn set_own_threads(n: usize) -> (usize, usize) {
+    let before = (crate::blas::threads(), OWN_THREADS.load(Ordering::Relaxed));
+    if n >= 2 {
+        crate::blas::set_threads(1);
+        OWN_THREADS.store(n.min(2), Ordering::Relaxed);
+    } else {
+        OWN_THREADS.store(0, Ordering::Relaxed);
+    }
+    before
+}
+
+/// Undoes [`set_own_threads`] with the value it returned.
+pub fn restore_own_threads(before: (usize, usize)) {
+    OWN_THREADS.store(before.1, Ordering::Relaxed);
+    crate::blas::set_threads(before.0);
+}
+
+/// seqlab's own threads when set ([`set_own_threads`]), else 1.
+pub fn own_threads() -> usize {
+    OWN_THREADS.load(Ordering::Relaxed).max(1)
+}
+
+/// The threads the recurrent products may use: seqlab's own when set, else OpenBLAS's.
+fn team_threads() -> usize {
+    match OWN_THREADS.load(Ordering::Relaxed) {
+        0 => crate::blas::threads(),
+        n => n,
+    }
+}
+
+/// Products of at least this many multiply-adds are split by [`par_mat_mul`].
+pub const PAR_FROM_MNK: usize = 1 << 22;
+
+/// Chunks of a split window product (claimed one at a time by the two threads).
+const PAR_CHUNKS: usize = 4;
+
+/// Runs `f` on the chunks `0..n` is cut into (`chunks` parts, boundaries multiples of
+/// `align`), on the caller and the helper thread; each chunk is run by exactly one
+/// thread, and the chunks depend only on `n`, `chunks` and `align`, so the results do not
+/// depend on which thread ran what.
+pub fn par_ranges(
+    n: usize,
+    chunks: usize,
+    align: usize,
+    f: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) {
+    let align = align.max(1);
+    let bound = |c: usize| {
+        if c >= chunks {
+            n
+        } else {
+            (n * c / chunks) / align * align
+        }
+    };
+    let next = AtomicUsize::new(0);
+    let job = || loop {
+        let c = next.fetch_add(1, Ordering::Relaxed);
+        if c >= chunks {
+            break;
+        }
+        let (r0, r1) = (bound(c), bound(c + 1));
+        if r1 > r0 {
+            f(r0..r1);
+        }
+    };
+    if !with_helper(&job) {
+        job();
+    }
+}
+
+#[derive(Clone, Copy)]
+struct SendAny(usize);
+
+/// `C = alpha A B + beta C` ([`ndarray::linalg::general_mat_mul`]); with own threads
+/// ([`set_own_threads`]) and at least [`PAR_FROM_MNK`] multiply-adds, the rows of `C`
+/// (and `A`) are cut into [`PAR_CHUNKS`] chunks run on the caller and the helper thread
+/// (single-threaded BLAS each).
+pub fn par_mat_mul<F>(
+    alpha: F,
+    a: &ndarray::ArrayView2<F>,
+    b: &ndarray::ArrayView2<F>,
+    beta: F,
+    c: &mut ndarray::ArrayViewMut2<F>,
+) where
+    F: ndarray::LinalgScalar + Send + Sync,
+{
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    let strides = c.strides();
+    if own_threads() < 2
+        || m < 32
+        || m.saturating_mul(n).saturating_mul(k) < PAR_FROM_MNK
+        || strides.iter().any(|&s| s < 0)
+    {
+        ndarray::linalg::general_mat_mul(alpha, a, b, beta, c);
+        return;
+    }
+    assert_eq!(c.dim(), (m, n), "par_mat_mul: c shape");
+    let (s0, s1) = (strides[0] as usize, strides[1] as usize);
+    let cptr = SendAny(c.as_mut_ptr() as usize);
+    par_ranges(m, PAR_CHUNKS, 16, &|r| {
+        let cp = cptr;
+        // SAFETY: the chunks are disjoint row ranges of `c` (positive strides, checked
+        // above), each written by one thread while `c` is borrowed mutably here.
+        let mut cv = unsafe {
+            ndarray::ArrayViewMut2::from_shape_ptr(
+                ndarray::ShapeBuilder::strides((r.len(), n), (s0, s1)),
+                (cp.0 as *mut F).add(r.start * s0),
+            )
+        };
+        let av = a.slice(ndarray::s![r, ..]);
+        ndarray::linalg::general_mat_mul(alpha, &av, b, beta, &mut cv);
+    });
+}
+
 /// Per-step products of at least this many multiply-adds (`m * n * k`) are split over
 /// two threads when the run's thread setting allows it ([`threads`]).
 pub const SPLIT_FROM_MNK: usize = 1 << 22;
@@ -618,7 +813,7 @@ pub const SPLIT_FROM_MNK: usize = 1 << 22;
 /// vCPU busy with other work, any split (this one or OpenBLAS's) was slower than one
 /// thread: that is for the thread setting to decide (see `bench::default_threads`).
 pub fn threads(m: usize, n: usize, k: usize) -> usize {
-    if crate::blas::threads() >= 2 && m.saturating_mul(n).saturating_mul(k) >= SPLIT_FROM_MNK {
+    if team_threads() >= 2 && m.saturating_mul(n).saturating_mul(k) >= SPLIT_FROM_MNK {
         2
     } else {
         1
@@ -643,5 +838,61 @@ pub fn as_f32_mut<F: 'static>(x: &mut [F]) -> Option<&mut [f32]> {
         Some(unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len()) })
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn filled(r: usize, c: usize, seed: u32) -> Array2<f32> {
+        Array2::from_shape_fn((r, c), |(i, j)| {
+            let v = (i as u32 * 131 + j as u32 * 71 + seed * 17) % 97;
+            v as f32 / 97.0 - 0.5
+        })
+    }
+
+    #[test]
+    fn gemv_matches_reference_on_odd_shapes() {
+        for &(rows, cols) in &[(1, 1), (5, 17), (37, 33), (64, 256), (9, 15)] {
+            let w = filled(rows, cols, 1);
+            let x: Vec<f32> = (0..cols).map(|j| (j % 7) as f32 * 0.25 - 0.7).collect();
+            let mut y: Vec<f32> = (0..rows).map(|i| i as f32 * 0.1).collect();
+            let want: Vec<f64> = (0..rows)
+                .map(|i| {
+                    y[i] as f64
+                        + (0..cols)
+                            .map(|j| w[[i, j]] as f64 * x[j] as f64)
+                            .sum::<f64>()
+                })
+                .collect();
+            if gemv_acc_f32(w.as_slice().unwrap(), &x, &mut y).is_none() {
+                return; // no AVX-512 on this CPU
+            }
+            for (a, b) in y.iter().zip(&want) {
+                assert!((*a as f64 - b).abs() < 1e-4, "{rows}x{cols}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn split_window_product_matches_blas_and_repeats() {
+        // (m, k) x (k, n) with m * n * k >= PAR_FROM_MNK and an odd row count
+        let (m, k, n) = (333, 129, 100);
+        let a = filled(m, k, 2);
+        let b = filled(k, n, 3);
+        let mut want = Array2::<f32>::zeros((m, n));
+        ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut want);
+        let own = set_own_threads(2);
+        let mut got = Array2::<f32>::zeros((m, n));
+        par_mat_mul(1.0, &a.view(), &b.view(), 0.0, &mut got.view_mut());
+        let mut again = Array2::<f32>::zeros((m, n));
+        par_mat_mul(1.0, &a.view(), &b.view(), 0.0, &mut again.view_mut());
+        restore_own_threads(own);
+        assert_eq!(got, again, "split product not deterministic");
+        for (x, y) in got.iter().zip(want.iter()) {
+            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
     }
 }

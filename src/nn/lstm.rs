@@ -9,9 +9,7 @@
 //! ```
 //! At a masked step (input mask 0) the state passes through unchanged and the output is 0.
 
-use ndarray::{
-    linalg::general_mat_mul, s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis,
-};
+use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
 
 use super::gemm::{self as packed, PackedB};
 use super::kernels::{self, gemm};
@@ -171,7 +169,7 @@ impl<F: Float> Lstm<F> {
                     let zs = z2.as_slice_mut().expect("contiguous");
                     sparse_matmul_into(xs, i_len, &self.fast.w_ih_t, zs);
                 }
-                _ => general_mat_mul(F::one(), &x2, &prm.w_ih.t(), F::zero(), &mut z2),
+                _ => packed::par_mat_mul(F::one(), &x2.view(), &prm.w_ih.t(), F::zero(), &mut z2),
             }
             for row in z2
                 .as_slice_mut()
@@ -447,9 +445,45 @@ impl<F: Float> Lstm<F> {
     pub fn step_one(&self, p: &[F], x: &[F], h: &mut [F], c: &mut [F], z: &mut [F]) {
         let hid = self.hidden;
         let prm = self.params(p);
-        z.copy_from_slice(prm.bias);
-        gemv_acc(prm.w_ih, x, z);
-        gemv_acc(prm.w_hh, h, z);
+        let rows = 4 * hid;
+        let (cols_ih, cols_hh) = (prm.w_ih.ncols(), prm.w_hh.ncols());
+        match (prm.w_ih.as_slice(), prm.w_hh.as_slice()) {
+            (Some(w_ih), Some(w_hh))
+                if packed::own_threads() >= 2 && rows * (cols_ih + cols_hh) >= SPLIT_GEMV_FROM =>
+            {
+                // the rows of z in two parts, on this thread and the helper
+                let zp = SendF(z.as_mut_ptr() as usize);
+                // one-hot input rows go through the sparse path of `kernels::gemv_acc`
+                let nnz = x.iter().filter(|&&v| v != F::zero()).count();
+                let x_dense = nnz * 8 > x.len();
+                let hs: &[F] = h;
+                packed::par_ranges(rows, 2, 16, &|r| {
+                    // SAFETY: disjoint row ranges of `z`, each written by one thread
+                    // while `z` is borrowed mutably here.
+                    let zr = unsafe {
+                        std::slice::from_raw_parts_mut((zp.0 as *mut F).add(r.start), r.len())
+                    };
+                    zr.copy_from_slice(&prm.bias[r.clone()]);
+                    let wi = &w_ih[r.start * cols_ih..r.end * cols_ih];
+                    dense_gemv(wi, x, x_dense, zr);
+                    let wh = &w_hh[r.start * cols_hh..r.end * cols_hh];
+                    dense_gemv(wh, hs, true, zr);
+                });
+            }
+            _ => {
+                z.copy_from_slice(prm.bias);
+                gemv_acc(prm.w_ih, x, z);
+                gemv_acc(prm.w_hh, h, z);
+            }
+        }
+        if self.is_plain() {
+            // the training forward pass's vectorised cell update
+            kernels::dispatch(
+                #[inline(always)]
+                || cell_step(z, c, h),
+            );
+            return;
+        }
         for j in 0..hid {
             let c0 = c[j];
             let (mut ai, mut af, mut ao) = (z[j], z[hid + j], z[3 * hid + j]);
@@ -513,6 +547,26 @@ fn cell_forward<F: Float>(
     }
 }
 
+/// [`cell_forward`] for one sampling step: pre-activations `z (4H)`, the cell `c (H)`
+/// and hidden state `h (H)` updated in place.
+#[inline(always)]
+fn cell_step<F: Float>(z: &[F], c: &mut [F], h: &mut [F]) {
+    let n = c.len();
+    let (zi, rest) = z.split_at(n);
+    let (zf, rest) = rest.split_at(n);
+    let (zg, zo) = rest.split_at(n);
+    let (zo, h) = (&zo[..n], &mut h[..n]);
+    for j in 0..n {
+        let ig = zi[j].fast_sigmoid();
+        let fg = zf[j].fast_sigmoid();
+        let gg = zg[j].fast_tanh();
+        let og = zo[j].fast_sigmoid();
+        let cv = fg * c[j] + ig * gg;
+        c[j] = cv;
+        h[j] = og * cv.fast_tanh();
+    }
+}
+
 /// Backward through [`cell_forward`] for one example: from the activated gates `z (4H)`,
 /// the previous cell `c0`, `tc = tanh(c_t)` and d loss / d output `dout`, with the
 /// carried `dh`, `dc` (H). Writes d loss / d pre-activations into `dz (4H)`, d loss /
@@ -557,6 +611,27 @@ fn cell_backward<F: Float>(
         dzg[j] = dcn * ig * (one - gg * gg);
         dc[j] = dcn * fg;
     }
+}
+
+/// Single-example steps whose weight matrices hold at least this many values split
+/// their GEMV rows over own threads ([`packed::set_own_threads`]).
+const SPLIT_GEMV_FROM: usize = 1 << 17;
+
+#[derive(Clone, Copy)]
+struct SendF(usize);
+
+/// `y += W x` for a row-major `w`: the packed AVX-512 GEMV for dense `f32` input, else
+/// [`kernels::gemv_acc`].
+fn dense_gemv<F: Float>(w: &[F], x: &[F], dense: bool, y: &mut [F]) {
+    if dense {
+        if let (Some(w32), Some(x32)) = (packed::as_f32(w), packed::as_f32(x)) {
+            let y32 = packed::as_f32_mut(y).expect("f32");
+            if packed::gemv_acc_f32(w32, x32, y32).is_some() {
+                return;
+            }
+        }
+    }
+    kernels::gemv_acc(w, x, y);
 }
 
 /// `y += W x` for a row-major `W (R, C)` ([`kernels::gemv_acc`]; BLAS GEMV for other

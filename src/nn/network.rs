@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use ndarray::{linalg::general_mat_mul, s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3};
+use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -314,7 +314,7 @@ pub fn accumulate_window<F: Float>(
                 .view_mut()
                 .into_shape_with_order((n, i_len))
                 .expect("contiguous dx");
-            general_mat_mul(F::one(), &dz, &w_ih, F::zero(), &mut dx2);
+            super::gemm::par_mat_mul(F::one(), &dz.view(), &w_ih, F::zero(), &mut dx2);
         }
     }
     if n == 0 {
@@ -338,10 +338,10 @@ pub fn accumulate_window<F: Float>(
     if !sparse {
         let mut gw =
             ndarray::ArrayViewMut2::from_shape((g_len, i_len), grads.gw_ih).expect("shape");
-        general_mat_mul(F::one(), &dzx.t(), &xr, F::one(), &mut gw);
+        super::gemm::par_mat_mul(F::one(), &dzx.t(), &xr.view(), F::one(), &mut gw);
     }
     let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, h), grads.gw_hh).expect("shape");
-    general_mat_mul(F::one(), &dzh.t(), &hp, F::one(), &mut gw);
+    super::gemm::par_mat_mul(F::one(), &dzh.t(), &hp.view(), F::one(), &mut gw);
     column_sums_into(dzx.view(), grads.gb_ih);
     if let Some(gb_hh) = grads.gb_hh {
         column_sums_into(dzh.view(), gb_hh);

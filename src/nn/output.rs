@@ -110,7 +110,13 @@ impl<F: Float> OutputLayer<F> {
         match self.mode {
             OutputMode::EveryStep => {
                 let a2 = a.to_shape((n, h)).expect("contiguous activations");
-                general_mat_mul(F::one(), &a2, &w.t(), F::zero(), &mut self.z);
+                super::gemm::par_mat_mul(
+                    F::one(),
+                    &a2.view(),
+                    &w.t(),
+                    F::zero(),
+                    &mut self.z.view_mut(),
+                );
             }
             OutputMode::LastStep => {
                 if self.rows.dim() != (b, h) {
@@ -203,12 +209,12 @@ impl<F: Float> OutputLayer<F> {
         match self.mode {
             OutputMode::EveryStep => {
                 let a2 = a.to_shape((t_len * b, h)).expect("contiguous activations");
-                general_mat_mul(F::one(), &self.dz.t(), &a2, F::one(), &mut gw);
+                super::gemm::par_mat_mul(F::one(), &self.dz.t(), &a2.view(), F::one(), &mut gw);
                 let mut da2 = da
                     .view_mut()
                     .into_shape_with_order((t_len * b, h))
                     .expect("contiguous da");
-                general_mat_mul(F::one(), &self.dz, &w, F::zero(), &mut da2);
+                super::gemm::par_mat_mul(F::one(), &self.dz.view(), &w, F::zero(), &mut da2);
             }
             OutputMode::LastStep => {
                 general_mat_mul(F::one(), &self.dz.t(), &self.rows, F::one(), &mut gw);
