@@ -130,7 +130,14 @@ impl Trainer {
         let threads = t
             .threads
             .unwrap_or_else(|| crate::blas::default_threads_for(t.batch_size, 4 * widest, widest));
+        crate::nn::gemm::set_own_threads(0);
         crate::blas::set_threads(threads);
+        // per-step products big enough to split: seqlab's own helper thread splits them
+        // and the window products, with OpenBLAS single-threaded so the two never compete
+        // (the same mode `seqlab bench` measures)
+        if threads >= 2 && crate::nn::gemm::threads(t.batch_size, 4 * widest, widest) >= 2 {
+            crate::nn::gemm::set_own_threads(threads);
+        }
         let updater = Updater::new(t.updater.to_nn(), net.num_params());
         let lr = LearningRate {
             base: t.updater.to_nn().lr(),
