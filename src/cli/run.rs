@@ -185,7 +185,6 @@ struct Display {
     bar: Option<indicatif::ProgressBar>,
     quiet: bool,
     last_log: Instant,
-    started: Instant,
 }
 
 impl Display {
@@ -204,7 +203,6 @@ impl Display {
             bar,
             quiet,
             last_log: Instant::now(),
-            started: Instant::now(),
         }
     }
 
@@ -276,7 +274,6 @@ impl Display {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
-        let _ = self.started;
     }
 }
 
