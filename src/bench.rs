@@ -364,7 +364,7 @@ pub fn run_workload(
     // When the recurrent products are split over the helper thread, run OpenBLAS on one
     // thread and split the window products over the same two threads instead.
     let h = workload.hidden;
-    let own = (crate::nn::gemm::threads(workload.batch, 4 * h, h) >= 2)
+    let own = crate::nn::gemm::batch_split(workload.batch, 4 * h, h)
         .then(|| crate::nn::gemm::set_own_threads(opts.threads));
     let mut train = TrainBench::new(workload, opts.seed);
     let tps = train.tokens_per_second(opts.iters);

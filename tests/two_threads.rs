@@ -2,6 +2,10 @@
 //! the process (OpenBLAS's and seqlab's own), so no other test runs beside it.
 
 use std::path::Path;
+use std::sync::Mutex;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use seqlab::experiment::file;
 
@@ -13,10 +17,14 @@ const EXPERIMENT: &str = r#"(
                iterations: 4, seed: 5, gradient_normalization: ClipGlobalL2(5.0)),
 )"#;
 
+/// The thread settings are global: the tests of this file take turns.
+static SETTINGS: Mutex<()> = Mutex::new(());
+
 /// Two BLAS threads on a model whose per-step products are split by seqlab's own helper
 /// thread: training works and repeats bit for bit.
 #[test]
 fn two_thread_training_splits_products_and_is_deterministic() {
+    let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
     let text = EXPERIMENT;
     let run = || {
         let e = file::from_ron_str(text, Path::new("two.ron")).unwrap();
@@ -33,4 +41,93 @@ fn two_thread_training_splits_products_and_is_deterministic() {
     assert!(s1.iter().all(|s| s.is_finite()));
     assert_eq!(s1, s2);
     assert!(p1 == p2, "parameters differ between two identical runs");
+}
+
+/// A 2-layer plain LSTM (`f32`, the packed path) on a masked batch with a carried state:
+/// the loss, every gradient, d input and d initial state with the batch split over two
+/// threads are bit-identical to one thread, for odd and even batch sizes and a truncated
+/// backward window. (The window products here are below `PAR_FROM_MNK`, so the batch
+/// split is the only thing the thread setting changes; split window products are
+/// deterministic but OpenBLAS may round a block of rows differently from the whole.)
+#[test]
+fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
+    use ndarray::{Array2, Array3};
+    use seqlab::nn::network::{BackpropOptions, Batch};
+    use seqlab::nn::{Activation, LayerConfig, LayerKind, Loss, Network, NetworkConfig};
+    let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
+    let lstm = LayerKind::Lstm {
+        peephole: false,
+        gate_activation: Activation::Sigmoid,
+        activation: Activation::Tanh,
+        forget_bias: 1.0,
+    };
+    let h = 72;
+    let config = NetworkConfig {
+        input_size: 7,
+        layers: vec![LayerConfig::new(lstm.clone(), h), LayerConfig::new(lstm, h)],
+        output: seqlab::nn::OutputConfig::new(Loss::SoftmaxCrossEntropy, 5),
+    };
+    for &(b, t_len, from) in &[(13usize, 11usize, 0usize), (16, 12, 4), (20, 9, 0)] {
+        assert!(t_len * b * 4 * h * h < seqlab::nn::gemm::PAR_FROM_MNK);
+        let mut rng = StdRng::seed_from_u64(b as u64);
+        let x = Array3::from_shape_fn((t_len, b, 7), |_| rng.random_range(-1.0f32..1.0));
+        let y = Array3::from_shape_fn((t_len, b, 5), |(t, bi, c)| {
+            f32::from(u8::from((t + bi) % 5 == c))
+        });
+        // example bi has its last bi % 4 steps masked
+        let mask = Array2::from_shape_fn((t_len, b), |(t, bi)| {
+            f32::from(u8::from(t + bi % 4 < t_len))
+        });
+        let run = |threads: usize| {
+            let blas_before = seqlab::blas::threads();
+            seqlab::blas::set_threads(threads);
+            let own = seqlab::nn::gemm::set_own_threads(threads);
+            assert_eq!(
+                seqlab::nn::gemm::batch_split(b, 4 * h, h),
+                threads >= 2,
+                "the split is on with 2 threads only"
+            );
+            let mut net = Network::<f32>::new(config.clone(), 9).unwrap();
+            let mut state = net.zero_state(b);
+            for layer in state.iter_mut().flatten() {
+                layer
+                    .h
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, v)| *v = (i % 7) as f32 * 0.1);
+            }
+            let batch = Batch {
+                features: x.view(),
+                labels: y.view(),
+                feature_mask: Some(mask.view()),
+                label_mask: Some(mask.view()),
+            };
+            let opts = BackpropOptions {
+                from,
+                input_grad: true,
+                train: true,
+            };
+            net.zero_grads();
+            let bp = net.forward_backward(&batch, &mut state, &opts);
+            seqlab::nn::gemm::restore_own_threads(own);
+            seqlab::blas::set_threads(blas_before);
+            let mut bits: Vec<u64> = net.grads().iter().map(|g| g.to_bits().into()).collect();
+            bits.push(bp.loss.sum.to_bits());
+            bits.extend(
+                bp.input_grad
+                    .unwrap()
+                    .iter()
+                    .map(|g| u64::from(g.to_bits())),
+            );
+            let states = bp.state_grad.iter().chain(state.iter()).flatten();
+            for layer in states {
+                bits.extend(layer.h.iter().map(|g| u64::from(g.to_bits())));
+            }
+            bits
+        };
+        let one = run(1);
+        for _ in 0..5 {
+            assert!(run(2) == one, "B = {b}: 2 threads differ from 1");
+        }
+    }
 }

@@ -820,6 +820,18 @@ pub fn threads(m: usize, n: usize, k: usize) -> usize {
     }
 }
 
+/// Whether a recurrent layer splits its batch over two threads: each thread runs the
+/// whole segment (per-step products and cell updates) for half of the examples, so the
+/// steps need no hand-over between threads. Needs two threads in the run's setting
+/// ([`threads`]), at least 4 examples, and per-step products `(b, k) x (k, n)` of at
+/// least 2^18 multiply-adds.
+///
+/// Each example's values are computed by the same code whichever thread runs them, so
+/// results are bit-identical to one thread.
+pub fn batch_split(b: usize, n: usize, k: usize) -> bool {
+    team_threads() >= 2 && b >= 4 && b.saturating_mul(n).saturating_mul(k) >= 1 << 18
+}
+
 /// `x` as `f32` values when `F` is `f32` (the packed product is for `f32` only; `f64`
 /// keeps BLAS).
 pub fn as_f32<F: 'static>(x: &[F]) -> Option<&[f32]> {

@@ -9,6 +9,8 @@
 //! ```
 //! At a masked step (input mask 0) the state passes through unchanged and the output is 0.
 
+use std::ops::Range;
+
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
 
 use super::gemm::{self as packed, PackedB};
@@ -146,7 +148,6 @@ impl<F: Float> Lstm<F> {
         assert_eq!(i_len, self.input, "LSTM input width");
         self.resize(t_len, b);
         let prm = self.params(p);
-        let (gate, act) = (self.gate, self.act);
         let fast = self.is_plain();
 
         // input projection for every step in one GEMM, plus bias
@@ -189,6 +190,51 @@ impl<F: Float> Lstm<F> {
         if let Some(w) = w_hh32 {
             self.fast.pack_fwd.pack_transposed(w, 4 * h, h);
         }
+        // plain LSTM: the vectorised recurrence by example rows; with two threads each
+        // runs the whole segment for its own examples, so steps need no hand-over
+        if fast && out.is_standard_layout() {
+            let bufs = StepBufs {
+                gates: self.gates.as_mut_ptr(),
+                hs: self.hs.as_mut_ptr(),
+                cs: self.cs.as_mut_ptr(),
+                tcs: self.tcs.as_mut_ptr(),
+                out: out.as_mut_ptr(),
+                b,
+                h,
+            };
+            let pack = w_hh32.map(|_| &self.fast.pack_fwd);
+            let w_hh_t = prm.w_hh.t();
+            // SAFETY: `bufs` points at this layer's buffers and `out`, all standard
+            // layout with the shapes `forward_rows` expects; the ranges run at the same
+            // time are disjoint example rows, and `self` and `out` stay borrowed here.
+            let run = |rows| unsafe { forward_rows(bufs, w_hh_t, pack, mask, t_len, rows) };
+            if w_hh32.is_some() && packed::batch_split(b, 4 * h, h) {
+                packed::par_ranges(b, 2, 1, &run);
+            } else {
+                run(0..b);
+            }
+        } else {
+            self.forward_general(&prm, mask, t_len, b, out);
+        }
+        state.h.assign(&self.hs.index_axis(Axis(0), t_len));
+        if let Some(c) = state.c.as_mut() {
+            c.assign(&self.cs.index_axis(Axis(0), t_len));
+        }
+    }
+
+    /// The recurrence of [`Self::forward`] for any gate / activation / peepholes, one
+    /// step at a time over the whole batch.
+    fn forward_general(
+        &mut self,
+        prm: &LstmParams<F>,
+        mask: Option<ArrayView2<F>>,
+        t_len: usize,
+        b: usize,
+        out: &mut Array3<F>,
+    ) {
+        let h = self.hidden;
+        let (gate, act) = (self.gate, self.act);
+        let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
         let threads = packed::threads(b, 4 * h, h);
         for t in 0..t_len {
             let (h_prev, mut h_next) = self.hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
@@ -212,32 +258,6 @@ impl<F: Float> Lstm<F> {
             let tc = tct.as_slice_mut().expect("contiguous");
             let mut ot = out.index_axis_mut(Axis(0), t);
             let o_out = ot.as_slice_mut().expect("contiguous");
-            if fast {
-                // gates, cell and output in one vectorised pass per example
-                kernels::dispatch(
-                    #[inline(always)]
-                    || {
-                        for bi in 0..b {
-                            let r = bi * h..(bi + 1) * h;
-                            if mask_at(mask, t, bi) == F::zero() {
-                                hn[r.clone()].copy_from_slice(&hp[r.clone()]);
-                                cn[r.clone()].copy_from_slice(&cp[r.clone()]);
-                                o_out[r].iter_mut().for_each(|v| *v = F::zero());
-                                continue;
-                            }
-                            cell_forward(
-                                &mut zs[bi * 4 * h..(bi + 1) * 4 * h],
-                                &cp[r.clone()],
-                                &mut cn[r.clone()],
-                                &mut tc[r.clone()],
-                                &mut hn[r.clone()],
-                                &mut o_out[r],
-                            );
-                        }
-                    },
-                );
-                continue;
-            }
             for bi in 0..b {
                 let z = &mut zs[bi * 4 * h..(bi + 1) * 4 * h];
                 let r = bi * h..(bi + 1) * h;
@@ -281,10 +301,6 @@ impl<F: Float> Lstm<F> {
                 }
             }
         }
-        state.h.assign(&self.hs.index_axis(Axis(0), t_len));
-        if let Some(c) = state.c.as_mut() {
-            c.assign(&self.cs.index_axis(Axis(0), t_len));
-        }
     }
 
     /// Backpropagates through steps `from..T` of the last forward pass. `dout (T, B, H)`
@@ -306,7 +322,6 @@ impl<F: Float> Lstm<F> {
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
         let prm = self.params(p);
-        let (gate, act) = (self.gate, self.act);
         let fast = self.is_plain();
         let (gw_ih, rest) = g.split_at_mut(4 * h * i_len);
         let (gw_hh, rest) = rest.split_at_mut(4 * h * h);
@@ -319,6 +334,65 @@ impl<F: Float> Lstm<F> {
         if let Some(w) = w_hh32 {
             self.fast.pack_bwd.pack(w, 4 * h, h);
         }
+        if fast && dout.is_standard_layout() {
+            let bufs = BackBufs {
+                gates: self.gates.as_ptr(),
+                cs: self.cs.as_ptr(),
+                tcs: self.tcs.as_ptr(),
+                dout: dout.as_ptr(),
+                dgates: self.dgates.as_mut_ptr(),
+                dh: self.dh.as_mut_ptr(),
+                dc: self.dc.as_mut_ptr(),
+                b,
+                h,
+            };
+            let pack = w_hh32.map(|_| &self.fast.pack_bwd);
+            let w_hh = prm.w_hh;
+            // SAFETY: as in `forward`: disjoint example rows per thread; `dout` and the
+            // forward buffers are only read.
+            let run = |rows| unsafe { backward_rows(bufs, w_hh, pack, mask, from..t_len, rows) };
+            if w_hh32.is_some() && packed::batch_split(b, h, 4 * h) {
+                packed::par_ranges(b, 2, 1, &run);
+            } else {
+                run(0..b);
+            }
+        } else {
+            self.backward_general(&prm, gpeep, mask, from, dout);
+        }
+
+        // weight gradients for the whole window in three GEMMs
+        let hp = self.hs.slice(s![..t_len, .., ..]);
+        let dz = self.dgates.view();
+        let grads = WindowGrads {
+            gw_ih,
+            gw_hh,
+            gb_ih: gbias,
+            gb_hh: None,
+            sparse_scratch: Some(&mut self.fast.sparse_scratch),
+        };
+        accumulate_window(from, x, hp, dz, dz, prm.w_ih, grads, dx);
+        dstate.h.assign(&self.dh);
+        if let Some(c) = dstate.c.as_mut() {
+            c.assign(&self.dc);
+        }
+        if from > 0 {
+            dstate.fill_zero(); // the truncated window does not reach the initial state
+        }
+    }
+
+    /// The step loop of [`Self::backward`] for any gate / activation / peepholes, one
+    /// step at a time over the whole batch.
+    fn backward_general(
+        &mut self,
+        prm: &LstmParams<F>,
+        gpeep: &mut [F],
+        mask: Option<ArrayView2<F>>,
+        from: usize,
+        dout: ArrayView3<F>,
+    ) {
+        let (t_len, b, h) = dout.dim();
+        let (gate, act) = (self.gate, self.act);
+        let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
         let threads = packed::threads(b, h, 4 * h);
         for t in (from..t_len).rev() {
             let gates_t = self.gates.index_axis(Axis(0), t);
@@ -336,34 +410,7 @@ impl<F: Float> Lstm<F> {
             let dos = dos.as_slice().expect("contiguous");
             let dh = self.dh.as_slice_mut().expect("contiguous");
             let dc = self.dc.as_slice_mut().expect("contiguous");
-            if fast {
-                kernels::dispatch(
-                    #[inline(always)]
-                    || {
-                        for bi in 0..b {
-                            let dz = &mut dzs[bi * 4 * h..(bi + 1) * 4 * h];
-                            if mask_at(mask, t, bi) == F::zero() {
-                                dz.iter_mut().for_each(|v| *v = F::zero());
-                                continue;
-                            }
-                            let r = bi * h..(bi + 1) * h;
-                            cell_backward(
-                                &zs[bi * 4 * h..(bi + 1) * 4 * h],
-                                &cp[r.clone()],
-                                &tc[r.clone()],
-                                &dos[r.clone()],
-                                &mut dh[r.clone()],
-                                &mut dc[r],
-                                dz,
-                            );
-                        }
-                    },
-                );
-            }
             for bi in 0..b {
-                if fast {
-                    break;
-                }
                 let dz = &mut dzs[bi * 4 * h..(bi + 1) * 4 * h];
                 if mask_at(mask, t, bi) == F::zero() {
                     // masked step: gradients pass straight to the previous state
@@ -418,25 +465,6 @@ impl<F: Float> Lstm<F> {
             } else {
                 gemm(F::one(), &dz_t, &prm.w_hh, F::one(), &mut self.dh);
             }
-        }
-
-        // weight gradients for the whole window in three GEMMs
-        let hp = self.hs.slice(s![..t_len, .., ..]);
-        let dz = self.dgates.view();
-        let grads = WindowGrads {
-            gw_ih,
-            gw_hh,
-            gb_ih: gbias,
-            gb_hh: None,
-            sparse_scratch: Some(&mut self.fast.sparse_scratch),
-        };
-        accumulate_window(from, x, hp, dz, dz, prm.w_ih, grads, dx);
-        dstate.h.assign(&self.dh);
-        if let Some(c) = dstate.c.as_mut() {
-            c.assign(&self.dc);
-        }
-        if from > 0 {
-            dstate.fill_zero(); // the truncated window does not reach the initial state
         }
     }
 
@@ -501,6 +529,174 @@ impl<F: Float> Lstm<F> {
             c[j] = c1;
             h[j] = self.gate.apply(ao) * self.act.apply(c1);
         }
+    }
+}
+
+/// Raw pointers to the per-step buffers of a forward pass, for [`forward_rows`]:
+/// `gates (T, B, 4H)`, `hs, cs (T+1, B, H)`, `tcs, out (T, B, H)`, standard layout.
+#[derive(Clone, Copy)]
+struct StepBufs<F> {
+    gates: *mut F,
+    hs: *mut F,
+    cs: *mut F,
+    tcs: *mut F,
+    out: *mut F,
+    b: usize,
+    h: usize,
+}
+
+/// Raw pointers to the buffers of a backward pass, for [`backward_rows`]: the forward
+/// pass's `gates`, `cs`, `tcs` and `dout (T, B, H)` (read), `dgates (T, B, 4H)` and the
+/// carried `dh, dc (B, H)` (written), standard layout.
+#[derive(Clone, Copy)]
+struct BackBufs<F> {
+    gates: *const F,
+    cs: *const F,
+    tcs: *const F,
+    dout: *const F,
+    dgates: *mut F,
+    dh: *mut F,
+    dc: *mut F,
+    b: usize,
+    h: usize,
+}
+
+// SAFETY: shared only by the threads of one batch-split pass, each of which touches the
+// rows of its own examples (see `forward_rows` / `backward_rows`).
+unsafe impl<F: Send> Send for StepBufs<F> {}
+unsafe impl<F: Sync> Sync for StepBufs<F> {}
+unsafe impl<F: Send> Send for BackBufs<F> {}
+unsafe impl<F: Sync> Sync for BackBufs<F> {}
+
+/// `C (m, 4H or H) += A (m, K) B` for one step of the rows of a batch split: the packed
+/// product (`f32`, single-threaded) when `pack` is given, else BLAS with `w = B`.
+fn step_product<F: Float>(
+    a: &[F],
+    m: usize,
+    w: ArrayView2<F>,
+    pack: Option<&PackedB>,
+    c: &mut [F],
+) {
+    let (k, n) = w.dim();
+    match (pack, packed::as_f32(a)) {
+        (Some(pk), Some(a32)) => {
+            let c32 = packed::as_f32_mut(c).expect("same float type as a");
+            packed::gemm_acc(a32, k, m, pk, c32, n, 1);
+        }
+        _ => {
+            let a = ArrayView2::from_shape((m, k), a).expect("step rows");
+            let mut c = ndarray::ArrayViewMut2::from_shape((m, n), c).expect("step rows");
+            gemm(F::one(), &a, &w, F::one(), &mut c);
+        }
+    }
+}
+
+/// The forward recurrence of the plain LSTM for the examples `rows` over steps
+/// `0..t_len`: recurrent product onto the input projection already in `gates`, then the
+/// vectorised cell update. `w_hh_t = W_hh^T (H, 4H)`; `pack` is its packed form (`f32`).
+///
+/// # Safety
+/// `bufs` must point at live buffers of the documented shapes (with `hs[0]`, `cs[0]`
+/// holding the initial state), and no other thread may access rows `rows` of them
+/// during the call.
+unsafe fn forward_rows<F: Float>(
+    bufs: StepBufs<F>,
+    w_hh_t: ArrayView2<F>,
+    pack: Option<&PackedB>,
+    mask: Option<ArrayView2<F>>,
+    t_len: usize,
+    rows: Range<usize>,
+) {
+    use std::slice::{from_raw_parts, from_raw_parts_mut};
+    let (b, h) = (bufs.b, bufs.h);
+    let (b0, m) = (rows.start, rows.len());
+    for t in 0..t_len {
+        let (cur, next) = ((t * b + b0) * h, ((t + 1) * b + b0) * h);
+        let hp = from_raw_parts(bufs.hs.add(cur), m * h);
+        let cp = from_raw_parts(bufs.cs.add(cur), m * h);
+        let hn = from_raw_parts_mut(bufs.hs.add(next), m * h);
+        let cn = from_raw_parts_mut(bufs.cs.add(next), m * h);
+        let zs = from_raw_parts_mut(bufs.gates.add(4 * cur), m * 4 * h);
+        let tc = from_raw_parts_mut(bufs.tcs.add(cur), m * h);
+        let o_out = from_raw_parts_mut(bufs.out.add(cur), m * h);
+        step_product(hp, m, w_hh_t, pack, zs);
+        kernels::dispatch(
+            #[inline(always)]
+            || {
+                for i in 0..m {
+                    let r = i * h..(i + 1) * h;
+                    if mask_at(mask, t, b0 + i) == F::zero() {
+                        // masked step: state passes through, output is zero
+                        hn[r.clone()].copy_from_slice(&hp[r.clone()]);
+                        cn[r.clone()].copy_from_slice(&cp[r.clone()]);
+                        o_out[r].iter_mut().for_each(|v| *v = F::zero());
+                        continue;
+                    }
+                    cell_forward(
+                        &mut zs[i * 4 * h..(i + 1) * 4 * h],
+                        &cp[r.clone()],
+                        &mut cn[r.clone()],
+                        &mut tc[r.clone()],
+                        &mut hn[r.clone()],
+                        &mut o_out[r],
+                    );
+                }
+            },
+        );
+    }
+}
+
+/// The backward recurrence of the plain LSTM for the examples `rows` over `steps` (in
+/// reverse): the vectorised cell backward into `dgates`, then `dh += dz W_hh` with
+/// `w_hh (4H, H)` (`pack` its packed form for `f32`).
+///
+/// # Safety
+/// As [`forward_rows`], for [`BackBufs`].
+unsafe fn backward_rows<F: Float>(
+    bufs: BackBufs<F>,
+    w_hh: ArrayView2<F>,
+    pack: Option<&PackedB>,
+    mask: Option<ArrayView2<F>>,
+    steps: Range<usize>,
+    rows: Range<usize>,
+) {
+    use std::slice::{from_raw_parts, from_raw_parts_mut};
+    let (b, h) = (bufs.b, bufs.h);
+    let (b0, m) = (rows.start, rows.len());
+    let dh = from_raw_parts_mut(bufs.dh.add(b0 * h), m * h);
+    let dc = from_raw_parts_mut(bufs.dc.add(b0 * h), m * h);
+    for t in steps.rev() {
+        let cur = (t * b + b0) * h;
+        let zs = from_raw_parts(bufs.gates.add(4 * cur), m * 4 * h);
+        let cp = from_raw_parts(bufs.cs.add(cur), m * h);
+        let tc = from_raw_parts(bufs.tcs.add(cur), m * h);
+        let dos = from_raw_parts(bufs.dout.add(cur), m * h);
+        let dzs = from_raw_parts_mut(bufs.dgates.add(4 * cur), m * 4 * h);
+        kernels::dispatch(
+            #[inline(always)]
+            || {
+                for i in 0..m {
+                    let dz = &mut dzs[i * 4 * h..(i + 1) * 4 * h];
+                    if mask_at(mask, t, b0 + i) == F::zero() {
+                        // masked step: gradients pass straight to the previous state
+                        dz.iter_mut().for_each(|v| *v = F::zero());
+                        continue;
+                    }
+                    let r = i * h..(i + 1) * h;
+                    cell_backward(
+                        &zs[i * 4 * h..(i + 1) * 4 * h],
+                        &cp[r.clone()],
+                        &tc[r.clone()],
+                        &dos[r.clone()],
+                        &mut dh[r.clone()],
+                        &mut dc[r],
+                        dz,
+                    );
+                }
+            },
+        );
+        // d h_{t-1} = dz_t W_hh; masked rows have dz = 0 and keep the carried gradient
+        step_product(dzs, m, w_hh, pack, dh);
     }
 }
 
