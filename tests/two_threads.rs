@@ -45,8 +45,8 @@ fn two_thread_training_splits_products_and_is_deterministic() {
 
 /// A 2-layer plain LSTM (`f32`, the packed path) on a masked batch with a carried state:
 /// the loss, every gradient, d input and d initial state with the batch split over two
-/// threads are bit-identical to one thread, for odd and even batch sizes and a truncated
-/// backward window. (The window products here are below `PAR_FROM_MNK`, so the batch
+/// threads are bit-identical to one thread, for odd and even batch sizes, dense and
+/// one-hot inputs and a truncated backward window. (The window products here are below `PAR_FROM_MNK`, so the batch
 /// split is the only thing the thread setting changes; split window products are
 /// deterministic but OpenBLAS may round a block of rows differently from the whole.)
 #[test]
@@ -63,14 +63,26 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
     };
     let h = 72;
     let config = NetworkConfig {
-        input_size: 7,
+        input_size: 9,
         layers: vec![LayerConfig::new(lstm.clone(), h), LayerConfig::new(lstm, h)],
         output: seqlab::nn::OutputConfig::new(Loss::SoftmaxCrossEntropy, 5),
     };
-    for &(b, t_len, from) in &[(13usize, 11usize, 0usize), (16, 12, 4), (20, 9, 0)] {
+    let cases = [
+        (13usize, 11usize, 0usize, false),
+        (16, 12, 4, true),
+        (20, 9, 0, true),
+    ];
+    for &(b, t_len, from, one_hot) in &cases {
         assert!(t_len * b * 4 * h * h < seqlab::nn::gemm::PAR_FROM_MNK);
         let mut rng = StdRng::seed_from_u64(b as u64);
-        let x = Array3::from_shape_fn((t_len, b, 7), |_| rng.random_range(-1.0f32..1.0));
+        let x = if one_hot {
+            // the sparse input paths: per-step input columns, split column sums
+            Array3::from_shape_fn((t_len, b, 9), |(t, bi, c)| {
+                f32::from(u8::from((t * 3 + bi) % 9 == c))
+            })
+        } else {
+            Array3::from_shape_fn((t_len, b, 9), |_| rng.random_range(-1.0f32..1.0))
+        };
         let y = Array3::from_shape_fn((t_len, b, 5), |(t, bi, c)| {
             f32::from(u8::from((t + bi) % 5 == c))
         });
@@ -109,6 +121,13 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
             };
             net.zero_grads();
             let bp = net.forward_backward(&batch, &mut state, &opts);
+            if one_hot {
+                let xs = x.as_slice().unwrap();
+                assert!(
+                    seqlab::nn::network::is_sparse(xs),
+                    "one-hot input takes the sparse paths"
+                );
+            }
             seqlab::nn::gemm::restore_own_threads(own);
             seqlab::blas::set_threads(blas_before);
             let mut bits: Vec<u64> = net.grads().iter().map(|g| g.to_bits().into()).collect();

@@ -753,6 +753,25 @@ pub fn par_ranges(
     }
 }
 
+/// A raw pointer handed to the threads of a split ([`par_ranges`]) that write disjoint
+/// parts of one buffer.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedMut<T>(pub *mut T);
+// SAFETY: whoever builds one hands disjoint parts to the threads (see the users).
+unsafe impl<T: Send> Send for SharedMut<T> {}
+unsafe impl<T: Send> Sync for SharedMut<T> {}
+
+impl<T> SharedMut<T> {
+    /// `len` values from `offset`.
+    ///
+    /// # Safety
+    /// In bounds of the buffer, and no other live reference to these values.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn slice(&self, offset: usize, len: usize) -> &mut [T] {
+        std::slice::from_raw_parts_mut(self.0.add(offset), len)
+    }
+}
+
 #[derive(Clone, Copy)]
 struct SendAny(usize);
 

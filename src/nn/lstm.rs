@@ -16,7 +16,8 @@ use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
 use super::gemm::{self as packed, PackedB};
 use super::kernels::{self, gemm};
 use super::network::{
-    accumulate_window, is_sparse, mask_at, sparse_matmul_into, LayerState, WindowGrads,
+    accumulate_window, is_sparse, mask_at, sparse_matmul_into, sparse_row_into, LayerState,
+    WindowGrads,
 };
 use super::{Activation, Float};
 
@@ -150,34 +151,39 @@ impl<F: Float> Lstm<F> {
         let prm = self.params(p);
         let fast = self.is_plain();
 
-        // input projection for every step in one GEMM, plus bias
+        // plain LSTM: the recurrence runs by example rows (see below), which also adds
+        // a one-hot input's weight columns and the bias step by step
+        let by_rows = fast && out.is_standard_layout();
+        let x2 = x.to_shape((t_len * b, i_len)).expect("contiguous input");
+        let sparse_x = x2.as_slice().filter(|xs| is_sparse(xs));
+        if sparse_x.is_some() {
+            // one-hot input: add the weight columns of the non-zero entries
+            self.fast.w_ih_t.resize(i_len * 4 * h, F::zero());
+            for (j, col) in self.fast.w_ih_t.chunks_exact_mut(4 * h).enumerate() {
+                col.iter_mut()
+                    .zip(prm.w_ih.column(j))
+                    .for_each(|(d, &w)| *d = w);
+            }
+        }
         {
-            let x2 = x.to_shape((t_len * b, i_len)).expect("contiguous input");
+            // else the input projection of every step in one GEMM, plus bias
             let mut z2 = self
                 .gates
                 .view_mut()
                 .into_shape_with_order((t_len * b, 4 * h))
                 .expect("gates");
-            match x2.as_slice() {
-                Some(xs) if is_sparse(xs) => {
-                    // one-hot input: add the weight columns of the non-zero entries
-                    self.fast.w_ih_t.resize(i_len * 4 * h, F::zero());
-                    for (j, col) in self.fast.w_ih_t.chunks_exact_mut(4 * h).enumerate() {
-                        col.iter_mut()
-                            .zip(prm.w_ih.column(j))
-                            .for_each(|(d, &w)| *d = w);
-                    }
+            match sparse_x {
+                Some(_) if by_rows => {}
+                Some(xs) => {
                     let zs = z2.as_slice_mut().expect("contiguous");
                     sparse_matmul_into(xs, i_len, &self.fast.w_ih_t, zs);
                 }
-                _ => packed::par_mat_mul(F::one(), &x2.view(), &prm.w_ih.t(), F::zero(), &mut z2),
+                None => {
+                    packed::par_mat_mul(F::one(), &x2.view(), &prm.w_ih.t(), F::zero(), &mut z2)
+                }
             }
-            for row in z2
-                .as_slice_mut()
-                .expect("contiguous")
-                .chunks_exact_mut(4 * h)
-            {
-                row.iter_mut().zip(prm.bias).for_each(|(z, &bb)| *z += bb);
+            if !by_rows {
+                super::gru::add_rows(z2.as_slice_mut().expect("contiguous"), prm.bias);
             }
         }
         self.hs.index_axis_mut(Axis(0), 0).assign(&state.h);
@@ -192,7 +198,7 @@ impl<F: Float> Lstm<F> {
         }
         // plain LSTM: the vectorised recurrence by example rows; with two threads each
         // runs the whole segment for its own examples, so steps need no hand-over
-        if fast && out.is_standard_layout() {
+        if by_rows {
             let bufs = StepBufs {
                 gates: self.gates.as_mut_ptr(),
                 hs: self.hs.as_mut_ptr(),
@@ -204,10 +210,14 @@ impl<F: Float> Lstm<F> {
             };
             let pack = w_hh32.map(|_| &self.fast.pack_fwd);
             let w_hh_t = prm.w_hh.t();
+            let input = StepInput {
+                bias: prm.bias,
+                sparse: sparse_x.map(|xs| (xs, i_len, &self.fast.w_ih_t[..])),
+            };
             // SAFETY: `bufs` points at this layer's buffers and `out`, all standard
             // layout with the shapes `forward_rows` expects; the ranges run at the same
             // time are disjoint example rows, and `self` and `out` stay borrowed here.
-            let run = |rows| unsafe { forward_rows(bufs, w_hh_t, pack, mask, t_len, rows) };
+            let run = |rows| unsafe { forward_rows(bufs, input, w_hh_t, pack, mask, t_len, rows) };
             if w_hh32.is_some() && packed::batch_split(b, 4 * h, h) {
                 packed::par_ranges(b, 2, 1, &run);
             } else {
@@ -591,8 +601,18 @@ fn step_product<F: Float>(
     }
 }
 
+/// What [`forward_rows`] adds to `gates` before the recurrent product of each step: a
+/// sparse (one-hot) input's projection `x_t W_ih^T` from `W_ih^T (I, 4H)` (for a dense
+/// input the window GEMM has already written it), then the bias.
+#[derive(Clone, Copy)]
+struct StepInput<'a, F> {
+    bias: &'a [F],
+    /// `x (T * B, I)`, `I`, `W_ih^T`
+    sparse: Option<(&'a [F], usize, &'a [F])>,
+}
+
 /// The forward recurrence of the plain LSTM for the examples `rows` over steps
-/// `0..t_len`: recurrent product onto the input projection already in `gates`, then the
+/// `0..t_len`: input projection (sparse input) and bias, recurrent product, then the
 /// vectorised cell update. `w_hh_t = W_hh^T (H, 4H)`; `pack` is its packed form (`f32`).
 ///
 /// # Safety
@@ -601,6 +621,7 @@ fn step_product<F: Float>(
 /// during the call.
 unsafe fn forward_rows<F: Float>(
     bufs: StepBufs<F>,
+    input: StepInput<F>,
     w_hh_t: ArrayView2<F>,
     pack: Option<&PackedB>,
     mask: Option<ArrayView2<F>>,
@@ -619,6 +640,18 @@ unsafe fn forward_rows<F: Float>(
         let zs = from_raw_parts_mut(bufs.gates.add(4 * cur), m * 4 * h);
         let tc = from_raw_parts_mut(bufs.tcs.add(cur), m * h);
         let o_out = from_raw_parts_mut(bufs.out.add(cur), m * h);
+        kernels::dispatch(
+            #[inline(always)]
+            || {
+                for (i, z) in zs.chunks_exact_mut(4 * h).enumerate() {
+                    if let Some((xs, i_len, w_t)) = input.sparse {
+                        let r = (t * b + b0 + i) * i_len;
+                        sparse_row_into(&xs[r..r + i_len], w_t, z);
+                    }
+                    z.iter_mut().zip(input.bias).for_each(|(z, &bb)| *z += bb);
+                }
+            },
+        );
         step_product(hp, m, w_hh_t, pack, zs);
         kernels::dispatch(
             #[inline(always)]

@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::dense::Dense;
+use super::gemm::SharedMut;
 use super::gru::Gru;
 use super::init::{fill_matrix, WeightInit};
 use super::lstm::Lstm;
@@ -243,47 +244,95 @@ pub fn sparse_matmul_into<F: Float>(x: &[F], i_len: usize, w_t: &[F], z: &mut [F
         #[inline(always)]
         || {
             for (xr, zr) in x.chunks_exact(i_len).zip(z.chunks_exact_mut(g_len)) {
-                zr.iter_mut().for_each(|v| *v = F::zero());
-                for (j, &v) in xr.iter().enumerate() {
-                    if v != F::zero() {
-                        let wr = &w_t[j * g_len..(j + 1) * g_len];
-                        zr.iter_mut().zip(wr).for_each(|(zz, &ww)| *zz += v * ww);
-                    }
-                }
+                sparse_row_into(xr, w_t, zr);
             }
         },
     );
 }
 
-/// `gW (G, I) += dz^T x` for `dz (N, G)` and a sparse `x (N, I)`, through `scratch`
-/// (resized to `I x G`, the transposed sum, accumulated over rows in order).
-fn sparse_weight_grad<F: Float>(
+/// One row of [`sparse_matmul_into`]: `z (G) = x (I) W^T` for `w_t = W^T (I, G)`.
+#[inline(always)]
+pub fn sparse_row_into<F: Float>(x: &[F], w_t: &[F], z: &mut [F]) {
+    let g_len = z.len();
+    z.iter_mut().for_each(|v| *v = F::zero());
+    for (j, &v) in x.iter().enumerate() {
+        if v != F::zero() {
+            let wr = &w_t[j * g_len..(j + 1) * g_len];
+            z.iter_mut().zip(wr).for_each(|(zz, &ww)| *zz += v * ww);
+        }
+    }
+}
+
+/// A sparse input's weight gradient for [`column_pass`]: `x (N, I)`, `I`, `gW (G, I)`
+/// and the scratch buffer.
+type SparseGrad<'a, F> = (&'a [F], usize, &'a mut [F], &'a mut Vec<F>);
+
+/// One pass over the rows of `dz (N, G)`: `gb (G) +=` its column sums and, for a sparse
+/// `x (N, I)`, `gW (G, I) += dz^T x` through `scratch` (resized to `I x G`, the
+/// transposed sum). With own threads ([`super::gemm::set_own_threads`]) the columns
+/// are cut into fixed ranges run on the caller and the helper thread; every sum runs
+/// over the rows in order either way, so the results do not depend on the threads.
+fn column_pass<F: Float>(
     dz: &[F],
-    x: &[F],
-    i_len: usize,
-    gw: &mut [F],
-    scratch: &mut Vec<F>,
+    gb: &mut [F],
+    sparse: Option<SparseGrad<F>>,
 ) {
-    let g_len = gw.len() / i_len.max(1);
-    scratch.resize(i_len * g_len, F::zero());
-    scratch.iter_mut().for_each(|v| *v = F::zero());
-    super::kernels::dispatch(
-        #[inline(always)]
-        || {
-            for (xr, dr) in x.chunks_exact(i_len).zip(dz.chunks_exact(g_len)) {
-                for (j, &v) in xr.iter().enumerate() {
-                    if v != F::zero() {
-                        let sr = &mut scratch[j * g_len..(j + 1) * g_len];
-                        sr.iter_mut().zip(dr).for_each(|(s, &d)| *s += v * d);
+    let g_len = gb.len();
+    if g_len == 0 {
+        return;
+    }
+    let (x, i_len, gw, scratch) = match sparse {
+        Some((x, i_len, gw, scratch)) => {
+            scratch.resize(i_len * g_len, F::zero());
+            scratch.iter_mut().for_each(|v| *v = F::zero());
+            (
+                x,
+                i_len,
+                Some(SharedMut(gw.as_mut_ptr())),
+                Some(SharedMut(scratch.as_mut_ptr())),
+            )
+        }
+        None => (&[][..], 0, None, None),
+    };
+    let gb_ptr = SharedMut(gb.as_mut_ptr());
+    let run = |cols: Range<usize>| {
+        let (gb, gw, scratch) = (gb_ptr, gw, scratch);
+        let w = cols.len();
+        // SAFETY: `cols` ranges run at the same time are disjoint; `gb` has `g_len`
+        // values, `scratch` `i_len * g_len` and `gw` `g_len * i_len` (checked by the
+        // caller's shapes); only the columns `cols` of each are touched here.
+        let gbs = unsafe { gb.slice(cols.start, w) };
+        super::kernels::dispatch(
+            #[inline(always)]
+            || {
+                for (r, row) in dz.chunks_exact(g_len).enumerate() {
+                    let d = &row[cols.clone()];
+                    gbs.iter_mut().zip(d).for_each(|(g, &v)| *g += v);
+                    let Some(sc) = scratch else { continue };
+                    for (j, &v) in x[r * i_len..(r + 1) * i_len].iter().enumerate() {
+                        if v != F::zero() {
+                            // SAFETY: as above, columns `cols` of scratch row `j`.
+                            let sr = unsafe { sc.slice(j * g_len + cols.start, w) };
+                            sr.iter_mut().zip(d).for_each(|(s, &dv)| *s += v * dv);
+                        }
                     }
                 }
+            },
+        );
+        if let (Some(gw), Some(sc)) = (gw, scratch) {
+            for g in cols {
+                for j in 0..i_len {
+                    // SAFETY: row `g` of gW and column `g` of scratch belong to `cols`.
+                    unsafe { *gw.0.add(g * i_len + j) += *sc.0.add(j * g_len + g) };
+                }
             }
-        },
-    );
-    for (g, row) in gw.chunks_exact_mut(i_len).enumerate() {
-        for (j, w) in row.iter_mut().enumerate() {
-            *w += scratch[j * g_len + g];
         }
+    };
+    let n = dz.len() / g_len;
+    if super::gemm::own_threads() >= 2 && n * g_len >= 1 << 14 && g_len >= 64 {
+        super::gemm::par_ranges(g_len, 4, 16, &run);
+    } else {
+        run(0..g_len);
     }
 }
 
@@ -328,45 +377,23 @@ pub fn accumulate_window<F: Float>(
     let xr = xr.to_shape((n, i_len)).expect("contiguous");
     let hp = h_prev.slice(s![from.., .., ..]);
     let hp = hp.to_shape((n, h)).expect("contiguous");
-    let sparse = match (grads.sparse_scratch, xr.as_slice(), dzx.as_slice()) {
-        (Some(scratch), Some(xs), Some(dzs)) if is_sparse(xs) => {
-            sparse_weight_grad(dzs, xs, i_len, grads.gw_ih, scratch);
-            true
+    let dzs = dzx.as_slice().expect("contiguous");
+    match (grads.sparse_scratch, xr.as_slice()) {
+        (Some(scratch), Some(xs)) if is_sparse(xs) => {
+            // bias sums and the sparse W_ih gradient in one pass over dz
+            column_pass(dzs, grads.gb_ih, Some((xs, i_len, grads.gw_ih, scratch)));
         }
-        _ => false,
-    };
-    if !sparse {
-        let mut gw =
-            ndarray::ArrayViewMut2::from_shape((g_len, i_len), grads.gw_ih).expect("shape");
-        super::gemm::par_mat_mul(F::one(), &dzx.t(), &xr.view(), F::one(), &mut gw);
+        _ => {
+            let mut gw =
+                ndarray::ArrayViewMut2::from_shape((g_len, i_len), grads.gw_ih).expect("shape");
+            super::gemm::par_mat_mul(F::one(), &dzx.t(), &xr.view(), F::one(), &mut gw);
+            column_pass(dzs, grads.gb_ih, None);
+        }
     }
     let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, h), grads.gw_hh).expect("shape");
     super::gemm::par_mat_mul(F::one(), &dzh.t(), &hp.view(), F::one(), &mut gw);
-    column_sums_into(dzx.view(), grads.gb_ih);
     if let Some(gb_hh) = grads.gb_hh {
-        column_sums_into(dzh.view(), gb_hh);
-    }
-}
-
-/// `out += ` the column sums of `m`, row after row.
-fn column_sums_into<F: Float>(m: ArrayView2<F>, out: &mut [F]) {
-    if out.is_empty() {
-        return;
-    }
-    match m.as_slice() {
-        Some(ms) => super::kernels::dispatch(
-            #[inline(always)]
-            || {
-                for row in ms.chunks_exact(out.len()) {
-                    out.iter_mut().zip(row).for_each(|(g, &d)| *g += d);
-                }
-            },
-        ),
-        None => {
-            for row in m.rows() {
-                out.iter_mut().zip(row.iter()).for_each(|(g, &d)| *g += d);
-            }
-        }
+        column_pass(dzh.as_slice().expect("contiguous"), gb_hh, None);
     }
 }
 

@@ -6,6 +6,7 @@
 //! `BCEWithLogitsLoss` with `reduction="mean"` (MSE and BCE average over the output
 //! columns too). DL4J instead divides the summed loss by the minibatch size only.
 
+use super::gemm::SharedMut;
 use ndarray::{linalg::general_mat_mul, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3};
 
 use super::activation::sigmoid;
@@ -57,10 +58,11 @@ pub struct OutputLayer<F: Float> {
     pub size: usize,
     pub loss: Loss,
     pub mode: OutputMode,
-    rows: Array2<F>,  // (N, H) gathered inputs (LastStep only)
-    z: Array2<F>,     // (N, O) pre-activations
-    dz: Array2<F>,    // (N, O) d loss / d pre-activations
-    last: Vec<usize>, // per example, the step used in LastStep mode
+    rows: Array2<F>,      // (N, H) gathered inputs (LastStep only)
+    z: Array2<F>,         // (N, O) pre-activations
+    dz: Array2<F>,        // (N, O) d loss / d pre-activations
+    last: Vec<usize>,     // per example, the step used in LastStep mode
+    row_losses: Vec<f64>, // (N) loss of each row of the last `loss` call
 }
 
 impl<F: Float> OutputLayer<F> {
@@ -73,6 +75,7 @@ impl<F: Float> OutputLayer<F> {
             rows: Array2::zeros((0, 0)),
             z: Array2::zeros((0, 0)),
             dz: Array2::zeros((0, 0)),
+            row_losses: Vec::new(),
             last: Vec::new(),
         }
     }
@@ -159,34 +162,54 @@ impl<F: Float> OutputLayer<F> {
         assert_eq!(lo, o, "label width must equal the output size");
         assert_eq!(lt * lb, self.z.nrows(), "labels must match the output rows");
         let labels2 = labels.to_shape((lt * lb, o)).expect("contiguous labels");
-        let mut value = LossValue::default();
-        for (r, (zrow, (mut drow, yrow))) in self
-            .z
-            .rows()
-            .into_iter()
-            .zip(self.dz.rows_mut().into_iter().zip(labels2.rows()))
-            .enumerate()
-        {
-            let w = mask_at(label_mask, r / lb, r % lb);
-            let (zs, ds) = (
-                zrow.as_slice().expect("contiguous"),
-                drow.as_slice_mut().expect("contiguous"),
-            );
-            if w == F::zero() {
-                ds.iter_mut().for_each(|d| *d = F::zero());
-                continue;
+        let ys = labels2.as_slice().expect("standard layout");
+        let n = self.z.nrows();
+        // the weights of the counted rows, in row order
+        let count: f64 = (0..n)
+            .map(|r| mask_at(label_mask, r / lb, r % lb))
+            .filter(|&w| w != F::zero())
+            .map(|w| w.f64())
+            .sum();
+        let inv = if count > 0.0 {
+            F::c(1.0 / count)
+        } else {
+            F::one()
+        };
+        self.row_losses.resize(n, 0.0);
+        let (zs, loss) = (self.z.as_slice().expect("contiguous"), self.loss);
+        let dz = SharedMut(self.dz.as_mut_ptr());
+        let losses = SharedMut(self.row_losses.as_mut_ptr());
+        // each row on its own: the rows can be split over threads with the same result
+        let run = |rows: std::ops::Range<usize>| {
+            // SAFETY: ranges run at the same time are disjoint rows of `dz (N, O)` and
+            // `row_losses (N)`, both borrowed mutably by this call.
+            let (ds, ls) = unsafe {
+                (
+                    dz.slice(rows.start * o, rows.len() * o),
+                    losses.slice(rows.start, rows.len()),
+                )
+            };
+            for ((r, ds), l) in rows.zip(ds.chunks_exact_mut(o)).zip(ls) {
+                let w = mask_at(label_mask, r / lb, r % lb);
+                if w == F::zero() {
+                    ds.iter_mut().for_each(|d| *d = F::zero());
+                    *l = 0.0;
+                    continue;
+                }
+                *l = row_loss(loss, &zs[r * o..(r + 1) * o], &ys[r * o..(r + 1) * o], ds);
+                ds.iter_mut().for_each(|d| *d = *d * w * inv);
             }
-            let ys = yrow.to_slice().expect("contiguous labels");
-            let l = row_loss(self.loss, zs, ys, ds);
-            value.sum += w.f64() * l;
-            value.count += w.f64();
-            ds.iter_mut().for_each(|d| *d *= w);
+        };
+        if super::gemm::own_threads() >= 2 && n * o >= 1 << 14 {
+            super::gemm::par_ranges(n, 4, 1, &run);
+        } else {
+            run(0..n);
         }
-        if value.count > 0.0 {
-            let inv = F::c(1.0 / value.count);
-            self.dz.mapv_inplace(|d| d * inv);
-        }
-        value
+        let sum = (0..n)
+            .map(|r| (mask_at(label_mask, r / lb, r % lb), self.row_losses[r]))
+            .filter(|&(w, _)| w != F::zero())
+            .fold(0.0, |s, (w, l)| s + w.f64() * l);
+        LossValue { sum, count }
     }
 
     /// Drops the loss gradient of the first `rows` rows (positions before a truncated
