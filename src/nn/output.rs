@@ -180,7 +180,7 @@ impl<F: Float> OutputLayer<F> {
         let dz = SharedMut(self.dz.as_mut_ptr());
         let losses = SharedMut(self.row_losses.as_mut_ptr());
         // each row on its own: the rows can be split over threads with the same result
-        let run = |rows: std::ops::Range<usize>| {
+        let rows_loss = |rows: std::ops::Range<usize>| {
             // SAFETY: ranges run at the same time are disjoint rows of `dz (N, O)` and
             // `row_losses (N)`, both borrowed mutably by this call.
             let (ds, ls) = unsafe {
@@ -199,6 +199,12 @@ impl<F: Float> OutputLayer<F> {
                 *l = row_loss(loss, &zs[r * o..(r + 1) * o], &ys[r * o..(r + 1) * o], ds);
                 ds.iter_mut().for_each(|d| *d = *d * w * inv);
             }
+        };
+        let run = |rows: std::ops::Range<usize>| {
+            super::kernels::dispatch(
+                #[inline(always)]
+                || rows_loss(rows),
+            )
         };
         if super::gemm::own_threads() >= 2 && n * o >= 1 << 14 {
             super::gemm::par_ranges(n, 4, 1, &run);
@@ -280,15 +286,20 @@ fn row_loss<F: Float>(loss: Loss, z: &[F], y: &[F], dz: &mut [F]) -> f64 {
     let inv_o = 1.0 / z.len() as f64;
     match loss {
         Loss::SoftmaxCrossEntropy => {
+            // one exponential per entry (fast_exp: vectorised for f32, exact for f64)
             let m = z.iter().fold(F::neg_infinity(), |a, &b| a.max(b));
-            let sum_exp: F = z.iter().map(|&v| (v - m).exp()).sum();
+            dz.iter_mut().zip(z).for_each(|(d, &v)| *d = (v - m).fast_exp());
+            let sum_exp: F = dz.iter().copied().sum();
             let lse = m + sum_exp.ln();
             let y_sum: F = y.iter().copied().sum();
+            // d/dz of -sum y log softmax(z) = softmax(z) * sum(y) - y
+            let scale = y_sum / sum_exp;
+            dz.iter_mut().zip(y).for_each(|(d, &yv)| *d = *d * scale - yv);
             let mut l = 0.0;
-            for ((d, &zv), &yv) in dz.iter_mut().zip(z).zip(y) {
-                // d/dz of -sum y log softmax(z) = softmax(z) * sum(y) - y
-                *d = (zv - lse).exp() * y_sum - yv;
-                l += (yv * (lse - zv)).f64();
+            for (&zv, &yv) in z.iter().zip(y) {
+                if yv != F::zero() {
+                    l += (yv * (lse - zv)).f64();
+                }
             }
             l
         }
