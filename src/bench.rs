@@ -359,21 +359,14 @@ pub fn run_workload(
     opts: &BenchOptions,
     sgemm_peak_gflops: f64,
 ) -> BenchResult {
-    let before = crate::blas::threads();
-    crate::blas::set_threads(opts.threads);
-    // When the recurrent products are split over the helper thread, run OpenBLAS on one
-    // thread and split the window products over the same two threads instead.
-    let h = workload.hidden;
-    let own = crate::nn::gemm::batch_split(workload.batch, 4 * h, h)
-        .then(|| crate::nn::gemm::set_own_threads(opts.threads));
+    // the trainer's thread setup: with two threads and a batch that splits, seqlab's own
+    // two threads and OpenBLAS on one
+    let before = crate::blas::use_training_threads(opts.threads, workload.batch, workload.hidden);
     let mut train = TrainBench::new(workload, opts.seed);
     let tps = train.tokens_per_second(opts.iters);
     let final_loss = train.report.score;
     let cps = Sampler::new(&train.net, opts.seed ^ 0x5a3b).chars_per_second(opts.samples);
-    if let Some(own) = own {
-        crate::nn::gemm::restore_own_threads(own);
-    }
-    crate::blas::set_threads(before);
+    crate::blas::restore_threads(before);
     let flops = workload.flops_per_token();
     let gflops = tps * flops / 1e9;
     BenchResult {
@@ -395,47 +388,10 @@ pub fn run_workload(
     }
 }
 
-/// The default OpenBLAS thread count for a workload: the user's `OPENBLAS_NUM_THREADS`
-/// if set; else one thread when the policy [`crate::blas::threads_policy`] finds the
-/// window products (`(T*B, 4H) x (4H, H)`, most of the FLOPs) too small to split; else
-/// two threads only if a second core is really free, i.e. if [`second_core_speedup`]
-/// measures two threads at least [`MIN_TWO_THREAD_SPEEDUP`] times as fast as one.
-///
-/// Measured on the 2-vCPU reference VM while other jobs were running: with the
-/// recurrent products single-threaded (`nn::gemm`), two OpenBLAS threads made medium
-/// 37% and large 25% slower than one (the second vCPU's sgemm rate was no higher than
-/// the first's), and the probe then chooses one thread. See `docs/performance.md`.
+/// The default thread count for a workload: the trainer's policy
+/// ([`crate::blas::training_threads`]).
 pub fn default_threads(workload: &Workload) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    crate::blas::user_threads().unwrap_or_else(|| {
-        let h = workload.hidden;
-        // the window products (T*B, 4H) x (4H, H) that dominate the FLOPs
-        let policy = crate::blas::threads_policy(workload.seq * workload.batch, 4 * h, h, cores);
-        if policy >= 2 && second_core_speedup() < MIN_TWO_THREAD_SPEEDUP {
-            1
-        } else {
-            policy
-        }
-    })
-}
-
-/// Two OpenBLAS threads must run a 1024^3 sgemm this many times as fast as one for
-/// [`default_threads`] to use them.
-pub const MIN_TWO_THREAD_SPEEDUP: f64 = 1.3;
-
-/// The sgemm rate on two OpenBLAS threads over the rate on one (1024^3 products, best
-/// of three 0.1 s windows each; measured once per process).
-pub fn second_core_speedup() -> f64 {
-    static SPEEDUP: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *SPEEDUP.get_or_init(|| {
-        let one = crate::blas::measure_sgemm_gflops(1024, 1);
-        let two = crate::blas::measure_sgemm_gflops(1024, 2);
-        if one > 0.0 {
-            two / one
-        } else {
-            1.0
-        }
-    })
+    crate::blas::training_threads(workload.batch, workload.hidden)
 }
 
 /// Peak resident set size of this process (`VmHWM` in `/proc/self/status`), Linux only.

@@ -20,7 +20,7 @@
 //! # Threads
 //! OpenBLAS keeps one global thread count ([`set_threads`], [`threads`]); it starts from
 //! `OPENBLAS_NUM_THREADS` (or `GOTO_NUM_THREADS`, `OMP_NUM_THREADS`) or the number of
-//! cores. [`default_threads_for`] is the measured policy for choosing it per workload.
+//! cores. [`training_threads`] is the measured policy for choosing it per workload.
 //!
 //! This module knows nothing of files, the CLI or the GUI; callers show
 //! [`BlasInfo`] and [`KernelDecision`] (both `Display` and `Serialize`).
@@ -389,41 +389,79 @@ pub fn user_threads() -> Option<usize> {
     .filter(|&n| n > 0)
 }
 
-/// Products of at most this many multiply-adds (`m * n * k`) run on one thread.
-///
-/// Measured with OpenBLAS 0.3.21 (`Cooperlake` kernel) on a 2-vCPU AMD EPYC Zen 5 VM,
-/// best of seven 0.1 s windows each, as the rate on 2 threads over the rate on 1:
-/// 16x512x128 0.56, 32x512x128 0.77, 64x512x128 0.53, 32x1024x256 0.80,
-/// 64x1024x256 0.93, 32x2048x512 0.87, 64x2048x512 0.98, 128x2048x512 1.06,
-/// 3200x1024x256 0.96, 1024x1024x1024 1.00.
-///
-/// So the per-step products of every reference workload (up to 64x2048x512, the large
-/// one) are no faster, and mostly slower, on two threads, though OpenBLAS's own cut-off
-/// (64^3 = 262k) splits them. Larger products broke even on this VM, where one thread
-/// already reaches ~250 GFLOP/s (about one Zen 5 core's peak); they are the ones that can
-/// gain where the two CPUs are real, idle cores.
-pub const ONE_THREAD_UP_TO_MNK: usize = 64 * 2048 * 512;
+/// Two OpenBLAS threads must run a 1024^3 sgemm this many times as fast as one for
+/// [`training_threads`] to use them: on a shared VM whose second vCPU is busy with other
+/// work, every split measured was slower than one thread.
+pub const MIN_TWO_THREAD_SPEEDUP: f64 = 1.3;
 
-/// The measured thread policy as a pure function: one thread for products of at most
-/// [`ONE_THREAD_UP_TO_MNK`] multiply-adds, otherwise two (or one on a 1-core machine).
-/// Never more than two, whatever the core count: more were not measured to help at the
-/// sizes seqlab's workloads reach, and the GUI thread needs a core of its own.
-pub fn threads_policy(m: usize, n: usize, k: usize, cores: usize) -> usize {
-    let mnk = m.saturating_mul(n).saturating_mul(k);
-    if mnk <= ONE_THREAD_UP_TO_MNK || cores < 2 {
-        1
-    } else {
+/// The measured thread policy as a pure function, for a network whose widest recurrent
+/// layer has `hidden` units, trained on minibatches of `batch` examples: two threads when
+/// the machine has two cores, the recurrence can split its batch
+/// ([`crate::nn::gemm::batch_split_shape`]: at least 4 examples and per-step products of
+/// at least 2^18 multiply-adds) and the second core is really free (`second_core_speedup`
+/// at least [`MIN_TWO_THREAD_SPEEDUP`]; only called when the rest allows two); else one.
+/// Never more than two: more were not measured to help at the sizes seqlab reaches, and
+/// the GUI thread needs a core of its own.
+///
+/// Measured on the 2-vCPU reference VM (`seqlab bench --compare`, second vCPU idle):
+/// two threads with the batch split made small, medium and large 1.3-1.6x as fast as
+/// one; tiny (one example per minibatch) cannot split and stays on one.
+pub fn threads_policy(
+    batch: usize,
+    hidden: usize,
+    cores: usize,
+    second_core_speedup: impl FnOnce() -> f64,
+) -> usize {
+    let splits = crate::nn::gemm::batch_split_shape(batch, 4 * hidden, hidden);
+    if cores >= 2 && splits && second_core_speedup() >= MIN_TWO_THREAD_SPEEDUP {
         2
+    } else {
+        1
     }
 }
 
-/// The default OpenBLAS thread count for a workload whose typical product is
-/// `(m, k) x (k, n)`: the user's `OPENBLAS_NUM_THREADS` (see [`user_threads`]) if set,
-/// else [`threads_policy`] for this machine's core count.
-pub fn default_threads_for(m: usize, n: usize, k: usize) -> usize {
+/// The default thread count for training: the user's `OPENBLAS_NUM_THREADS` (see
+/// [`user_threads`]) if set, else [`threads_policy`] for this machine's cores and
+/// [`second_core_speedup`]. The trainer (window and `--run`) and `seqlab bench` both
+/// use it.
+pub fn training_threads(batch: usize, hidden: usize) -> usize {
     user_threads().unwrap_or_else(|| {
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        threads_policy(m, n, k, cores)
+        threads_policy(batch, hidden, cores, second_core_speedup)
+    })
+}
+
+/// Sets up `threads` for training a network of `hidden` units (widest recurrent layer)
+/// on minibatches of `batch`: OpenBLAS's thread count, and, when two threads can split
+/// the batch, seqlab's own two threads with OpenBLAS single-threaded (the mode
+/// [`crate::nn::gemm::set_own_threads`] describes). Returns the previous settings for
+/// [`restore_threads`].
+pub fn use_training_threads(threads: usize, batch: usize, hidden: usize) -> (usize, usize) {
+    let before = crate::nn::gemm::set_own_threads(0);
+    set_threads(threads);
+    if threads >= 2 && crate::nn::gemm::batch_split_shape(batch, 4 * hidden, hidden) {
+        crate::nn::gemm::set_own_threads(threads);
+    }
+    before
+}
+
+/// Undoes [`use_training_threads`] with the value it returned.
+pub fn restore_threads(before: (usize, usize)) {
+    crate::nn::gemm::restore_own_threads(before);
+}
+
+/// The sgemm rate on two OpenBLAS threads over the rate on one (1024^3 products, best
+/// of three 0.1 s windows each; measured once per process, ~0.8 s).
+pub fn second_core_speedup() -> f64 {
+    static SPEEDUP: OnceLock<f64> = OnceLock::new();
+    *SPEEDUP.get_or_init(|| {
+        let one = measure_sgemm_gflops(1024, 1);
+        let two = measure_sgemm_gflops(1024, 2);
+        if one > 0.0 {
+            two / one
+        } else {
+            1.0
+        }
     })
 }
 

@@ -189,15 +189,22 @@ fn set_threads_round_trips() {
 }
 
 #[test]
-fn thread_policy_uses_one_thread_for_small_products() {
-    assert_eq!(threads_policy(32, 512, 128, 2), 1);
-    assert_eq!(threads_policy(1, 400, 100, 8), 1);
-    assert_eq!(threads_policy(64, 2048, 512, 2), 1);
-    assert_eq!(threads_policy(128, 2048, 512, 2), 2);
-    assert_eq!(threads_policy(3200, 1024, 256, 2), 2);
-    assert_eq!(threads_policy(1024, 1024, 1024, 64), 2);
-    assert_eq!(threads_policy(1024, 1024, 1024, 1), 1);
-    assert!(blas::default_threads_for(32, 512, 128) >= 1);
+fn thread_policy_uses_two_threads_only_where_the_batch_splits_and_a_core_is_free() {
+    let free = || 1.8;
+    let busy = || 1.0;
+    let never = || -> f64 { panic!("the probe runs only when the rest allows two threads") };
+    // small, medium, large (batch 32/32/64, hidden 128/256/512) on an idle second core
+    assert_eq!(threads_policy(32, 128, 2, free), 2);
+    assert_eq!(threads_policy(32, 256, 2, free), 2);
+    assert_eq!(threads_policy(64, 512, 8, free), 2);
+    // a busy second core
+    assert_eq!(threads_policy(32, 256, 2, busy), 1);
+    // tiny (one example) and other steps too small to split; one core
+    assert_eq!(threads_policy(1, 100, 2, never), 1);
+    assert_eq!(threads_policy(3, 512, 2, never), 1);
+    assert_eq!(threads_policy(32, 32, 2, never), 1);
+    assert_eq!(threads_policy(64, 512, 1, never), 1);
+    assert!(blas::training_threads(1, 100) == 1 || blas::user_threads().is_some());
 }
 
 /// Deterministic, irregular values in [-1, 1).

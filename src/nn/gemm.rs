@@ -830,7 +830,7 @@ pub const SPLIT_FROM_MNK: usize = 1 << 22;
 /// ~52k to ~55k tokens/s and large (64x2048x512) from ~38k to ~50k; the small workload's
 /// products (32x512x128, 2^21) gained nothing and stay on one thread. With the second
 /// vCPU busy with other work, any split (this one or OpenBLAS's) was slower than one
-/// thread: that is for the thread setting to decide (see `bench::default_threads`).
+/// thread: that is for the thread setting to decide (see `blas::training_threads`).
 pub fn threads(m: usize, n: usize, k: usize) -> usize {
     if team_threads() >= 2 && m.saturating_mul(n).saturating_mul(k) >= SPLIT_FROM_MNK {
         2
@@ -848,7 +848,13 @@ pub fn threads(m: usize, n: usize, k: usize) -> usize {
 /// Each example's values are computed by the same code whichever thread runs them, so
 /// results are bit-identical to one thread.
 pub fn batch_split(b: usize, n: usize, k: usize) -> bool {
-    team_threads() >= 2 && b >= 4 && b.saturating_mul(n).saturating_mul(k) >= 1 << 18
+    team_threads() >= 2 && batch_split_shape(b, n, k)
+}
+
+/// The shape part of [`batch_split`]: at least 4 examples and per-step products of at
+/// least 2^18 multiply-adds (smaller steps finish before a second thread would help).
+pub fn batch_split_shape(b: usize, n: usize, k: usize) -> bool {
+    b >= 4 && b.saturating_mul(n).saturating_mul(k) >= 1 << 18
 }
 
 /// `x` as `f32` values when `F` is `f32` (the packed product is for `f32` only; `f64`

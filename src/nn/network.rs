@@ -272,11 +272,7 @@ type SparseGrad<'a, F> = (&'a [F], usize, &'a mut [F], &'a mut Vec<F>);
 /// transposed sum). With own threads ([`super::gemm::set_own_threads`]) the columns
 /// are cut into fixed ranges run on the caller and the helper thread; every sum runs
 /// over the rows in order either way, so the results do not depend on the threads.
-fn column_pass<F: Float>(
-    dz: &[F],
-    gb: &mut [F],
-    sparse: Option<SparseGrad<F>>,
-) {
+fn column_pass<F: Float>(dz: &[F], gb: &mut [F], sparse: Option<SparseGrad<F>>) {
     let g_len = gb.len();
     if g_len == 0 {
         return;

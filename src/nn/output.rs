@@ -288,13 +288,17 @@ fn row_loss<F: Float>(loss: Loss, z: &[F], y: &[F], dz: &mut [F]) -> f64 {
         Loss::SoftmaxCrossEntropy => {
             // one exponential per entry (fast_exp: vectorised for f32, exact for f64)
             let m = z.iter().fold(F::neg_infinity(), |a, &b| a.max(b));
-            dz.iter_mut().zip(z).for_each(|(d, &v)| *d = (v - m).fast_exp());
+            dz.iter_mut()
+                .zip(z)
+                .for_each(|(d, &v)| *d = (v - m).fast_exp());
             let sum_exp: F = dz.iter().copied().sum();
             let lse = m + sum_exp.ln();
             let y_sum: F = y.iter().copied().sum();
             // d/dz of -sum y log softmax(z) = softmax(z) * sum(y) - y
             let scale = y_sum / sum_exp;
-            dz.iter_mut().zip(y).for_each(|(d, &yv)| *d = *d * scale - yv);
+            dz.iter_mut()
+                .zip(y)
+                .for_each(|(d, &yv)| *d = *d * scale - yv);
             let mut l = 0.0;
             for (&zv, &yv) in z.iter().zip(y) {
                 if yv != F::zero() {

@@ -118,8 +118,10 @@ impl Trainer {
             net.load_torch_tensors(&tensors)
                 .map_err(|e| TrainError::Other(format!("{}: {e}", path.display())))?;
         }
-        // BLAS threads: the file's setting, else the measured policy for the largest
-        // per-step product (batch x 4H x H), which respects OPENBLAS_NUM_THREADS
+        // threads: the file's setting, else the measured policy for the widest layer
+        // (respects OPENBLAS_NUM_THREADS); with two threads and a batch that splits,
+        // seqlab's own two threads run the recurrence by example rows and the window
+        // products, with OpenBLAS single-threaded (the mode `seqlab bench` measures)
         let widest = net
             .config()
             .layers
@@ -129,15 +131,8 @@ impl Trainer {
             .unwrap_or(1);
         let threads = t
             .threads
-            .unwrap_or_else(|| crate::blas::default_threads_for(t.batch_size, 4 * widest, widest));
-        crate::nn::gemm::set_own_threads(0);
-        crate::blas::set_threads(threads);
-        // per-step products big enough to split: seqlab's own helper thread splits them
-        // and the window products, with OpenBLAS single-threaded so the two never compete
-        // (the same mode `seqlab bench` measures)
-        if threads >= 2 && crate::nn::gemm::threads(t.batch_size, 4 * widest, widest) >= 2 {
-            crate::nn::gemm::set_own_threads(threads);
-        }
+            .unwrap_or_else(|| crate::blas::training_threads(t.batch_size, widest));
+        crate::blas::use_training_threads(threads, t.batch_size, widest);
         let updater = Updater::new(t.updater.to_nn(), net.num_params());
         let lr = LearningRate {
             base: t.updater.to_nn().lr(),
