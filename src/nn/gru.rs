@@ -219,9 +219,9 @@ impl<F: Float> Gru<F> {
         }
         let hp = self.hs.slice(s![..t_len, .., ..]);
         let grads = WindowGrads {
-            gw_ih,
+            gw_ih: Some(gw_ih),
             gw_hh,
-            gb_ih,
+            gb_ih: Some(gb_ih),
             gb_hh: Some(gb_hh),
             sparse_scratch: None,
         };

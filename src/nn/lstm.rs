@@ -50,6 +50,8 @@ struct FastBuffers<F> {
     /// transposed `W_ih` gradient in the backward pass.
     w_ih_t: Vec<F>,
     sparse_scratch: Vec<F>,
+    /// The two halves' [`RowSums`] of the last backward pass.
+    parts: Vec<F>,
 }
 
 /// The layer's slice of the flat parameter buffer, cut into named views.
@@ -88,6 +90,7 @@ impl<F: Float> Lstm<F> {
                 pack_bwd: PackedB::new(),
                 w_ih_t: Vec::new(),
                 sparse_scratch: Vec::new(),
+                parts: Vec::new(),
             }),
         }
     }
@@ -356,31 +359,66 @@ impl<F: Float> Lstm<F> {
                 b,
                 h,
             };
+            // the bias gradient and a one-hot input's W_ih gradient are summed step by
+            // step into one partial sum per half of the batch (the halves of the split)
+            let x2 = x.to_shape((t_len * b, i_len)).expect("contiguous input");
+            let sparse_x = x2.as_slice().filter(|xs| is_sparse(xs));
+            let g4 = 4 * h;
+            let parts = &mut self.fast.parts;
+            parts.clear();
+            parts.resize(2 * g4 * (1 + sparse_x.map_or(0, |_| i_len)), F::zero());
+            let sums = RowSums {
+                parts: packed::SharedMut(parts.as_mut_ptr()),
+                sparse: sparse_x.map(|xs| (xs, i_len)),
+            };
             let pack = w_hh32.map(|_| &self.fast.pack_bwd);
             let w_hh = prm.w_hh;
-            // SAFETY: as in `forward`: disjoint example rows per thread; `dout` and the
-            // forward buffers are only read.
-            let run = |rows| unsafe { backward_rows(bufs, w_hh, pack, mask, from..t_len, rows) };
+            // SAFETY: as in `forward`: disjoint example rows per thread (and their own
+            // half of `parts`); `dout` and the forward buffers are only read.
+            let run = |rows| unsafe {
+                backward_rows(bufs, sums, w_hh, pack, mask, from..t_len, rows);
+            };
             if w_hh32.is_some() && packed::batch_split(b, h, 4 * h) {
                 packed::par_ranges(b, 2, 1, &run);
             } else {
-                run(0..b);
+                // the same two halves one after the other: the same sums
+                run(0..b / 2);
+                run(b / 2..b);
             }
+            let (part0, part1) = self.fast.parts.split_at(self.fast.parts.len() / 2);
+            for (k, gb) in gbias.iter_mut().enumerate() {
+                *gb += part0[k];
+                *gb += part1[k];
+            }
+            if sparse_x.is_some() {
+                let (s0, s1) = (&part0[g4..], &part1[g4..]);
+                for j in 0..i_len {
+                    for g in 0..g4 {
+                        let gw = &mut gw_ih[g * i_len + j];
+                        *gw += s0[j * g4 + g];
+                        *gw += s1[j * g4 + g];
+                    }
+                }
+            }
+            let grads = WindowGrads {
+                gw_ih: sparse_x.is_none().then_some(gw_ih),
+                gw_hh,
+                gb_ih: None,
+                gb_hh: None,
+                sparse_scratch: None,
+            };
+            window_grads(&self.hs, &self.dgates, from, x, prm.w_ih, grads, dx);
         } else {
             self.backward_general(&prm, gpeep, mask, from, dout);
+            let grads = WindowGrads {
+                gw_ih: Some(gw_ih),
+                gw_hh,
+                gb_ih: Some(gbias),
+                gb_hh: None,
+                sparse_scratch: Some(&mut self.fast.sparse_scratch),
+            };
+            window_grads(&self.hs, &self.dgates, from, x, prm.w_ih, grads, dx);
         }
-
-        // weight gradients for the whole window in three GEMMs
-        let hp = self.hs.slice(s![..t_len, .., ..]);
-        let dz = self.dgates.view();
-        let grads = WindowGrads {
-            gw_ih,
-            gw_hh,
-            gb_ih: gbias,
-            gb_hh: None,
-            sparse_scratch: Some(&mut self.fast.sparse_scratch),
-        };
-        accumulate_window(from, x, hp, dz, dz, prm.w_ih, grads, dx);
         dstate.h.assign(&self.dh);
         if let Some(c) = dstate.c.as_mut() {
             c.assign(&self.dc);
@@ -542,6 +580,31 @@ impl<F: Float> Lstm<F> {
     }
 }
 
+/// The weight gradients of the whole backward window in GEMMs (see
+/// [`accumulate_window`]), from the kept `hs` and `dgates`.
+fn window_grads<F: Float>(
+    hs: &Array3<F>,
+    dgates: &Array3<F>,
+    from: usize,
+    x: ArrayView3<F>,
+    w_ih: ArrayView2<F>,
+    grads: WindowGrads<F>,
+    dx: Option<ArrayViewMut3<F>>,
+) {
+    let t_len = x.dim().0;
+    let hp = hs.slice(s![..t_len, .., ..]);
+    accumulate_window(from, x, hp, dgates.view(), dgates.view(), w_ih, grads, dx);
+}
+
+/// The sums [`backward_rows`] accumulates step by step, one set per half of the batch
+/// (rows `0..B/2` and `B/2..B`): `parts` holds, per half, the bias gradient `(4H)` and,
+/// for a sparse input `x (T * B, I)`, the transposed `W_ih` gradient `(I, 4H)`.
+#[derive(Clone, Copy)]
+struct RowSums<'a, F> {
+    parts: packed::SharedMut<F>,
+    sparse: Option<(&'a [F], usize)>,
+}
+
 /// Raw pointers to the per-step buffers of a forward pass, for [`forward_rows`]:
 /// `gates (T, B, 4H)`, `hs, cs (T+1, B, H)`, `tcs, out (T, B, H)`, standard layout.
 #[derive(Clone, Copy)]
@@ -680,13 +743,14 @@ unsafe fn forward_rows<F: Float>(
 }
 
 /// The backward recurrence of the plain LSTM for the examples `rows` over `steps` (in
-/// reverse): the vectorised cell backward into `dgates`, then `dh += dz W_hh` with
-/// `w_hh (4H, H)` (`pack` its packed form for `f32`).
+/// reverse): the vectorised cell backward into `dgates`, the step's [`RowSums`], then
+/// `dh += dz W_hh` with `w_hh (4H, H)` (`pack` its packed form for `f32`).
 ///
 /// # Safety
 /// As [`forward_rows`], for [`BackBufs`].
 unsafe fn backward_rows<F: Float>(
     bufs: BackBufs<F>,
+    sums: RowSums<F>,
     w_hh: ArrayView2<F>,
     pack: Option<&PackedB>,
     mask: Option<ArrayView2<F>>,
@@ -696,8 +760,16 @@ unsafe fn backward_rows<F: Float>(
     use std::slice::{from_raw_parts, from_raw_parts_mut};
     let (b, h) = (bufs.b, bufs.h);
     let (b0, m) = (rows.start, rows.len());
+    if m == 0 {
+        return;
+    }
     let dh = from_raw_parts_mut(bufs.dh.add(b0 * h), m * h);
     let dc = from_raw_parts_mut(bufs.dc.add(b0 * h), m * h);
+    // this half's sums (the second half starts at B/2 > 0)
+    let g4 = 4 * h;
+    let part_len = g4 * (1 + sums.sparse.map_or(0, |(_, i_len)| i_len));
+    let part = sums.parts.slice(usize::from(b0 > 0) * part_len, part_len);
+    let (gbias, gw_t) = part.split_at_mut(g4);
     for t in steps.rev() {
         let cur = (t * b + b0) * h;
         let zs = from_raw_parts(bufs.gates.add(4 * cur), m * 4 * h);
@@ -725,6 +797,18 @@ unsafe fn backward_rows<F: Float>(
                         &mut dc[r],
                         dz,
                     );
+                }
+                for (i, dz) in dzs.chunks_exact(g4).enumerate() {
+                    gbias.iter_mut().zip(dz).for_each(|(g, &d)| *g += d);
+                    if let Some((xs, i_len)) = sums.sparse {
+                        let r = (t * b + b0 + i) * i_len;
+                        for (j, &v) in xs[r..r + i_len].iter().enumerate() {
+                            if v != F::zero() {
+                                let row = &mut gw_t[j * g4..(j + 1) * g4];
+                                row.iter_mut().zip(dz).for_each(|(g, &d)| *g += v * d);
+                            }
+                        }
+                    }
                 }
             },
         );

@@ -214,9 +214,11 @@ pub fn mask_at<F: Float>(mask: Option<ArrayView2<F>>, t: usize, b: usize) -> F {
 
 /// Gradient slices of a recurrent layer for [`accumulate_window`].
 pub struct WindowGrads<'a, F> {
-    pub gw_ih: &'a mut [F],
+    /// `None`: the caller has accumulated it.
+    pub gw_ih: Option<&'a mut [F]>,
     pub gw_hh: &'a mut [F],
-    pub gb_ih: &'a mut [F],
+    /// `None`: the caller has accumulated it.
+    pub gb_ih: Option<&'a mut [F]>,
     pub gb_hh: Option<&'a mut [F]>,
     /// Scratch for a sparse input (see [`is_sparse`]): with it, `gW_ih` is accumulated
     /// from the non-zero inputs alone instead of by a dense GEMM.
@@ -374,16 +376,23 @@ pub fn accumulate_window<F: Float>(
     let hp = h_prev.slice(s![from.., .., ..]);
     let hp = hp.to_shape((n, h)).expect("contiguous");
     let dzs = dzx.as_slice().expect("contiguous");
-    match (grads.sparse_scratch, xr.as_slice()) {
-        (Some(scratch), Some(xs)) if is_sparse(xs) => {
+    let sparse_x = match grads.sparse_scratch {
+        Some(_) => xr.as_slice().filter(|xs| is_sparse(xs)),
+        None => None,
+    };
+    match (grads.gw_ih, grads.gb_ih, grads.sparse_scratch, sparse_x) {
+        (Some(gw), Some(gb), Some(scratch), Some(xs)) => {
             // bias sums and the sparse W_ih gradient in one pass over dz
-            column_pass(dzs, grads.gb_ih, Some((xs, i_len, grads.gw_ih, scratch)));
+            column_pass(dzs, gb, Some((xs, i_len, gw, scratch)));
         }
-        _ => {
-            let mut gw =
-                ndarray::ArrayViewMut2::from_shape((g_len, i_len), grads.gw_ih).expect("shape");
-            super::gemm::par_mat_mul(F::one(), &dzx.t(), &xr.view(), F::one(), &mut gw);
-            column_pass(dzs, grads.gb_ih, None);
+        (gw, gb, _, _) => {
+            if let Some(gw) = gw {
+                let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, i_len), gw).expect("shape");
+                super::gemm::par_mat_mul(F::one(), &dzx.t(), &xr.view(), F::one(), &mut gw);
+            }
+            if let Some(gb) = gb {
+                column_pass(dzs, gb, None);
+            }
         }
     }
     let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, h), grads.gw_hh).expect("shape");

@@ -138,9 +138,9 @@ impl<F: Float> Rnn<F> {
         }
         let hp = self.hs.slice(s![..t_len, .., ..]);
         let grads = WindowGrads {
-            gw_ih,
+            gw_ih: Some(gw_ih),
             gw_hh,
-            gb_ih: gb,
+            gb_ih: Some(gb),
             gb_hh: None,
             sparse_scratch: None,
         };
