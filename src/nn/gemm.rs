@@ -12,7 +12,7 @@
 //! 8-lane accumulators per row, 4-row blocks), or portable scalar code.
 //!
 //! With 2 threads ([`threads`]), the caller and one persistent helper thread (started
-//! on first use, spinning ~40 us between products and then parking) claim panels one at
+//! on first use, spinning up to 2 ms between products and then parking) claim panels one at
 //! a time from an atomic counter: a step's hand-over costs about a microsecond, and a
 //! helper that is slow to wake or descheduled only leaves more panels to the caller.
 //! Every element of `C` is a sum over `k` in increasing order computed by one thread, so
@@ -553,9 +553,13 @@ struct Helper {
     thread: Thread,
 }
 
-/// How long the helper spins for the next job before parking: covers the gap between
-/// two time steps (the cell update) so that a step's hand-over costs about a microsecond.
-const SPIN: Duration = Duration::from_micros(40);
+/// How long the helper spins (yielding) for the next job before parking: covers the
+/// serial gaps of a training iteration (weight packing, the update), so that a hand-over
+/// costs about a microsecond instead of a wake-up. With 40 us, more than half the
+/// parallel sections of medium and large found the helper parked (a wake-up takes tens
+/// to hundreds of microseconds on a VM); with 2 ms almost none (medium 3 of 449 posts),
+/// and small trained ~8% faster (alternating runs).
+const SPIN: Duration = Duration::from_micros(2000);
 
 fn helper() -> &'static Mutex<Option<Helper>> {
     static POOL: OnceLock<Mutex<Option<Helper>>> = OnceLock::new();
@@ -716,8 +720,11 @@ fn team_threads() -> usize {
 /// Products of at least this many multiply-adds are split by [`par_mat_mul`].
 pub const PAR_FROM_MNK: usize = 1 << 22;
 
-/// Chunks of a split window product (claimed one at a time by the two threads).
-const PAR_CHUNKS: usize = 4;
+/// Chunks of a split window product (claimed one at a time by the two threads). Each
+/// chunk is a BLAS call that packs the shared operand again, so fewer chunks pack less:
+/// with the helper spinning between sections (see `SPIN`), 2 chunks trained small,
+/// medium and large 2-7% faster than 4 (alternating runs).
+const PAR_CHUNKS: usize = 2;
 
 /// Runs `f` on the chunks `0..n` is cut into (`chunks` parts, boundaries multiples of
 /// `align`), on the caller and the helper thread; each chunk is run by exactly one
