@@ -150,3 +150,21 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
         }
     }
 }
+
+/// `gemm::halves` returns the two halves' results in order, whether they ran on two
+/// threads or one after the other.
+#[test]
+fn halves_come_back_in_order_on_two_threads() {
+    let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
+    for threads in [1, 2] {
+        let own = seqlab::nn::gemm::set_own_threads(threads);
+        for n in [0usize, 1, 100, 1000, 70_000] {
+            for _ in 0..20 {
+                let got = seqlab::nn::gemm::halves(n, 64, 128, &|r| (r.start, r.end));
+                let mid = n / 2 / 64 * 64;
+                assert_eq!(got, [(0, mid), (mid, n)], "n = {n}, {threads} threads");
+            }
+        }
+        seqlab::nn::gemm::restore_own_threads(own);
+    }
+}

@@ -760,6 +760,32 @@ pub fn par_ranges(
     }
 }
 
+/// `f` on the two halves of `0..n` (split at a multiple of `align`), on the caller and the
+/// helper thread when own threads are on ([`set_own_threads`]) and `n >= min_len`, else
+/// one after the other; returns the two results in order. The halves depend only on `n`
+/// and `align`, so anything combined from the two results in order is the same whichever
+/// way it ran.
+pub fn halves<R: Copy + Default + Send>(
+    n: usize,
+    align: usize,
+    min_len: usize,
+    f: &(dyn Fn(std::ops::Range<usize>) -> R + Sync),
+) -> [R; 2] {
+    let mid = (n / 2) / align.max(1) * align.max(1);
+    if own_threads() < 2 || n < min_len || mid == 0 {
+        return [f(0..mid), f(mid..n)];
+    }
+    let mut out = [R::default(); 2];
+    let slots = SharedMut(out.as_mut_ptr());
+    // `par_ranges` cuts at the same `mid`; both halves are non-empty
+    par_ranges(n, 2, align, &|r| {
+        let i = usize::from(r.start == mid);
+        // SAFETY: each half (index 0 or 1) is run by one thread while `out` lives here.
+        unsafe { slots.slice(i, 1)[0] = f(r) };
+    });
+    out
+}
+
 /// A raw pointer handed to the threads of a split ([`par_ranges`]) that write disjoint
 /// parts of one buffer.
 #[derive(Clone, Copy)]
@@ -772,9 +798,9 @@ impl<T> SharedMut<T> {
     /// `len` values from `offset`.
     ///
     /// # Safety
-    /// In bounds of the buffer, and no other live reference to these values.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn slice(&self, offset: usize, len: usize) -> &mut [T] {
+    /// In bounds of the buffer, live for `'a`, and no other live reference to these
+    /// values meanwhile.
+    pub(crate) unsafe fn slice<'a>(self, offset: usize, len: usize) -> &'a mut [T] {
         std::slice::from_raw_parts_mut(self.0.add(offset), len)
     }
 }

@@ -153,9 +153,16 @@ impl StepStats {
 /// Sum of squares of every tensor's gradient (one pass), written into `out`.
 pub fn grad_sums<F: Float>(grads: &[F], specs: &[ParamSpec], out: &mut [f64]) {
     for (s, o) in specs.iter().zip(out.iter_mut()) {
-        *o = sum_sq(&grads[s.range()]);
+        // two halves (on two threads when own threads are on), added in order
+        let g = &grads[s.range()];
+        let [a, b] = super::gemm::halves(g.len(), 64, SPLIT_FROM, &|r| sum_sq(&g[r]));
+        *o = a + b;
     }
 }
+
+/// Tensors at least this long are summed / scaled / updated in two halves on two threads
+/// when own threads are on (`gemm::set_own_threads`).
+pub const SPLIT_FROM: usize = 1 << 15;
 
 /// Sum of squares in `f64`, gathered in eight lanes (vectorised).
 fn sum_sq<F: Float>(xs: &[F]) -> f64 {
@@ -188,7 +195,12 @@ pub fn normalize<F: Float>(
 ) {
     let scale = |g: &mut [F], s: f64| {
         let s = F::c(s);
-        g.iter_mut().for_each(|v| *v *= s);
+        let ptr = super::gemm::SharedMut(g.as_mut_ptr());
+        super::gemm::halves(g.len(), 64, SPLIT_FROM, &|r| {
+            // SAFETY: the two halves are disjoint parts of `g`, borrowed here.
+            let part = unsafe { ptr.slice(r.start, r.len()) };
+            part.iter_mut().for_each(|v| *v *= s);
+        });
     };
     let layer_sq = |k: usize| -> f64 {
         specs

@@ -2,6 +2,7 @@
 //! network's flat parameter and gradient buffers.
 
 use super::network::ParamSpec;
+use super::normalize::SPLIT_FROM;
 use super::Float;
 
 /// An updater and its settings. `Default`s are PyTorch's.
@@ -419,14 +420,22 @@ impl<F: Float> Updater<F> {
                     let (m, rest) = bufs.split_at_mut(1);
                     let (v, vmax) = rest.split_at_mut(1);
                     if !ams {
-                        // the common case in one vectorised pass (same formulas)
-                        *sum = adam_pass(
-                            p,
-                            g,
-                            &mut *m[0],
-                            &mut *v[0],
-                            [b1, one_b1, b2, one_b2, inv_bc2, eps, decay, step],
-                        );
+                        // the common case in one vectorised pass (same formulas), in two
+                        // halves (two threads with own threads on), sums added in order
+                        let k = [b1, one_b1, b2, one_b2, inv_bc2, eps, decay, step];
+                        let ptrs = [p.as_mut_ptr(), m[0].as_mut_ptr(), v[0].as_mut_ptr()]
+                            .map(super::gemm::SharedMut);
+                        let [a, b] = super::gemm::halves(p.len(), 256, SPLIT_FROM, &|r| {
+                            let (o, n) = (r.start, r.len());
+                            // SAFETY: the halves are disjoint parts of the three buffers
+                            // (each as long as `p`), borrowed mutably here.
+                            let [pp, mm, vv] = ptrs.map(|q| unsafe { q.slice(o, n) });
+                            adam_pass(pp, &g[r], mm, vv, k)
+                        });
+                        *sum = UpdateSums {
+                            param_sq: a.param_sq + b.param_sq,
+                            update_sq: a.update_sq + b.update_sq,
+                        };
                         continue;
                     }
                     for i in 0..p.len() {
