@@ -118,6 +118,9 @@ pub struct BlasInfo {
     pub kernel: String,
     /// OpenBLAS's thread count now.
     pub threads: usize,
+    /// seqlab's own threads when training splits its work itself (OpenBLAS then runs
+    /// each call on one thread; see [`use_training_threads`]), else 0.
+    pub own_threads: usize,
     /// The full build description from `openblas_get_config`.
     pub config: String,
 }
@@ -129,12 +132,23 @@ pub fn blas_info() -> BlasInfo {
         library: library_from_config(&config),
         kernel: kernel_name(),
         threads: threads(),
+        own_threads: match crate::nn::gemm::own_threads() {
+            1 => 0,
+            n => n,
+        },
         config,
     }
 }
 
 impl fmt::Display for BlasInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.own_threads >= 2 {
+            return write!(
+                f,
+                "{} kernel {}, {} threads (split by seqlab, BLAS calls on 1 each)",
+                self.library, self.kernel, self.own_threads
+            );
+        }
         let s = if self.threads == 1 { "" } else { "s" };
         write!(
             f,

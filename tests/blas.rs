@@ -164,14 +164,27 @@ fn blas_info_display_matches_the_documented_form() {
         library: "OpenBLAS 0.3.21".into(),
         kernel: "SkylakeX".into(),
         threads: 2,
+        own_threads: 0,
         config: String::new(),
     };
     assert_eq!(
         info.to_string(),
         "OpenBLAS 0.3.21 kernel SkylakeX, 2 threads"
     );
-    let one = BlasInfo { threads: 1, ..info };
+    let one = BlasInfo {
+        threads: 1,
+        ..info.clone()
+    };
     assert_eq!(one.to_string(), "OpenBLAS 0.3.21 kernel SkylakeX, 1 thread");
+    let own = BlasInfo {
+        threads: 1,
+        own_threads: 2,
+        ..info
+    };
+    assert_eq!(
+        own.to_string(),
+        "OpenBLAS 0.3.21 kernel SkylakeX, 2 threads (split by seqlab, BLAS calls on 1 each)"
+    );
 }
 
 // The only test that changes OpenBLAS's global thread count; it restores it.
