@@ -168,3 +168,16 @@ fn halves_come_back_in_order_on_two_threads() {
         seqlab::nn::gemm::restore_own_threads(own);
     }
 }
+
+/// A network without a plain LSTM layer cannot split its minibatch: with two threads it
+/// leaves them to OpenBLAS instead of running OpenBLAS single-threaded.
+#[test]
+fn two_threads_without_a_plain_lstm_go_to_openblas() {
+    let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
+    let text = EXPERIMENT.replace("kind: Lstm", "kind: Gru");
+    let e = file::from_ron_str(&text, Path::new("gru.ron")).unwrap();
+    let mut t = seqlab::train::Trainer::new(e, &mut |_| {}).unwrap();
+    assert_eq!(seqlab::nn::gemm::own_threads(), 1, "own threads stay off");
+    assert_eq!(seqlab::blas::threads(), 2, "OpenBLAS has the two threads");
+    assert!(t.step().unwrap().score.is_finite());
+}

@@ -55,6 +55,21 @@ impl LayerKind {
     pub fn is_recurrent(&self) -> bool {
         !matches!(self, LayerKind::Dense { .. })
     }
+
+    /// An LSTM with sigmoid gates, tanh activations and no peepholes (PyTorch's): the
+    /// layer with the vectorised recurrence that splits a minibatch over two threads
+    /// ([`super::gemm::batch_split`]).
+    pub fn splits_batch(&self) -> bool {
+        matches!(
+            self,
+            LayerKind::Lstm {
+                peephole: false,
+                gate_activation: Activation::Sigmoid,
+                activation: Activation::Tanh,
+                ..
+            }
+        )
+    }
 }
 
 /// L1/L2 penalties: `l1 * sum|w| + 0.5 * l2 * sum w^2` on weights, and separately on

@@ -118,17 +118,19 @@ impl Trainer {
             net.load_torch_tensors(&tensors)
                 .map_err(|e| TrainError::Other(format!("{}: {e}", path.display())))?;
         }
-        // threads: the file's setting, else the measured policy for the widest layer
-        // (respects OPENBLAS_NUM_THREADS); with two threads and a batch that splits,
-        // seqlab's own two threads run the recurrence by example rows and the window
-        // products, with OpenBLAS single-threaded (the mode `seqlab bench` measures)
+        // threads: the file's setting, else the measured policy for the widest LSTM
+        // layer that can split its minibatch (respects OPENBLAS_NUM_THREADS); with two
+        // threads and such a layer, seqlab's own two threads run the recurrence by
+        // example rows and the window products, with OpenBLAS single-threaded (the mode
+        // `seqlab bench` measures); without one, OpenBLAS runs its own threads
         let widest = net
             .config()
             .layers
             .iter()
+            .filter(|l| l.kind.splits_batch())
             .map(|l| l.size)
             .max()
-            .unwrap_or(1);
+            .unwrap_or(0);
         let threads = t
             .threads
             .unwrap_or_else(|| crate::blas::training_threads(t.batch_size, widest));
