@@ -638,8 +638,10 @@ impl TrainPanel {
                 .on_hover_text("The BLAS library, its kernel and thread count");
             if let Some(dir) = &self.run_dir {
                 ui.separator();
-                ui.weak(dir.display().to_string())
-                    .on_hover_text("This run's folder");
+                // elided when the line is full, rather than drawn over the figures
+                let text = egui::RichText::new(dir.display().to_string()).weak();
+                ui.add(egui::Label::new(text).truncate())
+                    .on_hover_text(format!("This run's folder: {}", dir.display()));
             }
         });
     }
