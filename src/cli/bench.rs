@@ -144,16 +144,17 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     // of a workload (the best is kept, like the rounds themselves)
     let mut peaks: Vec<(usize, f64)> = Vec::new();
     let mut peak_for = |threads: usize, again: bool| -> f64 {
-        let known = peaks.iter().position(|(t, _)| *t == threads);
-        if let (Some(i), false) = (known, again) {
-            return peaks[i].1;
-        }
+        let i = match peaks.iter().position(|(t, _)| *t == threads) {
+            Some(i) if !again => return peaks[i].1,
+            Some(i) => i,
+            None => {
+                peaks.push((threads, 0.0));
+                peaks.len() - 1
+            }
+        };
         let p = crate::blas::measure_sgemm_gflops(args.sgemm_size, threads);
-        match known {
-            Some(i) => peaks[i].1 = peaks[i].1.max(p),
-            None => peaks.push((threads, p)),
-        }
-        p.max(known.map_or(0.0, |i| peaks[i].1))
+        peaks[i].1 = peaks[i].1.max(p);
+        peaks[i].1
     };
     if !args.json {
         println!("BLAS: {info}");

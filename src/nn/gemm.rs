@@ -158,7 +158,7 @@ pub fn gemm_acc_with(
         // Both threads claim panels one at a time from a shared counter, so when the
         // helper is slow to wake (or descheduled) this thread simply does more of them.
         let next = AtomicUsize::new(0);
-        let cptr = SendPtr(c.as_mut_ptr());
+        let cptr = SharedMut(c.as_mut_ptr());
         let job = || {
             let cp = cptr;
             loop {
@@ -179,13 +179,6 @@ pub fn gemm_acc_with(
     unsafe { run_panels(kernel, a, lda, m, b, c.as_mut_ptr(), ldc, 0..panels) }
 }
 
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-// SAFETY: used only to hand disjoint column ranges of one `C` to two threads for the
-// duration of one `gemm_acc` call.
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
 /// Computes the panels `range` of `C += A B`.
 ///
 /// # Safety
@@ -203,76 +196,73 @@ unsafe fn run_panels(
     range: std::ops::Range<usize>,
 ) {
     let (k, n) = (b.k, b.n);
+    // every tile: up to `mr` rows of `A` / `C` against one panel
+    let tiles =
+        |mr: usize, tile: &mut dyn FnMut(usize, *const f32, *const f32, *mut f32, usize)| {
+            for p in range.clone() {
+                let panel = b.panel(p).as_ptr();
+                let cols = (n - p * NR).min(NR);
+                let mut r = 0;
+                while r < m {
+                    let rows = (m - r).min(mr);
+                    tile(
+                        rows,
+                        a.as_ptr().add(r * lda),
+                        panel,
+                        c.add(r * ldc + p * NR),
+                        cols,
+                    );
+                    r += rows;
+                }
+            }
+        };
     #[cfg(target_arch = "x86_64")]
     {
         if kernel == Kernel::Avx512 {
-            for p in range {
-                let panel = b.panel(p).as_ptr();
-                let cols = (n - p * NR).min(NR);
-                let mut r = 0;
-                while r < m {
-                    let rows = (m - r).min(MR);
-                    let (ap, cp) = (a.as_ptr().add(r * lda), c.add(r * ldc + p * NR));
-                    // SAFETY: `level` checked AVX-512F; pointers in bounds as documented.
-                    match rows {
-                        8 => avx512::tile::<8>(k, ap, lda, panel, cp, ldc, cols),
-                        7 => avx512::tile::<7>(k, ap, lda, panel, cp, ldc, cols),
-                        6 => avx512::tile::<6>(k, ap, lda, panel, cp, ldc, cols),
-                        5 => avx512::tile::<5>(k, ap, lda, panel, cp, ldc, cols),
-                        4 => avx512::tile::<4>(k, ap, lda, panel, cp, ldc, cols),
-                        3 => avx512::tile::<3>(k, ap, lda, panel, cp, ldc, cols),
-                        2 => avx512::tile::<2>(k, ap, lda, panel, cp, ldc, cols),
-                        _ => avx512::tile::<1>(k, ap, lda, panel, cp, ldc, cols),
-                    }
-                    r += rows;
+            tiles(MR, &mut |rows, ap, panel, cp, cols| {
+                // SAFETY: `level` checked AVX-512F; pointers in bounds as documented.
+                match rows {
+                    8 => avx512::tile::<8>(k, ap, lda, panel, cp, ldc, cols),
+                    7 => avx512::tile::<7>(k, ap, lda, panel, cp, ldc, cols),
+                    6 => avx512::tile::<6>(k, ap, lda, panel, cp, ldc, cols),
+                    5 => avx512::tile::<5>(k, ap, lda, panel, cp, ldc, cols),
+                    4 => avx512::tile::<4>(k, ap, lda, panel, cp, ldc, cols),
+                    3 => avx512::tile::<3>(k, ap, lda, panel, cp, ldc, cols),
+                    2 => avx512::tile::<2>(k, ap, lda, panel, cp, ldc, cols),
+                    _ => avx512::tile::<1>(k, ap, lda, panel, cp, ldc, cols),
                 }
-            }
+            });
             return;
         }
         if kernel == Kernel::Avx2 {
-            for p in range {
-                let panel = b.panel(p).as_ptr();
-                let cols = (n - p * NR).min(NR);
-                let mut r = 0;
-                while r < m {
-                    let rows = (m - r).min(4);
-                    let (ap, cp) = (a.as_ptr().add(r * lda), c.add(r * ldc + p * NR));
-                    // SAFETY: `level` checked AVX2 and FMA; pointers as documented.
-                    match rows {
-                        4 => avx2::tile::<4>(k, ap, lda, panel, cp, ldc, cols),
-                        3 => avx2::tile::<3>(k, ap, lda, panel, cp, ldc, cols),
-                        2 => avx2::tile::<2>(k, ap, lda, panel, cp, ldc, cols),
-                        _ => avx2::tile::<1>(k, ap, lda, panel, cp, ldc, cols),
-                    }
-                    r += rows;
+            tiles(4, &mut |rows, ap, panel, cp, cols| {
+                // SAFETY: `level` checked AVX2 and FMA; pointers as documented.
+                match rows {
+                    4 => avx2::tile::<4>(k, ap, lda, panel, cp, ldc, cols),
+                    3 => avx2::tile::<3>(k, ap, lda, panel, cp, ldc, cols),
+                    2 => avx2::tile::<2>(k, ap, lda, panel, cp, ldc, cols),
+                    _ => avx2::tile::<1>(k, ap, lda, panel, cp, ldc, cols),
                 }
-            }
+            });
             return;
         }
     }
-    for p in range {
-        let panel = b.panel(p);
-        let cols = (n - p * NR).min(NR);
-        let mut r = 0;
-        while r < m {
-            let rows = (m - r).min(MR);
-            let mut acc = [[0.0f32; NR]; MR];
-            for kk in 0..k {
-                let bk = &panel[kk * NR..(kk + 1) * NR];
-                for (i, row) in acc.iter_mut().enumerate().take(rows) {
-                    let av = a[(r + i) * lda + kk];
-                    row.iter_mut().zip(bk).for_each(|(s, &bv)| *s += av * bv);
-                }
+    tiles(MR, &mut |rows, ap, panel, cp, cols| {
+        let mut acc = [[0.0f32; NR]; MR];
+        for kk in 0..k {
+            let bk = std::slice::from_raw_parts(panel.add(kk * NR), NR);
+            for (i, row) in acc.iter_mut().enumerate().take(rows) {
+                let av = *ap.add(i * lda + kk);
+                row.iter_mut().zip(bk).for_each(|(s, &bv)| *s += av * bv);
             }
-            for (i, row) in acc.iter().enumerate().take(rows) {
-                let cp = c.add((r + i) * ldc + p * NR);
-                for (j, &v) in row.iter().enumerate().take(cols) {
-                    *cp.add(j) += v;
-                }
-            }
-            r += rows;
         }
-    }
+        for (i, row) in acc.iter().enumerate().take(rows) {
+            let cp = cp.add(i * ldc);
+            for (j, &v) in row.iter().enumerate().take(cols) {
+                *cp.add(j) += v;
+            }
+        }
+    });
 }
 
 /// A micro-kernel of the packed product.
@@ -760,6 +750,23 @@ pub fn par_ranges(
     }
 }
 
+/// [`par_ranges`] when own threads are on ([`set_own_threads`]) and `worth` (the work
+/// pays for a hand-over), else `f(0..n)` on this thread. For `f` whose results do not
+/// depend on how `0..n` is cut.
+pub fn split_ranges(
+    worth: bool,
+    n: usize,
+    chunks: usize,
+    align: usize,
+    f: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) {
+    if worth && own_threads() >= 2 {
+        par_ranges(n, chunks, align, f);
+    } else {
+        f(0..n);
+    }
+}
+
 /// `f` on the two halves of `0..n` (split at a multiple of `align`), on the caller and the
 /// helper thread when own threads are on ([`set_own_threads`]) and `n >= min_len`, else
 /// one after the other; returns the two results in order. The halves depend only on `n`
@@ -805,9 +812,6 @@ impl<T> SharedMut<T> {
     }
 }
 
-#[derive(Clone, Copy)]
-struct SendAny(usize);
-
 /// `C = alpha A B + beta C` ([`ndarray::linalg::general_mat_mul`]); with own threads
 /// ([`set_own_threads`]) and at least [`PAR_FROM_MNK`] multiply-adds, the rows of `C`
 /// (and `A`) are cut into [`PAR_CHUNKS`] chunks run on the caller and the helper thread
@@ -834,7 +838,7 @@ pub fn par_mat_mul<F>(
     }
     assert_eq!(c.dim(), (m, n), "par_mat_mul: c shape");
     let (s0, s1) = (strides[0] as usize, strides[1] as usize);
-    let cptr = SendAny(c.as_mut_ptr() as usize);
+    let cptr = SharedMut(c.as_mut_ptr());
     par_ranges(m, PAR_CHUNKS, 16, &|r| {
         let cp = cptr;
         // SAFETY: the chunks are disjoint row ranges of `c` (positive strides, checked
@@ -842,7 +846,7 @@ pub fn par_mat_mul<F>(
         let mut cv = unsafe {
             ndarray::ArrayViewMut2::from_shape_ptr(
                 ndarray::ShapeBuilder::strides((r.len(), n), (s0, s1)),
-                (cp.0 as *mut F).add(r.start * s0),
+                cp.0.add(r.start * s0),
             )
         };
         let av = a.slice(ndarray::s![r, ..]);

@@ -16,8 +16,8 @@ use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
 use super::gemm::{self as packed, PackedB};
 use super::kernels::{self, gemm};
 use super::network::{
-    accumulate_window, is_sparse, mask_at, sparse_matmul_into, sparse_row_into, LayerState,
-    WindowGrads,
+    accumulate_window, add_transposed, is_sparse, mask_at, sparse_matmul_into, sparse_row_into,
+    LayerState, WindowGrads,
 };
 use super::{Activation, Float};
 
@@ -391,13 +391,8 @@ impl<F: Float> Lstm<F> {
                 *gb += part1[k];
             }
             if sparse_x.is_some() {
-                let (s0, s1) = (&part0[g4..], &part1[g4..]);
-                for j in 0..i_len {
-                    for g in 0..g4 {
-                        let gw = &mut gw_ih[g * i_len + j];
-                        *gw += s0[j * g4 + g];
-                        *gw += s1[j * g4 + g];
-                    }
+                for part in [part0, part1] {
+                    add_transposed(gw_ih, i_len, part[g4..].chunks_exact(g4));
                 }
             }
             let grads = WindowGrads {

@@ -333,19 +333,28 @@ fn column_pass<F: Float>(dz: &[F], gb: &mut [F], sparse: Option<SparseGrad<F>>) 
             },
         );
         if let (Some(gw), Some(sc)) = (gw, scratch) {
-            for g in cols {
-                for j in 0..i_len {
-                    // SAFETY: row `g` of gW and column `g` of scratch belong to `cols`.
-                    unsafe { *gw.0.add(g * i_len + j) += *sc.0.add(j * g_len + g) };
-                }
-            }
+            // SAFETY: rows `cols` of gW and columns `cols` of scratch belong to this range.
+            let gw_rows = unsafe { gw.slice(cols.start * i_len, w * i_len) };
+            let s_rows = (0..i_len).map(|j| &*unsafe { sc.slice(j * g_len + cols.start, w) });
+            add_transposed(gw_rows, i_len, s_rows);
         }
     };
-    let n = dz.len() / g_len;
-    if super::gemm::own_threads() >= 2 && n * g_len >= 1 << 14 && g_len >= 64 {
-        super::gemm::par_ranges(g_len, 4, 16, &run);
-    } else {
-        run(0..g_len);
+    let worth = dz.len() >= 1 << 14 && g_len >= 64;
+    super::gemm::split_ranges(worth, g_len, 4, 16, &run);
+}
+
+/// `gW += S^T` for rows of `gW (G, I)` and the matching columns of a transposed sum
+/// `S (I, G)`: `gw_rows` holds the rows, `s_rows` yields for each `j < I` the part of
+/// row `j` of `S` in those columns.
+pub(crate) fn add_transposed<'a, F: Float + 'a>(
+    gw_rows: &mut [F],
+    i_len: usize,
+    s_rows: impl Iterator<Item = &'a [F]>,
+) {
+    for (j, s_row) in s_rows.enumerate() {
+        for (g, &v) in s_row.iter().enumerate() {
+            gw_rows[g * i_len + j] += v;
+        }
     }
 }
 

@@ -206,11 +206,7 @@ impl<F: Float> OutputLayer<F> {
                 || rows_loss(rows),
             )
         };
-        if super::gemm::own_threads() >= 2 && n * o >= 1 << 14 {
-            super::gemm::par_ranges(n, 4, 1, &run);
-        } else {
-            run(0..n);
-        }
+        super::gemm::split_ranges(n * o >= 1 << 14, n, 4, 1, &run);
         let sum = (0..n)
             .map(|r| (mask_at(label_mask, r / lb, r % lb), self.row_losses[r]))
             .filter(|&(w, _)| w != F::zero())
