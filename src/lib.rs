@@ -7,4 +7,5 @@ pub mod cli;
 pub mod data;
 pub mod experiment;
 pub mod nn;
+pub mod repl;
 pub mod train;

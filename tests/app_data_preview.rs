@@ -16,7 +16,7 @@ use seqlab::data::AlignmentMode;
 use seqlab::experiment::schema::DataSpec;
 
 fn alignment(app: &SeqlabApp) -> AlignmentMode {
-    match &app.notebook.experiment.data {
+    match &app.session.experiment.data {
         DataSpec::Csv(c) => c.alignment,
         other => panic!("not CSV data: {other:?}"),
     }

@@ -26,13 +26,13 @@ fn add_layer_appends_a_layer_and_save_writes_it() {
     let mut h = Harness::builder()
         .with_size([1400.0, 900.0])
         .build_eframe(move |_cc| SeqlabApp::new(Some(p)));
-    assert_eq!(h.state().notebook.experiment.model.layers.len(), 1);
+    assert_eq!(h.state().session.experiment.model.layers.len(), 1);
     assert!(!h.state().is_dirty());
 
     h.get_by_label("Add layer").click();
     h.run();
 
-    let layers = &h.state().notebook.experiment.model.layers;
+    let layers = &h.state().session.experiment.model.layers;
     assert_eq!(layers.len(), 2);
     assert_eq!(
         layers[1].kind,
@@ -46,7 +46,7 @@ fn add_layer_appends_a_layer_and_save_writes_it() {
 
     h.get_by_label("Remove layer 1").click();
     h.run();
-    assert_eq!(h.state().notebook.experiment.model.layers.len(), 1);
+    assert_eq!(h.state().session.experiment.model.layers.len(), 1);
     h.get_by_label("Add layer").click();
     h.run();
 
@@ -60,9 +60,9 @@ fn add_layer_appends_a_layer_and_save_writes_it() {
     h.get_by_label("Run command").click();
     h.run();
     let back = file::load(&saved).expect("the saved file loads");
-    assert_eq!(back, h.state().notebook.experiment);
+    assert_eq!(back, h.state().session.experiment);
     assert_eq!(back.model.layers.len(), 2);
-    assert_eq!(h.state().notebook.path.as_deref(), Some(saved.as_path()));
+    assert_eq!(h.state().session.file(), Some(saved.as_path()));
     assert!(!h.state().is_dirty());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -80,11 +80,10 @@ fn an_invalid_experiment_lists_its_problems_and_does_not_train() {
     let mut h = Harness::builder()
         .with_size([1400.0, 900.0])
         .build_eframe(move |_cc| SeqlabApp::new(Some(p)));
-    h.state_mut().notebook.experiment.training.tbptt =
-        Some(seqlab::experiment::schema::TbpttSpec {
-            forward: 5,
-            backward: 10,
-        });
+    h.state_mut().session.experiment.training.tbptt = Some(seqlab::experiment::schema::TbpttSpec {
+        forward: 5,
+        backward: 10,
+    });
     h.run();
     assert!(h
         .query_by_label_contains("training.tbptt.backward")

@@ -2,13 +2,14 @@
 //! the data preview in the middle, a console below and a status line at the bottom.
 //!
 //! # State
-//! [`Notebook`] is what is saved: the experiment (written as RON through
-//! [`crate::experiment::file::save`]) and where it lives. Everything else in
-//! [`SeqlabApp`] is runtime state: the runner and its histories, the preview thread, the
-//! console log.
+//! The window is a front end of one [`Session`] (the same as the terminal REPL's): the
+//! session owns the experiment with its notebook (what is saved), its file, the runs and
+//! the active run. Buttons and the command line run command lines in it, so the
+//! notebook's transcript records both. Everything else in [`SeqlabApp`] is runtime
+//! state: plot histories, the preview thread, the console log.
 //!
 //! # Frame
-//! [`eframe::App::logic`] drains the runner's events and the preview thread's result;
+//! [`eframe::App::logic`] takes the session's runner events and the preview thread's result;
 //! [`eframe::App::ui`] draws the panels, which push the [`Action`]s the user chose; the
 //! actions are applied at the end of the frame. The trainer runs on its own thread and
 //! wakes the window with `request_repaint`; the UI thread never waits for it.
@@ -26,8 +27,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::rundir::{next_run_dir, RunRecord};
-use crate::experiment::{file, validate, Experiment};
+use crate::experiment::{validate, Experiment};
+use crate::repl::Session;
 use crate::train::Command;
 
 use console::{ConsolePanel, LogKind};
@@ -54,17 +55,7 @@ pub fn run(initial_file: Option<PathBuf>) -> anyhow::Result<()> {
     .context("could not open the window (is a display available?)")
 }
 
-/// What is saved: the experiment and its file.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Notebook {
-    /// The experiment file; none until first saved.
-    pub path: Option<PathBuf>,
-    pub experiment: Experiment,
-    /// The tab shown in the middle.
-    pub view: View,
-}
-
+/// The tab shown in the middle.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum View {
     #[default]
@@ -72,7 +63,9 @@ pub enum View {
     Data,
 }
 
-/// What the user asked for while a frame was drawn; applied at its end.
+/// What the user asked for while a frame was drawn; applied at its end. Actions that
+/// the command language has run as their command line, so the notebook's transcript
+/// records what was done from buttons as well as what was typed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     Train,
@@ -93,6 +86,8 @@ pub enum Action {
     New,
     /// Ask for a data file or folder.
     Browse(BrowseTarget),
+    /// A line typed in the command line.
+    Command(String),
     Log(LogKind, String),
 }
 
@@ -104,12 +99,12 @@ pub enum BrowseTarget {
     CsvLabels,
 }
 
-/// The application.
+/// The application: a front end of one [`Session`].
 pub struct SeqlabApp {
-    /// Saved state.
-    pub notebook: Notebook,
-    /// The experiment as last loaded or saved (to show unsaved changes).
-    saved_experiment: Experiment,
+    /// The experiment, its notebook and its runs (what is saved), and the active run.
+    pub session: Session,
+    /// The tab shown in the middle.
+    pub view: View,
     pub editor: ExperimentPanel,
     pub data: DataPanel,
     pub train: TrainPanel,
@@ -118,14 +113,24 @@ pub struct SeqlabApp {
     /// The experiment the problems were computed for, and the problems.
     problems: Option<(Experiment, Vec<String>)>,
     title: String,
+    /// The session repaints the window on runner events once it has the context.
+    wake_set: bool,
+}
+
+/// `path` as one argument of a command line.
+fn quote(path: &Path) -> String {
+    let s = path.display().to_string();
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 impl SeqlabApp {
     /// A new window, with `file` opened if given (errors go to the console).
     pub fn new(file: Option<PathBuf>) -> Self {
+        let mut session = Session::new();
+        session.set_blocking_allowed(false);
         let mut app = SeqlabApp {
-            notebook: Notebook::default(),
-            saved_experiment: Experiment::default(),
+            session,
+            view: View::default(),
             editor: ExperimentPanel::default(),
             data: DataPanel::default(),
             train: TrainPanel::default(),
@@ -133,6 +138,7 @@ impl SeqlabApp {
             actions: Vec::new(),
             problems: None,
             title: String::new(),
+            wake_set: false,
         };
         app.console.log.info(format!(
             "seqlab {} — type `help` for commands",
@@ -144,66 +150,67 @@ impl SeqlabApp {
         app
     }
 
+    /// Runs one command line in the session and logs the command and its outputs.
+    /// Returns whether it succeeded.
+    pub fn run_line(&mut self, line: &str) -> bool {
+        self.console.log.push(LogKind::Input, line.trim());
+        let cell = self.session.execute(line);
+        for out in &cell.outputs {
+            let text = crate::repl::render::render(out);
+            match out {
+                crate::repl::Output::Error(e) => self.console.log.error(e.clone()),
+                _ => self.console.log.info(text),
+            }
+        }
+        cell.ok
+    }
+
     /// Opens an experiment file (problems are logged; the notebook stays as it was).
     pub fn open(&mut self, path: &Path) {
-        match file::load(path) {
-            Ok(exp) => {
-                self.console.log.info(format!("opened {}", path.display()));
-                self.saved_experiment = exp.clone();
-                self.notebook.experiment = exp;
-                self.notebook.path = Some(path.to_path_buf());
-            }
-            Err(e) => self.console.log.error(e.to_string()),
+        if self.run_line(&format!("open! {}", quote(path))) {
+            self.train = TrainPanel::default();
         }
     }
 
-    /// Writes the experiment to `path` (atomically) and makes it the notebook's file.
+    /// Writes the experiment and its notebook to `path` (atomically) and makes it the
+    /// notebook's file.
     pub fn save_to(&mut self, path: &Path) {
-        match file::save(&self.notebook.experiment, path) {
-            Ok(()) => {
-                self.console.log.info(format!("saved {}", path.display()));
-                self.notebook.path = Some(path.to_path_buf());
-                self.saved_experiment = self.notebook.experiment.clone();
-            }
-            Err(e) => self.console.log.error(e.to_string()),
-        }
+        self.run_line(&format!("save {}", quote(path)));
     }
 
     /// The folder relative data paths are read from: the experiment file's, or the
     /// current folder for a notebook not saved yet.
     pub fn base_dir(&self) -> PathBuf {
-        self.notebook
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
+        self.session.base_dir()
     }
 
-    /// True when the experiment differs from the file.
+    /// True when the experiment or its notebook differs from the file.
     pub fn is_dirty(&self) -> bool {
-        self.notebook.experiment != self.saved_experiment || self.notebook.path.is_none()
-    }
-
-    /// Queues an action as if a control had been used (for tests and scripts).
-    pub fn push_action(&mut self, action: Action) {
-        self.actions.push(action);
+        self.session.is_dirty()
     }
 
     fn problems(&mut self) -> Vec<String> {
-        let exp = &self.notebook.experiment;
-        if self.problems.as_ref().is_none_or(|(e, _)| e != exp) {
+        let exp = &self.session.experiment;
+        if self.problems.as_ref().is_none_or(|(e, _)| {
+            e.data != exp.data
+                || e.model != exp.model
+                || e.training != exp.training
+                || e.evaluation != exp.evaluation
+                || e.sampling != exp.sampling
+                || e.initial_weights != exp.initial_weights
+        }) {
             let file = self
-                .notebook
-                .path
-                .clone()
+                .session
+                .file()
+                .map(Path::to_path_buf)
                 .unwrap_or_else(|| PathBuf::from("(unsaved)"));
-            let list = validate::problems(exp, &file)
+            let mut settings = exp.clone();
+            settings.notebook = Default::default();
+            let list = validate::problems(&settings, &file)
                 .into_iter()
                 .map(|e| e.to_string())
                 .collect();
-            self.problems = Some((exp.clone(), list));
+            self.problems = Some((settings, list));
         }
         self.problems
             .as_ref()
@@ -211,65 +218,56 @@ impl SeqlabApp {
             .unwrap_or_default()
     }
 
-    fn start_training(&mut self, ctx: &egui::Context) {
-        let problems = self.problems();
-        if !problems.is_empty() {
-            for p in problems {
-                self.console.log.error(p);
-            }
-            self.console
-                .log
-                .error("training not started: fix the experiment first");
-            return;
+    fn start_training(&mut self) {
+        let lr = train_panel::updater_lr(&self.session.experiment.training.updater);
+        if self.run_line("train") {
+            self.train.begin(lr);
         }
-        let mut exp = self.notebook.experiment.clone();
-        file::resolve_paths(&mut exp, &self.base_dir());
-        let run_dir = self.notebook.path.as_ref().map(|path| {
-            let record = RunRecord {
-                experiment: exp.clone(),
-                experiment_file: std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
-                blas: crate::blas::blas_info().to_string(),
-                blas_kernel_decision: crate::blas::kernel_decision()
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
-                started_unix: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs()),
-                ..RunRecord::default()
-            };
-            (next_run_dir(path), record)
-        });
-        let ctx = ctx.clone();
-        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-        self.train.start(exp, run_dir, wake, &mut self.console.log);
     }
 
+    /// Window controls with no command of their own (a sample or an evaluation during
+    /// the run) go to the runner directly.
     fn command(&mut self, cmd: Command) {
         let what = format!("{cmd:?}");
-        if !self.train.send(cmd) {
+        if !self.session.send_to_run(cmd) {
             self.console.log.error(format!(
                 "{what}: no run is under way (start one with Train)"
             ));
         }
     }
 
-    fn apply(&mut self, action: Action, ctx: &egui::Context) {
+    fn apply(&mut self, action: Action, _ctx: &egui::Context) {
         match action {
-            Action::Train => self.start_training(ctx),
-            Action::Pause => self.command(Command::Pause),
-            Action::Resume => self.command(Command::Resume),
-            Action::Stop => self.command(Command::Stop),
-            Action::SetLearningRate(lr) => self.command(Command::SetLearningRate(lr)),
+            Action::Train => self.start_training(),
+            Action::Pause => {
+                self.run_line("pause");
+            }
+            Action::Resume => {
+                self.run_line("resume");
+            }
+            Action::Stop => {
+                self.run_line("stop");
+            }
+            Action::SetLearningRate(lr) => {
+                self.run_line(&format!("lr {lr}"));
+            }
+            Action::CheckpointNow => {
+                self.run_line("checkpoint");
+            }
+            Action::SampleNow if !self.session.is_running() => {
+                self.run_line("sample");
+            }
             Action::SampleNow => self.command(Command::SampleNow),
             Action::EvaluateNow => self.command(Command::EvaluateNow),
-            Action::CheckpointNow => self.command(Command::CheckpointNow),
             Action::Save(Some(path)) => self.save_to(&path),
-            Action::Save(None) => match self.notebook.path.clone() {
-                Some(path) => self.save_to(&path),
-                None => self.apply(Action::SaveAs, ctx),
+            Action::Save(None) => match self.session.file().map(Path::to_path_buf) {
+                Some(_) => {
+                    self.run_line("save");
+                }
+                None => self.apply(Action::SaveAs, _ctx),
             },
             Action::SaveAs => {
-                let name = format!("{}.ron", self.notebook.experiment.name);
+                let name = format!("{}.ron", self.session.experiment.name);
                 if let Some(path) = rfd::FileDialog::new()
                     .add_filter("experiment", &["ron"])
                     .set_file_name(name)
@@ -290,11 +288,29 @@ impl SeqlabApp {
             }
             Action::Open(path) => self.open(&path),
             Action::New => {
-                self.notebook = Notebook::default();
-                self.saved_experiment = Experiment::default();
-                self.console.log.info("new experiment");
+                if self.run_line("new!") {
+                    self.train = TrainPanel::default();
+                }
             }
             Action::Browse(target) => self.browse(target),
+            Action::Command(line) => {
+                let is_train = crate::repl::parse(&line)
+                    .is_ok_and(|c| matches!(c, crate::repl::Command::Train(_)));
+                let reset = crate::repl::parse(&line).is_ok_and(|c| {
+                    matches!(
+                        c,
+                        crate::repl::Command::New { .. } | crate::repl::Command::Open { .. }
+                    )
+                });
+                let lr = train_panel::updater_lr(&self.session.experiment.training.updater);
+                if self.run_line(&line) {
+                    if is_train {
+                        self.train.begin(lr);
+                    } else if reset {
+                        self.train = TrainPanel::default();
+                    }
+                }
+            }
             Action::Log(kind, text) => self.console.log.push(kind, text),
         }
     }
@@ -304,8 +320,8 @@ impl SeqlabApp {
         use crate::experiment::schema::DataSpec;
         let base = self.base_dir();
         let dialog = rfd::FileDialog::new().set_directory(&base);
-        let base = self.notebook.path.as_ref().map(|_| base.as_path());
-        match (target, &mut self.notebook.experiment.data) {
+        let base = self.session.file().map(|_| base.as_path());
+        match (target, &mut self.session.experiment.data) {
             (BrowseTarget::TextCorpus, DataSpec::Text(t)) => {
                 if let Some(p) = dialog.pick_file() {
                     t.path = relative_to(&p, base);
@@ -327,13 +343,12 @@ impl SeqlabApp {
 
     fn update_title(&mut self, ctx: &egui::Context) {
         let file = self
-            .notebook
-            .path
-            .as_deref()
+            .session
+            .file()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "not saved".into());
         let dirty = if self.is_dirty() { " •" } else { "" };
-        let title = format!("{}{dirty} ({file}) — seqlab", self.notebook.experiment.name);
+        let title = format!("{}{dirty} ({file}) — seqlab", self.session.experiment.name);
         if title != self.title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
@@ -376,9 +391,8 @@ impl SeqlabApp {
             self.train.controls_ui(ui, &mut self.actions);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let file = self
-                    .notebook
-                    .path
-                    .as_deref()
+                    .session
+                    .file()
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|| "not saved yet".into());
                 let dirty = if self.is_dirty() {
@@ -395,7 +409,14 @@ impl SeqlabApp {
 
 impl eframe::App for SeqlabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.train.drain_events(&mut self.console.log);
+        if !self.wake_set {
+            let ctx = ctx.clone();
+            self.session
+                .set_wake(Arc::new(move || ctx.request_repaint()));
+            self.wake_set = true;
+        }
+        let events = self.session.poll();
+        self.train.apply_events(events, &mut self.console.log);
         self.data.poll();
         if ctx.input_mut(|i| {
             i.consume_shortcut(&egui::KeyboardShortcut::new(
@@ -432,7 +453,7 @@ impl eframe::App for SeqlabApp {
                     .show(ui, |ui| {
                         self.editor.ui(
                             ui,
-                            &mut self.notebook.experiment,
+                            &mut self.session.experiment,
                             &problems,
                             &mut self.actions,
                         );
@@ -448,17 +469,17 @@ impl eframe::App for SeqlabApp {
             });
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.notebook.view, View::Training, "Training")
+                ui.selectable_value(&mut self.view, View::Training, "Training")
                     .on_hover_text("Live plots, validation and samples");
-                ui.selectable_value(&mut self.notebook.view, View::Data, "Data preview")
+                ui.selectable_value(&mut self.view, View::Data, "Data preview")
                     .on_hover_text("How CSV sequences are aligned, padded and masked");
             });
             ui.separator();
-            match self.notebook.view {
+            match self.view {
                 View::Training => self.train.ui(ui, &mut self.actions),
                 View::Data => {
                     let base = self.base_dir();
-                    self.data.ui(ui, &mut self.notebook.experiment, &base);
+                    self.data.ui(ui, &mut self.session.experiment, &base);
                 }
             }
         });

@@ -2,22 +2,19 @@
 //! gradient norm, per-layer update:parameter ratios), validation results, generated
 //! samples, and the status line.
 //!
-//! It talks to the trainer only through the runner: [`Command`]s out, [`Event`]s in.
-//! Events are drained once per frame in [`TrainPanel::drain_events`]; nothing here waits
-//! or computes anything heavier than a running mean.
+//! It talks to the trainer only through the session's runner: commands out (as command
+//! lines), [`Event`]s in, handed over once per frame in [`TrainPanel::apply_events`];
+//! nothing here waits or computes anything heavier than a running mean.
 
 use eframe::egui;
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints, Points};
 
-use crate::experiment::rundir::RunRecord;
 use crate::experiment::schema::UpdaterSpec;
-use crate::experiment::Experiment;
 use crate::train::eval::EvalMetrics;
-use crate::train::{Command, Evaluation, Event, Runner, StopReason};
+use crate::train::{Evaluation, Event, StopReason};
 
 use super::console::Log;
 use super::series::Series;
@@ -82,7 +79,6 @@ struct LayerRatio {
 
 /// The training panel's runtime state (nothing here is saved).
 pub struct TrainPanel {
-    runner: Option<ActiveRun>,
     pub state: RunState,
     run_dir: Option<PathBuf>,
     parameters: usize,
@@ -109,7 +105,6 @@ pub struct TrainPanel {
 impl Default for TrainPanel {
     fn default() -> Self {
         TrainPanel {
-            runner: None,
             state: RunState::Idle,
             run_dir: None,
             parameters: 0,
@@ -132,16 +127,6 @@ impl Default for TrainPanel {
     }
 }
 
-/// The runner of the current run; dropping it (a new run, the window closing) stops it.
-struct ActiveRun(Runner);
-
-impl Drop for ActiveRun {
-    fn drop(&mut self) {
-        // a dropped command channel only ends a paused run; ask a running one to stop too
-        self.0.send(Command::Stop);
-    }
-}
-
 const TRAIN_COLOR: egui::Color32 = egui::Color32::from_rgb(90, 160, 230);
 const VALIDATION_COLOR: egui::Color32 = egui::Color32::from_rgb(240, 160, 60);
 const GRAD_COLOR: egui::Color32 = egui::Color32::from_rgb(170, 130, 220);
@@ -151,63 +136,21 @@ const KEEP_VALIDATIONS: usize = 50;
 const KEEP_SAMPLES: usize = 8;
 
 impl TrainPanel {
-    /// Starts a run of `exp` (paths already resolved). `wake` repaints the window.
-    pub fn start(
-        &mut self,
-        exp: Experiment,
-        run_dir: Option<(PathBuf, RunRecord)>,
-        wake: Arc<dyn Fn() + Send + Sync>,
-        log: &mut Log,
-    ) {
-        if self.state.is_active() {
-            log.error("a run is already under way; stop it first");
-            return;
-        }
-        let lr = updater_lr(&exp.training.updater);
-        let target = run_dir.as_ref().map(|(p, _)| p.clone());
-        match Runner::spawn_experiment(exp, run_dir, wake) {
-            Ok(runner) => {
-                *self = TrainPanel {
-                    runner: Some(ActiveRun(runner)),
-                    state: RunState::Loading,
-                    lr,
-                    lr_input: lr,
-                    blas: std::mem::take(&mut self.blas),
-                    ..TrainPanel::default()
-                };
-                match target {
-                    Some(dir) => log.info(format!(
-                        "training started; the run is written to {}",
-                        dir.display()
-                    )),
-                    None => log.info(
-                        "training started (the notebook has no file yet, so no run folder is \
-                         written; save it first to keep runs)",
-                    ),
-                }
-            }
-            Err(e) => log.error(format!("could not start the training thread: {e}")),
-        }
+    /// Clears the plots for a run the session has just started (with base learning rate
+    /// `lr`); its events arrive through [`TrainPanel::apply_events`].
+    pub fn begin(&mut self, lr: f64) {
+        *self = TrainPanel {
+            state: RunState::Loading,
+            lr,
+            lr_input: lr,
+            blas: std::mem::take(&mut self.blas),
+            ..TrainPanel::default()
+        };
     }
 
-    /// Sends a command to the runner, if one is under way.
-    pub fn send(&self, cmd: Command) -> bool {
-        match &self.runner {
-            Some(r) if self.state.is_active() => {
-                r.0.send(cmd);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Applies every event the runner has queued (never waits).
-    pub fn drain_events(&mut self, log: &mut Log) {
-        // bounded, so a flood of metrics cannot stall a frame
-        for _ in 0..10_000 {
-            let Some(event) = self.runner.as_ref().and_then(|r| r.0.try_recv()) else {
-                break;
-            };
+    /// Applies the events the session took from the runner this frame.
+    pub fn apply_events(&mut self, events: Vec<Event>, log: &mut Log) {
+        for event in events {
             self.apply(event, log);
         }
     }

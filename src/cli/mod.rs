@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod data;
+pub mod repl;
 pub mod run;
 
 /// seqlab: recurrent-network sequence experiments (LSTM, GRU, RNN) on the CPU.
@@ -42,6 +43,8 @@ pub enum Command {
     Data(data::DataArgs),
     /// Measure training and sampling speed on the reference workloads.
     Bench(bench::BenchArgs),
+    /// The notebook's command language in a terminal (or a script on standard input).
+    Repl(repl::ReplArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
         Some(Command::Gradcheck(args)) => gradcheck(&args),
         Some(Command::Data(args)) => data::run(&args).map(|_| ExitCode::SUCCESS),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Repl(args)) => repl::run(&args),
         None => open_window(cli.file),
     };
     match result {

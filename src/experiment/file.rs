@@ -18,6 +18,10 @@
 //!   `updater` it becomes `updater: Adam(lr: 0.01)` (Adam is the default updater in
 //!   both versions).
 //!
+//! - **version 1** had no `notebook` section. Version 2 adds it (transcript, history,
+//!   named states, runs) with an empty default and changes nothing else, so a version 1
+//!   file reads as it is.
+//!
 //! Positions in messages about a migrated file refer to the migrated text.
 //!
 //! # Paths
@@ -600,7 +604,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// A minimal RON scanner for migrations: it knows strings, chars, comments and brackets,
 /// which is enough to find the entries of a struct and where each value ends.
-mod scan {
+pub(crate) mod scan {
     use std::ops::Range;
 
     /// One `key: value` entry of a struct.

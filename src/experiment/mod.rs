@@ -3,7 +3,9 @@
 pub mod build;
 pub mod checkpoint;
 pub mod error;
+pub mod fields;
 pub mod file;
+pub mod notebook;
 pub mod rundir;
 pub mod schema;
 pub mod validate;

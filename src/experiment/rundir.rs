@@ -124,7 +124,10 @@ impl RunDir {
             });
         }
         fs::create_dir_all(path.join("checkpoints")).map_err(|e| io(path, e))?;
-        let text = ron::ser::to_string_pretty(record, pretty())
+        // the settings only: a notebook's transcript is not part of a run's record
+        let mut record = record.clone();
+        record.experiment.notebook = Default::default();
+        let text = ron::ser::to_string_pretty(&record, pretty())
             .map_err(|e| io(path, std::io::Error::other(e.to_string())))?;
         super::file::write_atomic(&path.join("run.ron"), text.as_bytes())?;
         let samples = File::create(path.join("samples.txt")).map_err(|e| io(path, e))?;

@@ -10,10 +10,11 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::notebook::Notebook;
 use crate::data::CsvDataConfig;
 
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// One experiment: data, model, training, evaluation and sampling.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,11 @@ pub struct Experiment {
     pub sampling: SamplingSpec,
     /// Initial weights (safetensors with PyTorch names), relative to the file.
     pub initial_weights: Option<PathBuf>,
+    /// What a session added: transcript, history, named states, runs (format version
+    /// 2). Not a setting: run records, field paths and comparisons leave it out, and a
+    /// file that was never used as a notebook does not write it.
+    #[serde(skip_serializing_if = "Notebook::is_empty")]
+    pub notebook: Notebook,
 }
 
 impl Default for Experiment {
@@ -45,6 +51,7 @@ impl Default for Experiment {
             evaluation: EvaluationSpec::default(),
             sampling: SamplingSpec::default(),
             initial_weights: None,
+            notebook: Notebook::default(),
         }
     }
 }

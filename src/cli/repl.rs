@@ -1,0 +1,318 @@
+//! `seqlab repl [FILE.ron]`: the session's command language in a terminal, with line
+//! editing, history kept across sessions and tab completion (rustyline), or run as a
+//! script (`--script FILE`, or commands piped on standard input).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use rustyline::completion::Completer;
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{Editor, ExternalPrinter as _, Helper};
+
+use crate::repl::render::render;
+use crate::repl::{Cell, Session};
+use crate::train::Event;
+
+/// Options of `seqlab repl`.
+#[derive(clap::Args, Debug)]
+pub struct ReplArgs {
+    /// The experiment (notebook) file to open.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Run the commands in this file (one per line; `#` starts a comment line), then exit.
+    /// Commands piped on standard input run the same way.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// In a script, go on after a failing command (the exit code is still 1).
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+/// Runs the REPL; the exit code is 1 when a scripted command failed.
+pub fn run(args: &ReplArgs) -> anyhow::Result<ExitCode> {
+    let session = match &args.file {
+        Some(f) => Session::open(f).map_err(anyhow::Error::msg)?,
+        None => Session::new(),
+    };
+    if let Some(script) = &args.script {
+        let file = std::fs::File::open(script).with_context(|| {
+            format!(
+                "{}: cannot open the script; check the path",
+                script.display()
+            )
+        })?;
+        return run_script(session, std::io::BufReader::new(file), args.keep_going);
+    }
+    if !std::io::stdin().is_terminal() {
+        return run_script(session, std::io::stdin().lock(), args.keep_going);
+    }
+    interactive(session)
+}
+
+/// Prints a cell's outputs (errors to standard error).
+fn print_cell(cell: &Cell) {
+    for out in &cell.outputs {
+        let text = render(out);
+        if matches!(out, crate::repl::Output::Error(_)) {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+}
+
+/// Runs commands from `input`, echoing each one and its outputs.
+pub fn run_script(
+    mut session: Session,
+    input: impl BufRead,
+    keep_going: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut failed = 0usize;
+    for (n, line) in input.lines().enumerate() {
+        let line = line.with_context(|| {
+            format!("line {}: cannot read the script (is it UTF-8 text?)", n + 1)
+        })?;
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        println!("> {trimmed}");
+        let cell = session.execute(trimmed);
+        print_cell(&cell);
+        let _ = std::io::stdout().flush();
+        if !cell.ok {
+            failed += 1;
+            if !keep_going {
+                eprintln!("seqlab repl: stopped at line {} (`{trimmed}` failed); --keep-going runs the rest", n + 1);
+                finish_run(&mut session);
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    finish_run(&mut session);
+    if failed > 0 {
+        eprintln!("seqlab repl: {failed} command(s) failed");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A run still going when the input ends is stopped (its folder stays resumable).
+fn finish_run(session: &mut Session) {
+    if session.is_running() {
+        eprintln!("the input ended while a run was under way: stopping it (add `wait` after `train` to let it finish)");
+        session.execute("stop");
+        session.wait(&mut |_| {});
+    }
+}
+
+/// Tab completion from the session.
+struct SessionHelper {
+    session: Arc<Mutex<Session>>,
+}
+
+impl Completer for SessionHelper {
+    type Candidate = String;
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
+        let s = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(s.complete(line, pos))
+    }
+}
+impl Hinter for SessionHelper {
+    type Hint = String;
+}
+impl Highlighter for SessionHelper {}
+impl Validator for SessionHelper {}
+impl Helper for SessionHelper {}
+
+/// Where the terminal history is kept across sessions.
+fn history_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/state")))?;
+    Some(base.join("seqlab").join("history"))
+}
+
+fn interactive(session: Session) -> anyhow::Result<ExitCode> {
+    let session = Arc::new(Mutex::new(session));
+    let mut rl: Editor<SessionHelper, DefaultHistory> =
+        Editor::new().context("cannot set up line editing on this terminal")?;
+    rl.set_helper(Some(SessionHelper {
+        session: session.clone(),
+    }));
+    let history = history_file();
+    if let Some(h) = &history {
+        let _ = rl.load_history(h);
+    }
+    println!(
+        "seqlab {} — `help` lists the commands; Tab completes commands, fields and files; Ctrl-D quits",
+        env!("CARGO_PKG_VERSION")
+    );
+    // `wait` shows a progress line in place
+    {
+        let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = Instant::now();
+        s.set_progress_hook(Box::new(move |e: &Event| {
+            if let Event::Iteration {
+                metrics,
+                tokens_per_s,
+                ..
+            } = e
+            {
+                if last.elapsed() > Duration::from_secs(1) {
+                    eprint!(
+                        "\r  iteration {} score {:.4} {:.0} tokens/s   ",
+                        metrics.iteration, metrics.score, tokens_per_s
+                    );
+                    last = Instant::now();
+                }
+            }
+        }));
+    }
+    // progress of a background run, printed above the prompt
+    let mut printer = rl.create_external_printer().ok();
+    let ticker_session = session.clone();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker_done = done.clone();
+    let ticker =
+        std::thread::Builder::new()
+            .name("seqlab-repl-progress".into())
+            .spawn(move || {
+                let mut last_line = Instant::now();
+                while !ticker_done.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(250));
+                    let mut lines = Vec::new();
+                    {
+                        let mut s = ticker_session.lock().unwrap_or_else(|p| p.into_inner());
+                        let progress = s.progress();
+                        let cells_before = s.experiment.notebook.cells.len();
+                        for e in s.poll() {
+                            match e {
+                                Event::Validation(ev) => lines.push(format!(
+                                    "  validation after iteration {}: score {:.4}",
+                                    ev.iteration, ev.score
+                                )),
+                                Event::Sample { iteration, text } => lines
+                                    .push(format!("  sample at iteration {iteration}:\n{text}")),
+                                Event::Failed { iteration, message } => lines
+                                    .push(format!("  problem at iteration {iteration}: {message}")),
+                                Event::Finished(_) => {
+                                    // the run's record went into its train cell
+                                    if let Some(cell) = s
+                                        .experiment
+                                        .notebook
+                                        .cells
+                                        .iter()
+                                        .rev()
+                                        .find(|c| c.command.starts_with("train"))
+                                    {
+                                        if let Some(o) = cell.outputs.get(1) {
+                                            lines.push(render(o));
+                                        }
+                                    }
+                                    let _ = cells_before;
+                                }
+                                _ => {}
+                            }
+                        }
+                        if let Some(p) = s.progress() {
+                            if last_line.elapsed() > Duration::from_secs(5) && p.iteration > 0 {
+                                lines.push(format!(
+                                    "  run {}: iteration {}/{} score {} {:.0} tokens/s{}",
+                                    p.run,
+                                    p.iteration,
+                                    p.max_iterations,
+                                    p.score.map_or("-".into(), |s| format!("{s:.4}")),
+                                    p.tokens_per_s,
+                                    if p.paused { " (paused)" } else { "" }
+                                ));
+                                last_line = Instant::now();
+                            }
+                        } else if progress.is_some() {
+                            last_line = Instant::now();
+                        }
+                    }
+                    for l in lines {
+                        match printer.as_mut() {
+                            Some(p) => {
+                                let _ = p.print(l);
+                            }
+                            None => println!("{l}"),
+                        }
+                    }
+                }
+            })
+            .context("cannot start the progress thread")?;
+    let mut warned_unsaved = false;
+    loop {
+        match rl.readline("seqlab> ") {
+            Ok(line) => {
+                let line = line.trim();
+                if line.is_empty() {
+                    continue;
+                }
+                let _ = rl.add_history_entry(line);
+                if matches!(line, "quit" | "exit") {
+                    if confirm_quit(&session, &mut warned_unsaved) {
+                        break;
+                    }
+                    continue;
+                }
+                let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
+                let cell = s.execute(line);
+                if line == "wait" {
+                    eprintln!();
+                }
+                print_cell(&cell);
+                warned_unsaved = false;
+            }
+            Err(ReadlineError::Interrupted) => {
+                let running = session.lock().map(|s| s.is_running()).unwrap_or(false);
+                if running {
+                    println!("(a run is under way: `pause` or `stop` it; Ctrl-D quits)");
+                }
+            }
+            Err(ReadlineError::Eof) => {
+                if confirm_quit(&session, &mut warned_unsaved) {
+                    break;
+                }
+            }
+            Err(e) => return Err(e).context("reading the command line"),
+        }
+    }
+    if let Some(h) = &history {
+        if let Some(dir) = h.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = rl.save_history(h);
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = ticker.join();
+    let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
+    finish_run(&mut s);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Quitting with unsaved changes asks once (the second Ctrl-D or `quit` quits).
+fn confirm_quit(session: &Arc<Mutex<Session>>, warned: &mut bool) -> bool {
+    let dirty = session.lock().map(|s| s.is_dirty()).unwrap_or(false);
+    if dirty && !*warned {
+        println!("there are unsaved changes: `save [FILE]` keeps them; Ctrl-D (or quit) again discards them");
+        *warned = true;
+        return false;
+    }
+    true
+}

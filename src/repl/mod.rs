@@ -1,0 +1,16 @@
+//! The session and its command language, shared by the terminal (`seqlab repl`), scripts
+//! and the window's command line. No GUI here: commands go in as text, outputs come out
+//! as typed values ([`Output`]) that each front end draws as it can.
+//!
+//! - [`command`]: the parser (one line -> [`Command`]) and the help table.
+//! - [`session`]: the [`Session`] that executes commands against an experiment, its
+//!   data, the selected run's model (with its stepping state) and the active run.
+//! - [`render`]: outputs as plain text (terminal, scripts, the console log).
+
+pub mod command;
+pub mod render;
+pub mod session;
+
+pub use crate::experiment::notebook::{Cell, Output};
+pub use command::{parse, Command};
+pub use session::Session;

@@ -1,0 +1,360 @@
+//! `seqlab repl` as a user drives it with piped scripts: building a model from nothing,
+//! loading data, training, waiting, evaluating, sampling, stateful stepping, notes, and
+//! the notebook file that reopens with its transcript, states and runs.
+
+mod common;
+
+use common::temp_dir;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Runs `seqlab repl ARGS` in `dir` with `script` on standard input.
+fn repl(dir: &Path, args: &[&str], script: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seqlab"))
+        .arg("repl")
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_STATE_HOME", dir.join(".state"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("seqlab runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The lines a command printed: from its echo `> CMD` up to the next echo.
+fn block<'a>(out: &'a str, cmd: &str, nth: usize) -> &'a str {
+    let marker = format!("> {cmd}\n");
+    let start = out
+        .match_indices(&marker)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("`{cmd}` (#{nth}) not in the output:\n{out}"))
+        .0
+        + marker.len();
+    let end = out[start..]
+        .find("\n> ")
+        .map_or(out.len(), |e| start + e + 1);
+    &out[start..end]
+}
+
+fn write_corpus(dir: &Path) {
+    let line = "the cat sat on the mat and the dog sat on the log. ";
+    std::fs::write(dir.join("corpus.txt"), line.repeat(40)).unwrap();
+}
+
+const BUILD_AND_TRAIN: &str = r#"
+# a model built from nothing
+set name "repl test"
+load data corpus.txt
+set model.layers[0].size 16
+add gru 8
+set training.batch_size 4
+set training.sequence_length 16
+set training.iterations 30
+set training.threads 1
+set evaluation.every 15
+show model
+analyze
+train
+wait
+runs
+eval
+sample 20 --prime "th" --seed 1 --greedy
+step "the "
+state save warm
+state show
+state reset
+step "the "
+state reset
+step "th"
+step "e "
+note # Findings\nthe model learns *spaces* first
+save notebook.ron
+"#;
+
+#[test]
+fn a_script_builds_trains_evaluates_samples_and_steps() {
+    let dir = temp_dir("repl-script");
+    write_corpus(&dir);
+    let out = repl(&dir, &[], BUILD_AND_TRAIN);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}\n{}", stdout, text(&out.stderr));
+
+    // the model table knows its sizes from the data (vocabulary of the corpus)
+    let model = block(&stdout, "show model", 0);
+    assert!(model.contains("Lstm") && model.contains("Gru"), "{model}");
+    assert!(model.contains("total"), "{model}");
+    assert!(block(&stdout, "analyze", 0).contains("training memory"));
+    // the run is recorded and listed
+    assert!(
+        block(&stdout, "wait", 0).contains("Completed after 30 iterations"),
+        "{stdout}"
+    );
+    let runs = block(&stdout, "runs", 0);
+    assert!(runs.contains("001") && runs.contains("Completed"), "{runs}");
+    assert!(dir.join("untitled.runs/001/weights.safetensors").is_file());
+    // eval scores the validation split with a confusion matrix
+    let eval = block(&stdout, "eval", 0);
+    assert!(
+        eval.contains("accuracy") && eval.contains("confusion matrix"),
+        "{eval}"
+    );
+    // greedy sampling starts with the prime
+    let sample = block(&stdout, "sample 20 --prime \"th\" --seed 1 --greedy", 0);
+    assert!(sample.trim_start().starts_with("th"), "{sample}");
+    assert_eq!(
+        sample.trim_end_matches('\n').chars().count(),
+        22,
+        "{sample:?}"
+    );
+
+    // stepping from a reset state repeats itself, and piece by piece equals all at once
+    let first = block(&stdout, "step \"the \"", 0);
+    let again = block(&stdout, "step \"the \"", 1);
+    assert!(first.contains("next-character probabilities"), "{first}");
+    assert_eq!(
+        first, again,
+        "stepping after `state reset` must repeat the first pass"
+    );
+    let pieces = block(&stdout, "step \"e \"", 0);
+    assert_eq!(
+        first.lines().skip(1).collect::<Vec<_>>(),
+        pieces.lines().skip(1).collect::<Vec<_>>(),
+        "\"th\" then \"e \" must give what \"the \" gives"
+    );
+    assert!(block(&stdout, "state show", 0).contains("‖h‖"));
+
+    // the notebook file keeps the transcript, history, named state and run
+    let saved = std::fs::read_to_string(dir.join("notebook.ron")).unwrap();
+    assert!(saved.contains("version: 2"), "{saved}");
+    assert!(saved.contains("notebook:"), "{saved}");
+    assert!(saved.contains("name: \"warm\""), "{saved}");
+    assert!(saved.contains("untitled.runs/001"), "{saved}");
+    assert!(saved.contains("# Findings"), "{saved}");
+}
+
+#[test]
+fn a_notebook_reopens_with_its_runs_states_and_transcript() {
+    let dir = temp_dir("repl-reopen");
+    write_corpus(&dir);
+    let first = repl(&dir, &[], BUILD_AND_TRAIN);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    // a second run from the reopened notebook, then everything is still there
+    let out = repl(
+        &dir,
+        &["notebook.ron"],
+        "runs\nset training.iterations 10\ntrain\nwait\nruns\ncompare 1 2\nstate load warm\nstate show\nsave\n",
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let before = block(&stdout, "runs", 0);
+    assert!(
+        before.contains("001") && before.contains("Completed"),
+        "{before}"
+    );
+    let after = block(&stdout, "runs", 1);
+    assert!(after.contains("001") && after.contains("002"), "{after}");
+    assert!(
+        dir.join("notebook.runs/002/run.ron").is_file()
+            || dir.join("untitled.runs/002/run.ron").is_file()
+    );
+    let compare = block(&stdout, "compare 1 2", 0);
+    assert!(compare.contains("training.iterations"), "{compare}");
+    assert!(
+        compare.contains("30") && compare.contains("10"),
+        "{compare}"
+    );
+    assert!(block(&stdout, "state load warm", 0).contains("loaded"));
+    // the transcript of both sessions is in the file
+    let saved = std::fs::read_to_string(dir.join("notebook.ron")).unwrap();
+    assert!(saved.contains("command: \"compare 1 2\""), "{saved}");
+    assert!(
+        saved.contains("command: \"load data corpus.txt\""),
+        "{saved}"
+    );
+
+    // `runs` prints the same after reopening; a deleted run folder is marked missing
+    let listed = repl(&dir, &["notebook.ron"], "runs\n");
+    let listed_out = text(&listed.stdout);
+    assert!(listed.status.success());
+    std::fs::remove_dir_all(dir.join("untitled.runs/001")).unwrap();
+    let missing = repl(&dir, &["notebook.ron"], "runs\n");
+    let missing_out = text(&missing.stdout);
+    assert!(missing.status.success(), "{}", text(&missing.stderr));
+    let row = missing_out
+        .lines()
+        .find(|l| l.contains(" 001 "))
+        .unwrap_or_else(|| panic!("{missing_out}"));
+    assert!(row.contains("missing"), "{row}");
+    assert!(!listed_out.contains("missing"), "{listed_out}");
+}
+
+#[test]
+fn a_failing_command_stops_a_script_unless_keep_going() {
+    let dir = temp_dir("repl-fail");
+    let script = "set training.batch_size 0\nshow training.batch_size\nfly\nshow name\n";
+    let out = repl(&dir, &[], script);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    // the first bad command stops it: nothing after it runs
+    assert!(stderr.contains("training.batch_size"), "{stderr}");
+    assert!(!stdout.contains("> show training.batch_size"), "{stdout}");
+
+    let out = repl(&dir, &["--keep-going"], script);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a failed command still fails the script"
+    );
+    // an invalid set changed nothing
+    assert!(
+        block(&stdout, "show training.batch_size", 0).contains("training.batch_size = 32"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("unknown command `fly`"), "{stderr}");
+    assert!(
+        block(&stdout, "show name", 0).contains("untitled"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("2 command(s) failed"), "{stderr}");
+}
+
+#[test]
+fn a_version_1_file_opens_and_saves_as_version_2_with_its_notebook() {
+    let dir = temp_dir("repl-v1");
+    std::fs::write(
+        dir.join("old.ron"),
+        "(version: 1, name: \"old\", training: (batch_size: 8))\n",
+    )
+    .unwrap();
+    let out = repl(
+        &dir,
+        &["old.ron"],
+        "show training.batch_size\nnote kept\nsave\n",
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("training.batch_size = 8"), "{stdout}");
+    let saved = std::fs::read_to_string(dir.join("old.ron")).unwrap();
+    assert!(
+        saved.contains("version: 2") && saved.contains("Markdown(\"kept\")"),
+        "{saved}"
+    );
+}
+
+#[test]
+fn saving_over_a_file_with_comments_asks_first() {
+    let dir = temp_dir("repl-comments");
+    let original = "// my notes about this experiment\n(name: \"c\")\n";
+    std::fs::write(dir.join("c.ron"), original).unwrap();
+    let out = repl(&dir, &["c.ron", "--keep-going"], "set name \"d\"\nsave\n");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("has comments"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("c.ron")).unwrap(),
+        original
+    );
+    let out = repl(&dir, &["c.ron"], "set name \"d\"\nsave!\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(dir.join("c.ron"))
+        .unwrap()
+        .contains("name: \"d\""));
+}
+
+#[test]
+fn saving_into_another_folder_rebases_relative_data_paths() {
+    let dir = temp_dir("repl-rebase");
+    write_corpus(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let out = repl(
+        &dir,
+        &[],
+        "save a.ron\nload data corpus.txt\nsave sub/b.ron\nshow data.Text.path\n",
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let saved = std::fs::read_to_string(dir.join("sub/b.ron")).unwrap();
+    assert!(saved.contains("path: \"../corpus.txt\""), "{saved}");
+    // the copy still finds its data
+    let out = repl(&dir.join("sub"), &["b.ron"], "show data\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("vocabulary"));
+}
+
+#[test]
+fn completion_offers_commands_fields_runs_and_files() {
+    use seqlab::repl::Session;
+    let s = Session::new();
+    let (start, c) = s.complete("sa", 2);
+    assert_eq!(
+        (start, c),
+        (0, vec!["sample".to_string(), "save".to_string()])
+    );
+    let line = "set training.ba";
+    let (start, c) = s.complete(line, line.len());
+    assert_eq!(start, 4);
+    assert_eq!(c, vec!["training.batch_size".to_string()]);
+    let line = "show model.layers[0].s";
+    let (_, c) = s.complete(line, line.len());
+    assert_eq!(c, vec!["model.layers[0].size".to_string()]);
+    let line = "align e";
+    assert_eq!(
+        s.complete(line, line.len()).1,
+        vec!["end".to_string(), "equal".to_string()]
+    );
+    let dir = temp_dir("repl-complete");
+    std::fs::write(dir.join("corpus.txt"), "x").unwrap();
+    let line = format!("load data {}/cor", dir.display());
+    let (_, c) = s.complete(&line, line.len());
+    assert_eq!(c, vec![format!("{}/corpus.txt", dir.display())]);
+}
+
+#[test]
+fn a_set_that_fails_validation_leaves_the_session_unchanged() {
+    use seqlab::repl::{Output, Session};
+    let mut s = Session::new();
+    let before = s.experiment.clone();
+    for bad in [
+        "set training.batch_size 0",
+        "set training.updater Adam(lr: -1.0)",
+        "set model.layers[0].kind Cnn",
+        "set model.layers[4].size 3",
+        "set training.nope 3",
+        "set training.updater Adam(lr: ",
+    ] {
+        let cell = s.execute(bad);
+        assert!(!cell.ok, "{bad}");
+        let Output::Error(e) = &cell.outputs[0] else {
+            panic!("{bad}: {:?}", cell.outputs)
+        };
+        assert!(e.contains("training") || e.contains("model"), "{bad}: {e}");
+        let mut now = s.experiment.clone();
+        now.notebook = before.notebook.clone();
+        assert_eq!(now, before, "{bad} changed the experiment");
+    }
+    let cell = s.execute("set training.updater.Adam.lr 0.01");
+    assert!(cell.ok, "{:?}", cell.outputs);
+    assert_eq!(
+        seqlab::experiment::fields::get(&s.experiment, "training.updater.lr").unwrap(),
+        "0.01"
+    );
+}
