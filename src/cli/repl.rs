@@ -15,7 +15,7 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
-use rustyline::{Editor, ExternalPrinter as _, Helper};
+use rustyline::{Editor, Helper};
 
 use crate::repl::render::render;
 use crate::repl::{Cell, Session};
@@ -182,83 +182,27 @@ fn interactive(session: Session) -> anyhow::Result<ExitCode> {
             }
         }));
     }
-    // progress of a background run, printed above the prompt
-    let mut printer = rl.create_external_printer().ok();
-    let ticker_session = session.clone();
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let ticker_done = done.clone();
-    let ticker =
-        std::thread::Builder::new()
-            .name("seqlab-repl-progress".into())
-            .spawn(move || {
-                let mut last_line = Instant::now();
-                while !ticker_done.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(250));
-                    let mut lines = Vec::new();
-                    {
-                        let mut s = ticker_session.lock().unwrap_or_else(|p| p.into_inner());
-                        let progress = s.progress();
-                        let cells_before = s.experiment.notebook.cells.len();
-                        for e in s.poll() {
-                            match e {
-                                Event::Validation(ev) => lines.push(format!(
-                                    "  validation after iteration {}: score {:.4}",
-                                    ev.iteration, ev.score
-                                )),
-                                Event::Sample { iteration, text } => lines
-                                    .push(format!("  sample at iteration {iteration}:\n{text}")),
-                                Event::Failed { iteration, message } => lines
-                                    .push(format!("  problem at iteration {iteration}: {message}")),
-                                Event::Finished(_) => {
-                                    // the run's record went into its train cell
-                                    if let Some(cell) = s
-                                        .experiment
-                                        .notebook
-                                        .cells
-                                        .iter()
-                                        .rev()
-                                        .find(|c| c.command.starts_with("train"))
-                                    {
-                                        if let Some(o) = cell.outputs.get(1) {
-                                            lines.push(render(o));
-                                        }
-                                    }
-                                    let _ = cells_before;
-                                }
-                                _ => {}
-                            }
-                        }
-                        if let Some(p) = s.progress() {
-                            if last_line.elapsed() > Duration::from_secs(5) && p.iteration > 0 {
-                                lines.push(format!(
-                                    "  run {}: iteration {}/{} score {} {:.0} tokens/s{}",
-                                    p.run,
-                                    p.iteration,
-                                    p.max_iterations,
-                                    p.score.map_or("-".into(), |s| format!("{s:.4}")),
-                                    p.tokens_per_s,
-                                    if p.paused { " (paused)" } else { "" }
-                                ));
-                                last_line = Instant::now();
-                            }
-                        } else if progress.is_some() {
-                            last_line = Instant::now();
-                        }
-                    }
-                    for l in lines {
-                        match printer.as_mut() {
-                            Some(p) => {
-                                let _ = p.print(l);
-                            }
-                            None => println!("{l}"),
-                        }
-                    }
-                }
-            })
-            .context("cannot start the progress thread")?;
     let mut warned_unsaved = false;
     loop {
-        match rl.readline("seqlab> ") {
+        // what the background run did since the last prompt, and its progress in the
+        // prompt (rustyline's external printer drops typed-ahead input: issue #976)
+        let prompt = {
+            let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
+            for line in event_lines(&mut s) {
+                println!("{line}");
+            }
+            match s.progress() {
+                Some(p) => format!(
+                    "seqlab [run {} {}/{}{}]> ",
+                    p.run,
+                    p.iteration,
+                    p.max_iterations,
+                    if p.paused { " paused" } else { "" }
+                ),
+                None => "seqlab> ".to_string(),
+            }
+        };
+        match rl.readline(&prompt) {
             Ok(line) => {
                 let line = line.trim();
                 if line.is_empty() {
@@ -299,11 +243,44 @@ fn interactive(session: Session) -> anyhow::Result<ExitCode> {
         }
         let _ = rl.save_history(h);
     }
-    done.store(true, std::sync::atomic::Ordering::Relaxed);
-    let _ = ticker.join();
     let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
     finish_run(&mut s);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lines for the runner events since the last call: validations, samples, problems,
+/// and the run's record when it ends.
+fn event_lines(s: &mut Session) -> Vec<String> {
+    let mut lines = Vec::new();
+    for e in s.poll() {
+        match e {
+            Event::Validation(ev) => lines.push(format!(
+                "  validation after iteration {}: score {:.4}",
+                ev.iteration, ev.score
+            )),
+            Event::Sample { iteration, text } => {
+                lines.push(format!("  sample at iteration {iteration}:\n{text}"))
+            }
+            Event::Failed { iteration, message } => {
+                lines.push(format!("  problem at iteration {iteration}: {message}"))
+            }
+            Event::Finished(_) => {
+                // the run's record went into its `train` cell
+                if let Some(cell) = s
+                    .experiment
+                    .notebook
+                    .cells
+                    .iter()
+                    .rev()
+                    .find(|c| c.command.starts_with("train"))
+                {
+                    lines.extend(cell.outputs.iter().skip(1).map(render));
+                }
+            }
+            _ => {}
+        }
+    }
+    lines
 }
 
 /// Quitting with unsaved changes asks once (the second Ctrl-D or `quit` quits).
