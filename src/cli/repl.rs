@@ -192,6 +192,7 @@ fn interactive(session: Session) -> anyhow::Result<ExitCode> {
                 println!("{line}");
             }
             match s.progress() {
+                Some(p) if p.max_iterations == 0 => format!("seqlab [run {} loading]> ", p.run),
                 Some(p) => format!(
                     "seqlab [run {} {}/{}{}]> ",
                     p.run,

@@ -434,7 +434,25 @@ impl Session {
                 if self.active.is_none() {
                     return Ok(vec![text("no run is under way")]);
                 }
-                self.wait(&mut |_| {});
+                let mut hook = self.progress_hook.take();
+                match hook.as_mut() {
+                    Some(h) => self.wait(&mut **h),
+                    None => self.wait(&mut |_| {}),
+                }
+                self.progress_hook = hook;
+                // the run's record, as its `train` cell now holds it
+                let record: Vec<Output> = self
+                    .experiment
+                    .notebook
+                    .cells
+                    .iter()
+                    .rev()
+                    .find(|c| c.command.starts_with("train") && c.ok)
+                    .map(|c| c.outputs.iter().skip(1).cloned().collect())
+                    .unwrap_or_default();
+                if !record.is_empty() {
+                    return Ok(record);
+                }
                 let entry = self
                     .experiment
                     .notebook
