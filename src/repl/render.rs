@@ -116,8 +116,37 @@ pub fn series(s: &Series) -> String {
     out.join("\n")
 }
 
-/// A confusion matrix as a table (rows actual, columns predicted).
+/// Classes above which a confusion matrix prints as its largest confusions.
+const MATRIX_CLASSES: usize = 12;
+
+/// A confusion matrix as a table (rows actual, columns predicted); with many classes,
+/// the most frequent confusions instead.
 pub fn confusion(c: &Confusion) -> String {
+    if c.classes.len() > MATRIX_CLASSES {
+        let mut pairs: Vec<(u64, usize, usize)> = Vec::new();
+        for (a, row) in c.counts.iter().enumerate() {
+            for (p, &n) in row.iter().enumerate() {
+                if a != p && n > 0 {
+                    pairs.push((n, a, p));
+                }
+            }
+        }
+        pairs.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        let label = |i: usize| c.classes.get(i).cloned().unwrap_or_else(|| i.to_string());
+        let t = Table {
+            title: format!(
+                "confusion matrix of {} classes: the most frequent confusions (the window draws the whole matrix)",
+                c.classes.len()
+            ),
+            columns: ["actual", "predicted", "count"].map(String::from).to_vec(),
+            rows: pairs
+                .iter()
+                .take(10)
+                .map(|&(n, a, p)| vec![label(a), label(p), n.to_string()])
+                .collect(),
+        };
+        return table(&t);
+    }
     let t = Table {
         title: "confusion matrix (rows: actual class, columns: predicted class)".into(),
         columns: std::iter::once("actual \\ predicted".to_string())

@@ -1085,7 +1085,7 @@ impl Session {
                     outputs.push(Output::Series(series));
                 }
                 if let Some(ev) = &summary.evaluation {
-                    outputs.extend(evaluation_outputs(ev, None));
+                    outputs.extend(evaluation_outputs(ev, None, None, false));
                 }
                 if let Some(c) = self.experiment.notebook.cells.get_mut(cell) {
                     c.outputs.extend(outputs);
@@ -1366,7 +1366,8 @@ impl Session {
             }
             Split::Test => return Err("MERGE-PENDING test split".into()),
         };
-        Ok(evaluation_outputs(&ev, Some(&name)))
+        let vocab = self.selected.as_ref().and_then(|s| s.model.vocab.clone());
+        Ok(evaluation_outputs(&ev, Some(&name), vocab.as_ref(), true))
     }
 
     fn sample(&mut self, args: &SampleArgs) -> Result<Vec<Output>, String> {
@@ -1710,7 +1711,20 @@ fn help(topic: Option<&str>) -> Result<Vec<Output>, String> {
 }
 
 /// The outputs of an evaluation: a metrics table and a confusion matrix.
-fn evaluation_outputs(ev: &crate::train::Evaluation, run: Option<&str>) -> Vec<Output> {
+/// The outputs of an evaluation: a metrics table, and for classification with
+/// `detail` the per-class table (classes that occur) and the confusion matrix. `labels`
+/// names the classes (a text model's characters), else they are numbered.
+fn evaluation_outputs(
+    ev: &crate::train::Evaluation,
+    run: Option<&str>,
+    labels: Option<&crate::data::Vocabulary>,
+    detail: bool,
+) -> Vec<Output> {
+    let name = |c: usize| -> String {
+        labels
+            .and_then(|v| v.char(c))
+            .map_or(c.to_string(), |ch| format!("{:?}", ch))
+    };
     let title = match run {
         Some(r) => format!(
             "run {r}, {} split (after iteration {})",
@@ -1739,15 +1753,23 @@ fn evaluation_outputs(ev: &crate::train::Evaluation, run: Option<&str>) -> Vec<O
                 columns: vec!["metric".into(), "value".into()],
                 rows,
             }));
+            if !detail {
+                return out;
+            }
             out.push(Output::Table(Table {
-                title: "per class".into(),
+                title: "per class (classes that occur)".into(),
                 columns: ["class", "precision", "recall", "F1"]
                     .map(String::from)
                     .to_vec(),
                 rows: (0..precision.len())
+                    .filter(|&c| {
+                        confusion
+                            .get(c)
+                            .is_some_and(|row| row.iter().sum::<u64>() > 0)
+                    })
                     .map(|c| {
                         vec![
-                            c.to_string(),
+                            name(c),
                             format!("{:.4}", precision[c]),
                             format!("{:.4}", recall[c]),
                             format!("{:.4}", f1[c]),
@@ -1756,7 +1778,7 @@ fn evaluation_outputs(ev: &crate::train::Evaluation, run: Option<&str>) -> Vec<O
                     .collect(),
             }));
             out.push(Output::Confusion(Confusion {
-                classes: (0..confusion.len()).map(|c| c.to_string()).collect(),
+                classes: (0..confusion.len()).map(name).collect(),
                 counts: confusion.clone(),
             }));
         }
