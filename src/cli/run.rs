@@ -38,6 +38,12 @@ pub struct RunArgs {
     /// Print only the final summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Change one setting for this run: `FIELD=VALUE` with a field path and a RON value,
+    /// as in the REPL's `set` (e.g. `--set training.updater.Adam.lr=0.003`,
+    /// `--set model.layers[0].size=256`). Repeatable; checked before training and
+    /// recorded in the run's `run.ron`.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
 }
 
 fn apply_overrides(exp: &mut Experiment, args: &RunArgs) {
@@ -62,6 +68,12 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
         }
     };
     let (trainer, run_dir) = if let Some(dir) = &args.resume {
+        if !args.set.is_empty() {
+            bail!(
+                "--set with --resume: a resumed run keeps the settings it started with (so it ends as if never stopped); \
+                 start a new run with --set instead"
+            );
+        }
         let record = RunDir::read_record(dir)?;
         let mut exp = record.experiment;
         apply_overrides(&mut exp, args);
@@ -80,6 +92,13 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
     } else {
         let path = file_arg.context("give an experiment file: seqlab --run experiment.ron")?;
         let mut exp = file::load(path)?;
+        for s in &args.set {
+            let (field, value) = s.split_once('=').with_context(|| {
+                format!("--set {s}: write it as FIELD=VALUE, e.g. --set training.batch_size=16")
+            })?;
+            exp = crate::experiment::fields::set(&exp, field.trim(), value, path)
+                .map_err(|e| anyhow::anyhow!("--set {s}: {e}"))?;
+        }
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         file::resolve_paths(&mut exp, &base);
         apply_overrides(&mut exp, args);
@@ -88,6 +107,7 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
         let record = RunRecord {
             experiment: exp,
             experiment_file: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            overrides: args.set.clone(),
             ..RunRecord::default()
         };
         let record = crate::train::runner::complete_record(&trainer, record)?;

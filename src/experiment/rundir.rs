@@ -26,6 +26,9 @@ pub struct RunRecord {
     pub data_hashes: Vec<(PathBuf, String)>,
     /// Seconds since the Unix epoch at the start.
     pub started_unix: u64,
+    /// The `--set FIELD=VALUE` overrides given on the command line (already applied to
+    /// `experiment`).
+    pub overrides: Vec<String>,
 }
 
 impl Default for RunRecord {
@@ -38,6 +41,7 @@ impl Default for RunRecord {
             blas_kernel_decision: String::new(),
             data_hashes: Vec::new(),
             started_unix: 0,
+            overrides: Vec::new(),
         }
     }
 }
