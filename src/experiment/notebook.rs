@@ -39,19 +39,39 @@ impl Notebook {
             && self.runs.is_empty()
     }
 
-    /// A copy for saving: long plot series thinned to [`SAVED_POINTS`] per line.
+    /// A copy for saving: curves of run logs keep only their source, other long plot
+    /// series are thinned to [`SAVED_POINTS`] per line.
     pub fn for_saving(&self) -> Notebook {
         let mut nb = self.clone();
-        for cell in &mut nb.cells {
-            for out in &mut cell.outputs {
-                if let Output::Series(s) = out {
-                    for line in &mut s.lines {
-                        line.points = thin(&line.points, SAVED_POINTS);
-                    }
-                }
+        for line in nb.lines_mut() {
+            if line.source.is_some() {
+                line.points.clear();
+            } else {
+                line.points = thin(&line.points, SAVED_POINTS);
             }
         }
         nb
+    }
+
+    /// Reads the points of run-log curves back from their runs' logs (after opening);
+    /// a curve whose run folder is gone stays empty.
+    pub fn read_curves(&mut self, base: &Path) {
+        for line in self.lines_mut() {
+            if let Some(src) = &line.source {
+                line.points = src.read(base).unwrap_or_default();
+            }
+        }
+    }
+
+    fn lines_mut(&mut self) -> impl Iterator<Item = &mut Line> {
+        self.cells
+            .iter_mut()
+            .flat_map(|c| c.outputs.iter_mut())
+            .filter_map(|o| match o {
+                Output::Series(s) => Some(s.lines.iter_mut()),
+                _ => None,
+            })
+            .flatten()
     }
 }
 
@@ -126,6 +146,33 @@ pub struct Series {
 pub struct Line {
     pub name: String,
     pub points: Vec<(f64, f64)>,
+    /// Where the points come from when they are a run's log: then the file keeps only
+    /// this reference and the points are read back on opening ([`Notebook::read_curves`]).
+    pub source: Option<CurveSource>,
+}
+
+/// Two columns of a run's CSV log.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CurveSource {
+    /// The run folder, relative to the experiment file (absolute if elsewhere).
+    pub run: PathBuf,
+    /// `metrics.csv` or `eval.csv`.
+    pub file: String,
+    pub x: String,
+    pub y: String,
+}
+
+impl CurveSource {
+    /// The points, read from the log (`None` when the file or a column is missing).
+    pub fn read(&self, base: &Path) -> Option<Vec<(f64, f64)>> {
+        let folder = if self.run.is_absolute() {
+            self.run.clone()
+        } else {
+            base.join(&self.run)
+        };
+        read_curve(&folder.join(&self.file), &self.x, &self.y)
+    }
 }
 
 /// Counts of (actual, predicted) class pairs.

@@ -194,6 +194,8 @@ impl Session {
         self.experiment = exp;
         self.transcript_epoch += 1;
         self.file = Some(path.to_path_buf());
+        let base = self.base_dir();
+        self.experiment.notebook.read_curves(&base);
         self.file_has_comments = has_comments(&raw);
         self.data = None;
         self.selected = None;
@@ -1075,13 +1077,13 @@ impl Session {
                 let base = self.base_dir();
                 let run = &mut self.experiment.notebook.runs[entry];
                 run.summary = digest;
-                let folder = run.folder(&base);
+                let stored = run.path.clone();
                 let name = run.name();
                 let mut outputs = vec![text(format!(
                     "run {name} {}",
                     describe_digest(&run.summary)
                 ))];
-                if let Some(series) = run_curves(&folder, &name) {
+                if let Some(series) = run_curves(&base, &stored, &name) {
                     outputs.push(Output::Series(series));
                 }
                 if let Some(ev) = &summary.evaluation {
@@ -1256,7 +1258,7 @@ impl Session {
             let record =
                 RunDir::read_record(&folder).map_err(|e| format!("run {}: {e}", r.name()))?;
             settings.push(fields::leaves(&record.experiment));
-            if let Some(s) = run_curves(&folder, &r.name()) {
+            if let Some(s) = run_curves(&base, &r.path, &r.name()) {
                 curves.lines.extend(s.lines.into_iter().map(|mut l| {
                     l.name = format!("{} {}", r.name(), l.name);
                     l
@@ -1796,24 +1798,25 @@ fn evaluation_outputs(
     out
 }
 
-/// A run's training and validation score curves from its `metrics.csv` / `eval.csv`.
-pub fn run_curves(folder: &Path, name: &str) -> Option<Series> {
-    let train =
-        crate::experiment::notebook::read_curve(&folder.join("metrics.csv"), "iteration", "score");
-    let valid =
-        crate::experiment::notebook::read_curve(&folder.join("eval.csv"), "iteration", "score");
+/// A run's training and validation score curves, read from its logs; the lines keep
+/// their source, so a saved notebook stores the reference, not the points. `stored` is
+/// the run folder as the notebook names it (relative to `base`, the file's folder).
+pub fn run_curves(base: &Path, stored: &Path, name: &str) -> Option<Series> {
     let mut lines = Vec::new();
-    if let Some(p) = train.filter(|p| !p.is_empty()) {
-        lines.push(Line {
-            name: "training".into(),
-            points: p,
-        });
-    }
-    if let Some(p) = valid.filter(|p| !p.is_empty()) {
-        lines.push(Line {
-            name: "validation".into(),
-            points: p,
-        });
+    for (line, file) in [("training", "metrics.csv"), ("validation", "eval.csv")] {
+        let source = crate::experiment::notebook::CurveSource {
+            run: stored.to_path_buf(),
+            file: file.into(),
+            x: "iteration".into(),
+            y: "score".into(),
+        };
+        if let Some(points) = source.read(base).filter(|p| !p.is_empty()) {
+            lines.push(Line {
+                name: line.into(),
+                points,
+                source: Some(source),
+            });
+        }
     }
     (!lines.is_empty()).then(|| Series {
         title: format!("run {name}: score"),
@@ -1986,6 +1989,15 @@ fn rebase_paths(exp: &mut Experiment, old: &Path, new: &Path) {
     *exp = rebased;
     for run in &mut exp.notebook.runs {
         run.path = fix(&run.path);
+    }
+    for cell in &mut exp.notebook.cells {
+        for out in &mut cell.outputs {
+            if let Output::Series(s) = out {
+                for source in s.lines.iter_mut().filter_map(|l| l.source.as_mut()) {
+                    source.run = fix(&source.run);
+                }
+            }
+        }
     }
 }
 
