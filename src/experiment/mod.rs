@@ -6,6 +6,7 @@ pub mod error;
 pub mod file;
 pub mod rundir;
 pub mod schema;
+pub mod torch_export;
 pub mod validate;
 pub mod weights;
 
