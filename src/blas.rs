@@ -403,9 +403,9 @@ pub fn user_threads() -> Option<usize> {
     .filter(|&n| n > 0)
 }
 
-/// Two OpenBLAS threads must run a 1024^3 sgemm this many times as fast as one for
-/// [`training_threads`] to use them: on a shared VM whose second vCPU is busy with other
-/// work, every split measured was slower than one thread.
+/// Two OpenBLAS threads must run the probe's sgemm ([`probe_second_core`]) this many
+/// times as fast as one for [`training_threads`] to use them: on a shared VM whose
+/// second vCPU is busy with other work, every split measured was slower than one thread.
 pub const MIN_TWO_THREAD_SPEEDUP: f64 = 1.3;
 
 /// The measured thread policy as a pure function, for a network whose widest recurrent
@@ -464,19 +464,34 @@ pub fn restore_threads(before: (usize, usize)) {
     crate::nn::gemm::restore_own_threads(before);
 }
 
-/// The sgemm rate on two OpenBLAS threads over the rate on one (1024^3 products, best
-/// of three 0.1 s windows each; measured once per process, ~0.8 s).
+/// The sgemm rate on two OpenBLAS threads over the rate on one, from a short probe
+/// ([`probe_second_core`], ~10 ms), measured once per process and only when the shapes
+/// allow two threads ([`threads_policy`]).
 pub fn second_core_speedup() -> f64 {
     static SPEEDUP: OnceLock<f64> = OnceLock::new();
-    *SPEEDUP.get_or_init(|| {
-        let one = measure_sgemm_gflops(1024, 1);
-        let two = measure_sgemm_gflops(1024, 2);
-        if one > 0.0 {
-            two / one
-        } else {
-            1.0
-        }
-    })
+    *SPEEDUP.get_or_init(probe_second_core)
+}
+
+/// Side of the probe's square products: 256^3 multiply-adds take ~0.1-0.2 ms on one
+/// core of the reference VM, so each window holds a dozen or more.
+pub const PROBE_SIZE: usize = 256;
+
+/// Length of one timed window of the probe.
+pub const PROBE_WINDOW: Duration = Duration::from_millis(2);
+
+/// Measures [`second_core_speedup`]: `PROBE_SIZE`^3 sgemm products on one OpenBLAS thread
+/// and on two, each side the best of two `PROBE_WINDOW` windows after a 1 ms warm-up
+/// (about 10 ms in all; a busy second core only ever slows the two-thread windows).
+/// OpenBLAS's thread count is restored afterwards.
+pub fn probe_second_core() -> f64 {
+    let warm = Duration::from_millis(1);
+    let one = sgemm_rate(PROBE_SIZE, 1, warm, PROBE_WINDOW, 2);
+    let two = sgemm_rate(PROBE_SIZE, 2, warm / 2, PROBE_WINDOW, 2);
+    if one > 0.0 {
+        two / one
+    } else {
+        1.0
+    }
 }
 
 /// The machine's sgemm rate in GFLOP/s: `ndarray::linalg::general_mat_mul` (which calls
@@ -486,8 +501,14 @@ pub fn second_core_speedup() -> f64 {
 /// on a shared machine other work only ever slows a window down. OpenBLAS's thread count
 /// is restored afterwards.
 pub fn measure_sgemm_gflops(n: usize, threads: usize) -> f64 {
-    assert!(n > 0, "sgemm size must be positive");
     const WINDOW: Duration = Duration::from_millis(100);
+    sgemm_rate(n, threads, WINDOW, WINDOW, 3) / 1e9
+}
+
+/// FLOP/s of `n x n` f32 products on `threads` OpenBLAS threads: the best of `rounds`
+/// windows of at least `window` after `warm_up` (at least one product each).
+fn sgemm_rate(n: usize, threads: usize, warm_up: Duration, window: Duration, rounds: usize) -> f64 {
+    assert!(n > 0, "sgemm size must be positive");
     let before = self::threads();
     set_threads(threads);
     let a = Array2::from_shape_fn((n, n), |(i, j)| ((i * 7 + j * 3) % 11) as f32 * 0.1 - 0.5);
@@ -502,14 +523,14 @@ pub fn measure_sgemm_gflops(n: usize, threads: usize) -> f64 {
         }
         (products, start.elapsed().as_secs_f64())
     };
-    products_for(WINDOW); // warm-up
+    products_for(warm_up);
     let flops_per_product = 2.0 * (n as f64).powi(3);
-    let best = (0..3)
+    let best = (0..rounds)
         .map(|_| {
-            let (products, seconds) = products_for(WINDOW);
+            let (products, seconds) = products_for(window);
             flops_per_product * f64::from(products) / seconds
         })
         .fold(0.0, f64::max);
     set_threads(before);
-    best / 1e9
+    best
 }

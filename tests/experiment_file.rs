@@ -71,7 +71,8 @@ fn rich() -> Experiment {
     e.training.schedule = ScheduleSpec::Warmup {
         steps: 10,
         then: Box::new(ScheduleSpec::Cosine {
-            period: 100,
+            period: Some(100),
+            period_epochs: None,
             min_lr: 1e-5,
         }),
     };

@@ -50,14 +50,6 @@ fn state2(t: &Tensor) -> Array2<f64> {
     .expect("shape")
 }
 
-fn summed_bias(case: &Case) -> Vec<f64> {
-    param(case, "layers.0.bias_ih")
-        .iter()
-        .zip(param(case, "layers.0.bias_hh"))
-        .map(|(a, b)| a + b)
-        .collect()
-}
-
 enum Cell {
     Lstm(Lstm<f64>),
     Gru(Gru<f64>),
@@ -68,32 +60,28 @@ enum Cell {
 /// backward with d output = probe and d final state = (probe_h, probe_c).
 fn check_plain_layer(case: &Case) {
     let (i, h) = (case.input_size, case.hidden_size);
+    // PyTorch's four tensors in PyTorch's order, both biases kept
     let mut params: Vec<f64> = param(case, "layers.0.weight_ih").to_vec();
     params.extend_from_slice(param(case, "layers.0.weight_hh"));
+    params.extend_from_slice(param(case, "layers.0.bias_ih"));
+    params.extend_from_slice(param(case, "layers.0.bias_hh"));
     let mut cell = match case.kind {
-        "lstm" => {
-            params.extend(summed_bias(case));
-            Cell::Lstm(Lstm::new(
-                i,
-                h,
-                false,
-                Activation::Sigmoid,
-                Activation::Tanh,
-            ))
-        }
-        "gru" => {
-            params.extend_from_slice(param(case, "layers.0.bias_ih"));
-            params.extend_from_slice(param(case, "layers.0.bias_hh"));
-            Cell::Gru(Gru::new(i, h))
-        }
+        "lstm" => Cell::Lstm(Lstm::new(
+            i,
+            h,
+            false,
+            Activation::Sigmoid,
+            Activation::Tanh,
+            true,
+        )),
+        "gru" => Cell::Gru(Gru::new(i, h)),
         "rnn_tanh" | "rnn_relu" => {
-            params.extend(summed_bias(case));
             let act = if case.kind == "rnn_tanh" {
                 Activation::Tanh
             } else {
                 Activation::Relu
             };
-            Cell::Rnn(Rnn::new(i, h, act))
+            Cell::Rnn(Rnn::new(i, h, act, true))
         }
         other => panic!("unexpected kind {other}"),
     };
@@ -202,22 +190,12 @@ fn check_plain_layer(case: &Case) {
         grad(case, "layers.0.bias_ih"),
         TOL,
     );
-    if case.kind == "gru" {
-        assert_close(
-            &format!("{} d bias_hh", case.name),
-            &g[n_ih + n_hh + nb..],
-            grad(case, "layers.0.bias_hh"),
-            TOL,
-        );
-    } else {
-        // one summed bias: its gradient equals PyTorch's for either bias
-        assert_close(
-            &format!("{} d bias_hh", case.name),
-            gb,
-            grad(case, "layers.0.bias_hh"),
-            TOL,
-        );
-    }
+    assert_close(
+        &format!("{} d bias_hh", case.name),
+        &g[n_ih + n_hh + nb..],
+        grad(case, "layers.0.bias_hh"),
+        TOL,
+    );
     assert_close(
         &format!("{} d input", case.name),
         dx.as_slice().unwrap(),
@@ -250,7 +228,7 @@ fn lstm_gru_rnn_layers_match_pytorch_outputs_states_and_gradients() {
 }
 
 /// LSTM stack + Linear head + loss through the whole network, loading PyTorch's
-/// tensors by name (bias_ih + bias_hh summed on import).
+/// tensors by name, each as it is.
 #[test]
 fn lstm_linear_heads_match_pytorch_losses_and_gradients() {
     let heads: Vec<&Case> = CASES.iter().filter(|c| c.output_size > 0).collect();
@@ -337,17 +315,17 @@ fn lstm_linear_heads_match_pytorch_losses_and_gradients() {
             &want,
             TOL,
         );
+        assert_eq!(
+            net.specs().len(),
+            case.grads.len(),
+            "one tensor per torch's"
+        );
         for spec in net.specs() {
             let got = &net.grads()[spec.range()];
-            let torch_name = if spec.name == "bias" && spec.layer < case.num_layers {
-                format!("layers.{}.bias_ih", spec.layer)
-            } else {
-                spec.full_name()
-            };
             assert_close(
                 &format!("{} d {}", case.name, spec.full_name()),
                 got,
-                grad(case, &torch_name),
+                grad(case, &spec.full_name()),
                 TOL,
             );
         }
@@ -358,17 +336,12 @@ fn lstm_linear_heads_match_pytorch_losses_and_gradients() {
             case.grad_input.data,
             TOL,
         );
-        // export gives the same tensors back under PyTorch names (bias_hh zero)
+        // export gives the same tensors back under PyTorch names, each as it was loaded
         let exported = net.torch_tensors();
-        let w = exported
-            .iter()
-            .find(|t| t.name == "layers.0.weight_hh")
-            .unwrap();
-        assert_eq!(w.data, param(case, "layers.0.weight_hh"));
-        let bhh = exported
-            .iter()
-            .find(|t| t.name == "layers.0.bias_hh")
-            .unwrap();
-        assert!(bhh.data.iter().all(|&v| v == 0.0));
+        assert_eq!(exported.len(), case.params.len());
+        for t in case.params {
+            let e = exported.iter().find(|e| e.name == t.name).unwrap();
+            assert_eq!(e.data, t.data, "{} exported as loaded", t.name);
+        }
     }
 }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod data;
+pub mod export;
 pub mod repl;
 pub mod run;
 
@@ -43,6 +44,9 @@ pub enum Command {
     Data(data::DataArgs),
     /// Measure training and sampling speed on the reference workloads.
     Bench(bench::BenchArgs),
+    /// Export a run's weights for PyTorch: a state_dict in PyTorch's names and a
+    /// module file that builds the same network.
+    Export(export::ExportArgs),
     /// The notebook's command language in a terminal (or a script on standard input).
     Repl(repl::ReplArgs),
 }
@@ -78,6 +82,7 @@ pub fn main() -> ExitCode {
         Some(Command::Gradcheck(args)) => gradcheck(&args),
         Some(Command::Data(args)) => data::run(&args).map(|_| ExitCode::SUCCESS),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
         Some(Command::Repl(args)) => repl::run(&args),
         None => open_window(cli.file),
     };

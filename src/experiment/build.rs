@@ -80,6 +80,7 @@ impl LayerSpec {
             weight_init: self.weight_init.to_nn(),
             recurrent_init: self.recurrent_init.to_nn(),
             dropout: self.dropout,
+            single_bias: self.single_bias,
             regularization: Regularization {
                 l1: self.l1,
                 l2: self.l2,
@@ -179,11 +180,23 @@ impl UpdaterSpec {
 }
 
 impl ScheduleSpec {
-    pub fn to_nn(&self) -> Schedule {
+    /// The schedule in iterations; `batches_per_epoch` turns periods given in epochs
+    /// into iterations (rounded, at least 1). Validation ([`super::validate`]) has
+    /// checked that each period is given exactly once.
+    pub fn to_nn(&self, batches_per_epoch: u64) -> Schedule {
+        let iterations = |it: &Option<u64>, epochs: &Option<f64>| match (it, epochs) {
+            (Some(n), _) => *n,
+            (None, Some(e)) => ((e * batches_per_epoch as f64).round() as u64).max(1),
+            (None, None) => 1,
+        };
         match self {
             ScheduleSpec::Constant => Schedule::Constant,
-            ScheduleSpec::Step { every, gamma } => Schedule::Step {
-                every: *every,
+            ScheduleSpec::Step {
+                every,
+                every_epochs,
+                gamma,
+            } => Schedule::Step {
+                every: iterations(every, every_epochs),
                 gamma: *gamma,
             },
             ScheduleSpec::Exponential { gamma } => Schedule::Exponential { gamma: *gamma },
@@ -191,13 +204,17 @@ impl ScheduleSpec {
                 gamma: *gamma,
                 power: *power,
             },
-            ScheduleSpec::Cosine { period, min_lr } => Schedule::Cosine {
-                period: *period,
+            ScheduleSpec::Cosine {
+                period,
+                period_epochs,
+                min_lr,
+            } => Schedule::Cosine {
+                period: iterations(period, period_epochs),
                 min_lr: *min_lr,
             },
             ScheduleSpec::Warmup { steps, then } => Schedule::Warmup {
                 steps: *steps,
-                then: Box::new(then.to_nn()),
+                then: Box::new(then.to_nn(batches_per_epoch)),
             },
         }
     }

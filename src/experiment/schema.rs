@@ -187,11 +187,18 @@ pub struct LayerSpec {
     pub peephole: bool,
     /// LSTM forget-gate bias at initialisation. Default 1.0.
     pub forget_bias: f64,
+    /// LSTM / RNN: one bias per gate (`bias`, Deeplearning4j's layout) instead of
+    /// PyTorch's two trained biases `bias_ih` and `bias_hh`. Default false (two, so
+    /// training steps equal `torch.nn.LSTM` / `nn.RNN`'s).
+    pub single_bias: bool,
     /// Input weights. Default Xavier uniform.
     pub weight_init: InitSpec,
     /// Recurrent weights. Default Xavier uniform.
     pub recurrent_init: InitSpec,
-    /// Inverted dropout on this layer's input while training. Default 0.
+    /// Dropout on this layer's input while training: the probability that an input
+    /// value is dropped (PyTorch's convention; Deeplearning4j's `dropOut(x)` is a
+    /// retain probability). Kept values are scaled by `1 / (1 - p)` (inverted dropout),
+    /// so nothing changes at evaluation. Default 0 (off); must be in [0, 1).
     pub dropout: f64,
     pub l1: f64,
     pub l2: f64,
@@ -208,6 +215,7 @@ impl Default for LayerSpec {
             gate_activation: None,
             peephole: false,
             forget_bias: 1.0,
+            single_bias: false,
             weight_init: InitSpec::XavierUniform,
             recurrent_init: InitSpec::XavierUniform,
             dropout: 0.0,
@@ -247,7 +255,9 @@ pub enum InitSpec {
     Orthogonal {
         gain: f64,
     },
-    /// PyTorch's default `U(-1/sqrt(H), 1/sqrt(H))`.
+    /// PyTorch's defaults, `U(-k, k)` for weights and biases: `k = 1/sqrt(H)` (hidden
+    /// size) for recurrent layers, `k = 1/sqrt(in_features)` for dense and output layers
+    /// (`nn.Linear`).
     PyTorch,
     Zeros,
 }
@@ -279,6 +289,8 @@ pub struct OutputSpec {
     /// Default every step.
     pub mode: OutputModeSpec,
     pub weight_init: InitSpec,
+    /// Dropout on the output layer's input (the last hidden layer's output) while
+    /// training, as a drop probability (see [`LayerSpec::dropout`]). Default 0.
     pub dropout: f64,
     pub l1: f64,
     pub l2: f64,
@@ -397,11 +409,35 @@ spec_struct!(
 #[serde(deny_unknown_fields)] // in the struct variants
 pub enum ScheduleSpec {
     Constant,
-    Step { every: u64, gamma: f64 },
-    Exponential { gamma: f64 },
-    InverseTime { gamma: f64, power: f64 },
-    Cosine { period: u64, min_lr: f64 },
-    Warmup { steps: u64, then: Box<ScheduleSpec> },
+    /// `lr * gamma^floor(it / every)`; the period in iterations (`every`) or in passes
+    /// over the training data (`every_epochs`, may be fractional), one of the two.
+    Step {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        every: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        every_epochs: Option<f64>,
+        gamma: f64,
+    },
+    Exponential {
+        gamma: f64,
+    },
+    InverseTime {
+        gamma: f64,
+        power: f64,
+    },
+    /// Cosine from the base rate down to `min_lr` over `period` iterations or
+    /// `period_epochs` passes over the training data (one of the two), then `min_lr`.
+    Cosine {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period_epochs: Option<f64>,
+        min_lr: f64,
+    },
+    Warmup {
+        steps: u64,
+        then: Box<ScheduleSpec>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

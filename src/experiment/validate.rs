@@ -429,6 +429,14 @@ impl Checker<'_> {
                 }
             }
         }
+        if l.single_bias && matches!(kind, LayerType::Gru | LayerType::Dense) {
+            self.problem(
+                format!("{at}.single_bias"),
+                format!("is set on a {kind:?} layer"),
+                "it only applies to Lstm and Rnn layers (a GRU keeps two biases, a dense \
+                 layer one); remove it",
+            );
+        }
         match (kind, l.activation) {
             (LayerType::Rnn, Some(a))
                 if !matches!(a, ActivationSpec::Tanh | ActivationSpec::Relu) =>
@@ -679,11 +687,16 @@ impl Checker<'_> {
     fn schedule(&mut self, at: &str, s: &ScheduleSpec) {
         match s {
             ScheduleSpec::Constant => {}
-            ScheduleSpec::Step { every, gamma } => {
-                self.at_least_one(
-                    format!("{at}.Step.every"),
-                    *every,
-                    "it is the number of iterations between decays",
+            ScheduleSpec::Step {
+                every,
+                every_epochs,
+                gamma,
+            } => {
+                self.period(
+                    &format!("{at}.Step"),
+                    ("every", *every),
+                    ("every_epochs", *every_epochs),
+                    "the number of iterations between decays",
                 );
                 self.positive(format!("{at}.Step.gamma"), *gamma, "the decay factor");
             }
@@ -696,11 +709,16 @@ impl Checker<'_> {
                 self.non_negative(format!("{at}.InverseTime.gamma"), *gamma, "gamma");
                 self.non_negative(format!("{at}.InverseTime.power"), *power, "the power");
             }
-            ScheduleSpec::Cosine { period, min_lr } => {
-                self.at_least_one(
-                    format!("{at}.Cosine.period"),
-                    *period,
-                    "it is the number of iterations of one cosine cycle",
+            ScheduleSpec::Cosine {
+                period,
+                period_epochs,
+                min_lr,
+            } => {
+                self.period(
+                    &format!("{at}.Cosine"),
+                    ("period", *period),
+                    ("period_epochs", *period_epochs),
+                    "the number of iterations of one cosine cycle",
                 );
                 self.non_negative(
                     format!("{at}.Cosine.min_lr"),
@@ -709,6 +727,36 @@ impl Checker<'_> {
                 );
             }
             ScheduleSpec::Warmup { then, .. } => self.schedule(&format!("{at}.Warmup.then"), then),
+        }
+    }
+
+    /// A schedule period given once, in iterations or in epochs (`what` says what the
+    /// iterations count).
+    fn period(
+        &mut self,
+        at: &str,
+        (it_name, it): (&str, Option<u64>),
+        (ep_name, ep): (&str, Option<f64>),
+        what: &str,
+    ) {
+        match (it, ep) {
+            (Some(_), Some(_)) => self.problem(
+                format!("{at}.{ep_name}"),
+                format!("is given together with {it_name}"),
+                format!("give the period once: {it_name} in iterations or {ep_name} in epochs"),
+            ),
+            (None, None) => self.problem(
+                format!("{at}.{it_name}"),
+                "is missing".to_string(),
+                format!(
+                    "give {it_name} ({what}) or {ep_name} (passes over the training data, \
+                     e.g. {ep_name}: 2.5)"
+                ),
+            ),
+            (Some(n), None) => {
+                self.at_least_one(format!("{at}.{it_name}"), n, &format!("it is {what}"))
+            }
+            (None, Some(e)) => self.positive(format!("{at}.{ep_name}"), e, "the number of epochs"),
         }
     }
 }

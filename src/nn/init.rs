@@ -22,19 +22,27 @@ pub enum WeightInit {
     Normal { mean: f64, std: f64 },
     /// A (semi-)orthogonal matrix per gate block (QR of a Gaussian matrix), times `gain`.
     Orthogonal { gain: f64 },
-    /// PyTorch's default for recurrent layers and `Linear`: `U(-1/sqrt(H), 1/sqrt(H))`
-    /// with `H` the block's row count (hidden size), for weights and biases alike.
+    /// PyTorch's defaults, `U(-k, k)` for weights and biases alike: `k = 1/sqrt(H)` with
+    /// `H` the hidden size for recurrent layers (`nn.LSTM`/`GRU`/`RNN`'s
+    /// `reset_parameters`), `k = 1/sqrt(in_features)` for dense and output layers
+    /// (`nn.Linear`: `kaiming_uniform_(a=sqrt(5))` on the weight gives
+    /// `sqrt(6 / ((1 + 5) fan_in))`, and the bias uses `1/sqrt(fan_in)`). The caller
+    /// passes `k` to [`fill_matrix`].
     PyTorch,
     /// All zeros.
     Zeros,
 }
 
-/// Fills a row-major `(gates * rows, cols)` matrix, block by block.
+/// Fills a row-major `(gates * rows, cols)` matrix, block by block; each `(rows, cols)`
+/// block is one tensor to the formulas above (fan-in `cols`, fan-out `rows`, as
+/// `torch.nn.init.xavier_uniform_` etc. on that block). `pytorch_bound` is the `k` of
+/// [`WeightInit::PyTorch`] (unused by the other initialisers).
 pub fn fill_matrix<F: Float>(
     init: WeightInit,
     gates: usize,
     rows: usize,
     cols: usize,
+    pytorch_bound: f64,
     rng: &mut StdRng,
     out: &mut [F],
 ) {
@@ -72,7 +80,7 @@ pub fn fill_matrix<F: Float>(
                     .for_each(|(w, &v)| *w = F::c(gain * v));
             }
             WeightInit::PyTorch => {
-                let a = 1.0 / fan_out.sqrt();
+                let a = pytorch_bound;
                 block
                     .iter_mut()
                     .for_each(|w| *w = F::c(uniform(rng, -a, a)));

@@ -7,7 +7,9 @@
 //! c_t = f * c_{t-1} + i * g
 //! o = gate(z_o + p_o * c_t)       h_t = o * act(c_t)
 //! ```
-//! At a masked step (input mask 0) the state passes through unchanged and the output is 0.
+//! `b` is `b_ih + b_hh` (PyTorch's two biases, each trained) or one bias (Deeplearning4j's
+//! layout). At a masked step (input mask 0) the state passes through unchanged and the
+//! output is 0.
 
 use std::ops::Range;
 
@@ -22,12 +24,15 @@ use super::network::{
 use super::{Activation, Float};
 
 /// Shapes and activations of one LSTM layer; the parameters live in the network's flat
-/// buffer: `weight_ih (4H, I)`, `weight_hh (4H, H)`, `bias (4H)` (PyTorch's
-/// `bias_ih + bias_hh`), then with peepholes `weight_ci, weight_cf, weight_co (H)`.
+/// buffer: `weight_ih (4H, I)`, `weight_hh (4H, H)`, `bias_ih (4H)`, `bias_hh (4H)`
+/// (PyTorch's two biases; with `two_biases` false one `bias (4H)`, Deeplearning4j's
+/// layout), then with peepholes `weight_ci, weight_cf, weight_co (H)`.
 pub struct Lstm<F: Float> {
     pub input: usize,
     pub hidden: usize,
     pub peephole: bool,
+    /// `bias_ih` and `bias_hh` (PyTorch) rather than one `bias`.
+    pub two_biases: bool,
     pub gate: Activation,
     pub act: Activation,
     gates: Array3<F>,  // (T, B, 4H) activated i, f, g, o
@@ -52,14 +57,17 @@ struct FastBuffers<F> {
     sparse_scratch: Vec<F>,
     /// The two halves' [`RowSums`] of the last backward pass.
     parts: Vec<F>,
+    /// `bias_ih + bias_hh (4H)` of the current forward pass (two biases).
+    bias_sum: Vec<F>,
 }
 
 /// The layer's slice of the flat parameter buffer, cut into named views.
 struct LstmParams<'a, F> {
-    w_ih: ArrayView2<'a, F>, // (4H, I)
-    w_hh: ArrayView2<'a, F>, // (4H, H)
-    bias: &'a [F],           // (4H)
-    peep: Option<&'a [F]>,   // (3H) p_i, p_f, p_o
+    w_ih: ArrayView2<'a, F>,  // (4H, I)
+    w_hh: ArrayView2<'a, F>,  // (4H, H)
+    bias: &'a [F],            // (4H) bias_ih, or the single bias
+    bias_hh: Option<&'a [F]>, // (4H) with two biases
+    peep: Option<&'a [F]>,    // (3H) p_i, p_f, p_o
 }
 
 impl<F: Float> Lstm<F> {
@@ -69,6 +77,7 @@ impl<F: Float> Lstm<F> {
         peephole: bool,
         gate: Activation,
         act: Activation,
+        two_biases: bool,
     ) -> Self {
         let e3 = Array3::zeros((0, 0, 0));
         let e2 = Array2::zeros((0, 0));
@@ -76,6 +85,7 @@ impl<F: Float> Lstm<F> {
             input,
             hidden,
             peephole,
+            two_biases,
             gate,
             act,
             gates: e3.clone(),
@@ -91,15 +101,16 @@ impl<F: Float> Lstm<F> {
                 w_ih_t: Vec::new(),
                 sparse_scratch: Vec::new(),
                 parts: Vec::new(),
+                bias_sum: Vec::new(),
             }),
         }
     }
 
     /// Number of parameters in the flat buffer.
-    pub fn param_len(input: usize, hidden: usize, peephole: bool) -> usize {
+    pub fn param_len(input: usize, hidden: usize, peephole: bool, two_biases: bool) -> usize {
         4 * hidden * input
             + 4 * hidden * hidden
-            + 4 * hidden
+            + if two_biases { 8 * hidden } else { 4 * hidden }
             + if peephole { 3 * hidden } else { 0 }
     }
 
@@ -108,10 +119,18 @@ impl<F: Float> Lstm<F> {
         let (w_ih, rest) = p.split_at(4 * h * i);
         let (w_hh, rest) = rest.split_at(4 * h * h);
         let (bias, rest) = rest.split_at(4 * h);
+        let (bias_hh, rest) = match self.two_biases {
+            true => {
+                let (b_hh, rest) = rest.split_at(4 * h);
+                (Some(b_hh), rest)
+            }
+            false => (None, rest),
+        };
         LstmParams {
             w_ih: ArrayView2::from_shape((4 * h, i), w_ih).expect("w_ih shape"),
             w_hh: ArrayView2::from_shape((4 * h, h), w_hh).expect("w_hh shape"),
             bias,
+            bias_hh,
             peep: self.peephole.then_some(rest),
         }
     }
@@ -151,8 +170,17 @@ impl<F: Float> Lstm<F> {
         let h = self.hidden;
         assert_eq!(i_len, self.input, "LSTM input width");
         self.resize(t_len, b);
-        let prm = self.params(p);
+        let mut prm = self.params(p);
         let fast = self.is_plain();
+        // two biases: their sum, once per pass (taken out of `self` for the pass, no
+        // allocation after the first)
+        let mut bias_sum = std::mem::take(&mut self.fast.bias_sum);
+        if let Some(b_hh) = prm.bias_hh {
+            bias_sum.clear();
+            bias_sum.extend(prm.bias.iter().zip(b_hh).map(|(&a, &c)| a + c));
+            prm.bias = &bias_sum;
+            prm.bias_hh = None;
+        }
 
         // plain LSTM: the recurrence runs by example rows (see below), which also adds
         // a one-hot input's weight columns and the bias step by step
@@ -229,6 +257,7 @@ impl<F: Float> Lstm<F> {
         } else {
             self.forward_general(&prm, mask, t_len, b, out);
         }
+        self.fast.bias_sum = bias_sum;
         state.h.assign(&self.hs.index_axis(Axis(0), t_len));
         if let Some(c) = state.c.as_mut() {
             c.assign(&self.cs.index_axis(Axis(0), t_len));
@@ -338,7 +367,15 @@ impl<F: Float> Lstm<F> {
         let fast = self.is_plain();
         let (gw_ih, rest) = g.split_at_mut(4 * h * i_len);
         let (gw_hh, rest) = rest.split_at_mut(4 * h * h);
-        let (gbias, gpeep) = rest.split_at_mut(4 * h);
+        let (gbias, rest) = rest.split_at_mut(4 * h);
+        // two biases: `bias_hh` gets the same gradient as `bias_ih`
+        let (mut gbias_hh, gpeep) = match self.two_biases {
+            true => {
+                let (g_hh, rest) = rest.split_at_mut(4 * h);
+                (Some(g_hh), rest)
+            }
+            false => (None, rest),
+        };
 
         self.dh.assign(&dstate.h);
         self.dc.assign(dstate.c.as_ref().expect("LSTM state has c"));
@@ -390,6 +427,12 @@ impl<F: Float> Lstm<F> {
                 *gb += part0[k];
                 *gb += part1[k];
             }
+            if let Some(g_hh) = gbias_hh.as_deref_mut() {
+                for (k, gb) in g_hh.iter_mut().enumerate() {
+                    *gb += part0[k];
+                    *gb += part1[k];
+                }
+            }
             if sparse_x.is_some() {
                 for part in [part0, part1] {
                     add_transposed(gw_ih, i_len, part[g4..].chunks_exact(g4));
@@ -409,7 +452,7 @@ impl<F: Float> Lstm<F> {
                 gw_ih: Some(gw_ih),
                 gw_hh,
                 gb_ih: Some(gbias),
-                gb_hh: None,
+                gb_hh: gbias_hh,
                 sparse_scratch: Some(&mut self.fast.sparse_scratch),
             };
             window_grads(&self.hs, &self.dgates, from, x, prm.w_ih, grads, dx);
@@ -535,6 +578,11 @@ impl<F: Float> Lstm<F> {
                         std::slice::from_raw_parts_mut((zp.0 as *mut F).add(r.start), r.len())
                     };
                     zr.copy_from_slice(&prm.bias[r.clone()]);
+                    if let Some(b_hh) = prm.bias_hh {
+                        zr.iter_mut()
+                            .zip(&b_hh[r.clone()])
+                            .for_each(|(z, &v)| *z += v);
+                    }
                     let wi = &w_ih[r.start * cols_ih..r.end * cols_ih];
                     dense_gemv(wi, x, x_dense, zr);
                     let wh = &w_hh[r.start * cols_hh..r.end * cols_hh];
@@ -543,6 +591,9 @@ impl<F: Float> Lstm<F> {
             }
             _ => {
                 z.copy_from_slice(prm.bias);
+                if let Some(b_hh) = prm.bias_hh {
+                    z.iter_mut().zip(b_hh).for_each(|(z, &v)| *z += v);
+                }
                 gemv_acc(prm.w_ih, x, z);
                 gemv_acc(prm.w_hh, h, z);
             }

@@ -32,6 +32,7 @@ pub mod network;
 pub mod normalize;
 pub mod output;
 pub mod rnn;
+pub mod torch_names;
 pub mod updater;
 
 pub use activation::Activation;

@@ -93,13 +93,22 @@ pub struct LayerConfig {
     pub weight_init: WeightInit,
     /// Initialisation of recurrent weights (`weight_hh`).
     pub recurrent_init: WeightInit,
-    /// Inverted dropout probability on this layer's input during training.
+    /// Inverted dropout on this layer's input during training: the probability that an
+    /// input value is dropped (set to 0; the kept ones are scaled by `1 / (1 - p)`),
+    /// PyTorch's convention (Deeplearning4j's `dropOut(x)` is a retain probability).
     pub dropout: f64,
     pub regularization: Regularization,
+    /// LSTM and RNN: one bias per gate (`bias`, Deeplearning4j's layout) instead of
+    /// PyTorch's two (`bias_ih`, `bias_hh`, both trained, each getting the same
+    /// gradient). With two, training steps equal `torch.nn.LSTM`/`nn.RNN`'s; with one,
+    /// a plain SGD step moves the summed bias half as far. GRU always keeps two (its
+    /// `bias_hh` sits inside the reset product); dense layers have one.
+    pub single_bias: bool,
 }
 
 impl LayerConfig {
-    /// A layer with Xavier-uniform weights, no dropout and no regularisation.
+    /// A layer with Xavier-uniform weights, PyTorch's two biases, no dropout and no
+    /// regularisation.
     pub fn new(kind: LayerKind, size: usize) -> Self {
         LayerConfig {
             kind,
@@ -108,6 +117,17 @@ impl LayerConfig {
             recurrent_init: WeightInit::XavierUniform,
             dropout: 0.0,
             regularization: Regularization::default(),
+            single_bias: false,
+        }
+    }
+
+    /// Whether the layer keeps PyTorch's `bias_ih` and `bias_hh` (GRU always; LSTM and
+    /// RNN unless [`Self::single_bias`]).
+    pub fn two_biases(&self) -> bool {
+        match self.kind {
+            LayerKind::Gru => true,
+            LayerKind::Lstm { .. } | LayerKind::Rnn { .. } => !self.single_bias,
+            LayerKind::Dense { .. } => false,
         }
     }
 }
@@ -119,6 +139,8 @@ pub struct OutputConfig {
     pub size: usize,
     pub mode: OutputMode,
     pub weight_init: WeightInit,
+    /// Inverted dropout on the output layer's input, as a drop probability (see
+    /// [`LayerConfig::dropout`]).
     pub dropout: f64,
     pub regularization: Regularization,
 }
@@ -554,7 +576,12 @@ impl<F: Float> Network<F> {
                         RecurrentWeight,
                         vec![4 * h, h],
                     );
-                    push(&mut specs, &mut offset, k, "bias", Bias, vec![4 * h]);
+                    if lc.single_bias {
+                        push(&mut specs, &mut offset, k, "bias", Bias, vec![4 * h]);
+                    } else {
+                        push(&mut specs, &mut offset, k, "bias_ih", Bias, vec![4 * h]);
+                        push(&mut specs, &mut offset, k, "bias_hh", Bias, vec![4 * h]);
+                    }
                     if *peephole {
                         push(&mut specs, &mut offset, k, "weight_ci", Peephole, vec![h]);
                         push(&mut specs, &mut offset, k, "weight_cf", Peephole, vec![h]);
@@ -566,6 +593,7 @@ impl<F: Float> Network<F> {
                         *peephole,
                         *gate_activation,
                         *activation,
+                        !lc.single_bias,
                     )));
                 }
                 LayerKind::Gru => {
@@ -606,8 +634,13 @@ impl<F: Float> Network<F> {
                         RecurrentWeight,
                         vec![h, h],
                     );
-                    push(&mut specs, &mut offset, k, "bias", Bias, vec![h]);
-                    layers.push(Layer::Rnn(Rnn::new(i, h, *activation)));
+                    if lc.single_bias {
+                        push(&mut specs, &mut offset, k, "bias", Bias, vec![h]);
+                    } else {
+                        push(&mut specs, &mut offset, k, "bias_ih", Bias, vec![h]);
+                        push(&mut specs, &mut offset, k, "bias_hh", Bias, vec![h]);
+                    }
+                    layers.push(Layer::Rnn(Rnn::new(i, h, *activation, !lc.single_bias)));
                 }
                 LayerKind::Dense { activation } => {
                     push(
@@ -661,17 +694,22 @@ impl<F: Float> Network<F> {
         Ok(net)
     }
 
-    /// Re-initialises every parameter from `seed`.
+    /// Re-initialises every parameter from `seed`: weights by their layer's
+    /// [`WeightInit`] gate block by gate block; biases and peepholes 0, or with
+    /// [`WeightInit::PyTorch`] drawn from the same `U(-k, k)` as the weights; then an
+    /// LSTM's forget-gate bias set to `forget_bias` (in `bias_ih`, with `bias_hh`'s
+    /// forget block 0, so the sum is `forget_bias`).
     pub fn init_params(&mut self, seed: u64) {
         let mut rng = StdRng::seed_from_u64(seed);
         for spec in self.specs.clone() {
             let (init, gates, bias_fill) = self.init_for(&spec);
+            let bound = self.pytorch_bound(&spec);
             let out = &mut self.params[spec.range()];
             if spec.kind.is_bias() || spec.kind == ParamKind::Peephole {
                 match init {
                     WeightInit::PyTorch => {
                         let rows = spec.shape[0] / gates;
-                        fill_matrix(WeightInit::PyTorch, gates, rows, 1, &mut rng, out)
+                        fill_matrix(WeightInit::PyTorch, gates, rows, 1, bound, &mut rng, out)
                     }
                     _ => out.iter_mut().for_each(|v| *v = F::zero()),
                 }
@@ -680,9 +718,29 @@ impl<F: Float> Network<F> {
                 }
             } else {
                 let rows = spec.shape[0] / gates;
-                fill_matrix(init, gates, rows, spec.shape[1], &mut rng, out);
+                fill_matrix(init, gates, rows, spec.shape[1], bound, &mut rng, out);
             }
         }
+    }
+
+    /// The bound `k` of PyTorch's default `U(-k, k)` for a tensor of this layer:
+    /// `1/sqrt(hidden_size)` for `nn.LSTM`/`GRU`/`RNN` (weights and biases),
+    /// `1/sqrt(in_features)` for `nn.Linear` (dense and output layers: the weight's
+    /// `kaiming_uniform_(a=sqrt(5))` and the bias both come to that).
+    fn pytorch_bound(&self, spec: &ParamSpec) -> f64 {
+        let recurrent = self
+            .config
+            .layers
+            .get(spec.layer)
+            .is_some_and(|lc| lc.kind.is_recurrent());
+        let fan = if recurrent {
+            self.config.layers[spec.layer].size
+        } else if spec.layer == 0 {
+            self.config.input_size
+        } else {
+            self.config.layers[spec.layer - 1].size
+        };
+        1.0 / (fan as f64).sqrt()
     }
 
     /// (initialiser, gate blocks, a bias range to fill with a constant).
@@ -703,7 +761,13 @@ impl<F: Float> Network<F> {
         };
         let fill = match (&lc.kind, spec.kind) {
             (LayerKind::Lstm { forget_bias, .. }, ParamKind::Bias) => {
-                Some((lc.size..2 * lc.size, *forget_bias))
+                // the forget gate's bias sum: all in `bias` or `bias_ih`, 0 in `bias_hh`
+                let value = if spec.name == "bias_hh" {
+                    0.0
+                } else {
+                    *forget_bias
+                };
+                Some((lc.size..2 * lc.size, value))
             }
             _ => None,
         };
@@ -1200,8 +1264,9 @@ impl<F: Float> Network<F> {
         }
     }
 
-    /// Every parameter under PyTorch's names and shapes. A single LSTM/RNN `bias` is
-    /// exported as `bias_ih` with a zero `bias_hh`.
+    /// Every parameter under PyTorch's names and shapes, each tensor as it is. A single
+    /// LSTM/RNN `bias` (the `single_bias` layout) is exported as `bias_ih` with a zero
+    /// `bias_hh`, which gives PyTorch the same sums.
     pub fn torch_tensors(&self) -> Vec<NamedTensor<F>> {
         self.torch_tensors_of(&self.params)
     }
@@ -1243,9 +1308,14 @@ impl<F: Float> Network<F> {
         out
     }
 
-    /// Loads PyTorch-named tensors; every parameter must be given (LSTM/RNN biases as
-    /// `bias_ih` + `bias_hh`, which are summed). Nothing changes on error.
+    /// Loads PyTorch-named tensors, each as it is: seqlab's `layers.{k}.*` names, or a
+    /// `state_dict` in PyTorch's own module names ([`super::torch_names`]). Every
+    /// parameter must be given (a single LSTM/RNN `bias` is loaded from `bias_ih` +
+    /// `bias_hh`, summed). Nothing changes on error.
     pub fn load_torch_tensors(&mut self, tensors: &[NamedTensor<F>]) -> Result<(), NetworkError> {
+        // PyTorch's own multi-layer names (`weight_ih_l0`, `head.weight`, ...) as seqlab's
+        let renamed = super::torch_names::to_seqlab_names(&self.config, tensors)?;
+        let tensors = &renamed[..];
         let mut params = self.params.clone();
         let mut seen = vec![0u8; self.specs.len()];
         for t in tensors {
@@ -1301,9 +1371,10 @@ impl<F: Float> Network<F> {
             .split_once('.')
             .ok_or_else(|| err("has no tensor name after the layer index"))?;
         let k: usize = k.parse().map_err(|_| err("has no layer index"))?;
+        // a single LSTM/RNN bias is PyTorch's `bias_ih + bias_hh`
         let recurrent_bias = k < self.layers.len()
             && self.config.layers[k].kind.is_recurrent()
-            && !matches!(self.config.layers[k].kind, LayerKind::Gru);
+            && !self.config.layers[k].two_biases();
         let (local, summed) = match local {
             "bias_ih" | "bias_hh" if recurrent_bias => ("bias", true),
             other => (other, false),

@@ -1,4 +1,5 @@
-//! Simple (Elman) RNN layer: `h' = act(x W_ih^T + h W_hh^T + b)` with tanh or relu.
+//! Simple (Elman) RNN layer: `h' = act(x W_ih^T + h W_hh^T + b)` with tanh or relu, `b`
+//! being `b_ih + b_hh` (PyTorch's two biases, each trained) or one bias.
 
 use ndarray::{linalg::general_mat_mul, s, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
 
@@ -6,41 +7,63 @@ use super::gru::add_rows;
 use super::network::{accumulate_window, mask_at, LayerState, WindowGrads};
 use super::{Activation, Float};
 
-/// One simple RNN layer. Parameters: `weight_ih (H, I)`, `weight_hh (H, H)`, `bias (H)`
-/// (PyTorch's `bias_ih + bias_hh`).
+/// One simple RNN layer. Parameters: `weight_ih (H, I)`, `weight_hh (H, H)`,
+/// `bias_ih (H)`, `bias_hh (H)` (PyTorch's; with `two_biases` false one `bias (H)`).
 pub struct Rnn<F: Float> {
     pub input: usize,
     pub hidden: usize,
     pub act: Activation,
+    /// `bias_ih` and `bias_hh` (PyTorch) rather than one `bias`.
+    pub two_biases: bool,
     hs: Array3<F>, // (T+1, B, H)
     da: Array3<F>, // (T, B, H) d loss / d pre-activation
     dh: ndarray::Array2<F>,
 }
 
 impl<F: Float> Rnn<F> {
-    pub fn new(input: usize, hidden: usize, act: Activation) -> Self {
+    pub fn new(input: usize, hidden: usize, act: Activation, two_biases: bool) -> Self {
         Rnn {
             input,
             hidden,
             act,
+            two_biases,
             hs: Array3::zeros((0, 0, 0)),
             da: Array3::zeros((0, 0, 0)),
             dh: ndarray::Array2::zeros((0, 0)),
         }
     }
 
-    pub fn param_len(input: usize, hidden: usize) -> usize {
-        hidden * input + hidden * hidden + hidden
+    /// Number of parameters in the flat buffer.
+    pub fn param_len(input: usize, hidden: usize, two_biases: bool) -> usize {
+        hidden * input + hidden * hidden + if two_biases { 2 * hidden } else { hidden }
     }
 
-    fn params<'a>(&self, p: &'a [F]) -> (ArrayView2<'a, F>, ArrayView2<'a, F>, &'a [F]) {
+    /// `(W_ih (H, I), W_hh (H, H), bias_ih or bias (H), bias_hh (H) with two biases)`.
+    #[allow(clippy::type_complexity)]
+    fn params<'a>(
+        &self,
+        p: &'a [F],
+    ) -> (
+        ArrayView2<'a, F>,
+        ArrayView2<'a, F>,
+        &'a [F],
+        Option<&'a [F]>,
+    ) {
         let (h, i) = (self.hidden, self.input);
         let (w_ih, rest) = p.split_at(h * i);
         let (w_hh, bias) = rest.split_at(h * h);
+        let (bias, bias_hh) = match self.two_biases {
+            true => {
+                let (b_ih, b_hh) = bias.split_at(h);
+                (b_ih, Some(b_hh))
+            }
+            false => (bias, None),
+        };
         (
             ArrayView2::from_shape((h, i), w_ih).expect("w_ih shape"),
             ArrayView2::from_shape((h, h), w_hh).expect("w_hh shape"),
             bias,
+            bias_hh,
         )
     }
 
@@ -61,8 +84,8 @@ impl<F: Float> Rnn<F> {
             self.da = Array3::zeros((t_len, b, h));
             self.dh = ndarray::Array2::zeros((b, h));
         }
-        let (w_ih, w_hh, bias) = self.params(p);
-        // pre-activations of every step's input part into `out`, one GEMM
+        let (w_ih, w_hh, bias, bias_hh) = self.params(p);
+        // pre-activations of every step's input part into `out`, one GEMM, plus biases
         {
             let x2 = x.to_shape((t_len * b, i_len)).expect("contiguous input");
             let mut o2 = out
@@ -71,6 +94,9 @@ impl<F: Float> Rnn<F> {
                 .expect("out");
             general_mat_mul(F::one(), &x2, &w_ih.t(), F::zero(), &mut o2);
             add_rows(o2.as_slice_mut().expect("contiguous"), bias);
+            if let Some(b_hh) = bias_hh {
+                add_rows(o2.as_slice_mut().expect("contiguous"), b_hh);
+            }
         }
         self.hs.index_axis_mut(Axis(0), 0).assign(&state.h);
         for t in 0..t_len {
@@ -109,9 +135,17 @@ impl<F: Float> Rnn<F> {
     ) {
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
-        let (w_ih, w_hh, _) = self.params(p);
+        let (w_ih, w_hh, _, _) = self.params(p);
         let (gw_ih, rest) = g.split_at_mut(h * i_len);
         let (gw_hh, gb) = rest.split_at_mut(h * h);
+        // two biases: `bias_hh` gets the same gradient as `bias_ih`
+        let (gb, gb_hh) = match self.two_biases {
+            true => {
+                let (g_ih, g_hh) = gb.split_at_mut(h);
+                (g_ih, Some(g_hh))
+            }
+            false => (gb, None),
+        };
         self.dh.assign(&dstate.h);
         for t in (from..t_len).rev() {
             let hnt = self.hs.index_axis(Axis(0), t + 1);
@@ -141,7 +175,7 @@ impl<F: Float> Rnn<F> {
             gw_ih: Some(gw_ih),
             gw_hh,
             gb_ih: Some(gb),
-            gb_hh: None,
+            gb_hh,
             sparse_scratch: None,
         };
         accumulate_window(from, x, hp, self.da.view(), self.da.view(), w_ih, grads, dx);
@@ -153,8 +187,11 @@ impl<F: Float> Rnn<F> {
 
     /// One step for a single example (sampling). `z (H)` is scratch.
     pub fn step_one(&self, p: &[F], x: &[F], h: &mut [F], z: &mut [F]) {
-        let (w_ih, w_hh, bias) = self.params(p);
+        let (w_ih, w_hh, bias, bias_hh) = self.params(p);
         z.copy_from_slice(bias);
+        if let Some(b_hh) = bias_hh {
+            z.iter_mut().zip(b_hh).for_each(|(z, &v)| *z += v);
+        }
         super::lstm::gemv_acc(w_ih, x, z);
         super::lstm::gemv_acc(w_hh, h, z);
         self.act.apply_slice(z);

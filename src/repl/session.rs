@@ -1860,9 +1860,11 @@ fn parameter_counts(config: &crate::nn::network::NetworkConfig) -> Vec<usize> {
     let mut width = config.input_size;
     for l in &config.layers {
         counts.push(match &l.kind {
-            LayerKind::Lstm { peephole, .. } => Lstm::<f32>::param_len(width, l.size, *peephole),
+            LayerKind::Lstm { peephole, .. } => {
+                Lstm::<f32>::param_len(width, l.size, *peephole, l.two_biases())
+            }
             LayerKind::Gru => Gru::<f32>::param_len(width, l.size),
-            LayerKind::Rnn { .. } => Rnn::<f32>::param_len(width, l.size),
+            LayerKind::Rnn { .. } => Rnn::<f32>::param_len(width, l.size, l.two_biases()),
             LayerKind::Dense { .. } => Dense::<f32>::param_len(width, l.size),
         });
         width = l.size;

@@ -14,7 +14,8 @@ pub struct SampleOptions {
     /// Text fed first (must use the model's vocabulary); empty = the first vocabulary
     /// character.
     pub prime: String,
-    /// Softmax temperature (> 0): below 1 sharper, above 1 flatter.
+    /// Softmax temperature (> 0): below 1 sharper, above 1 flatter; towards 0 it tends
+    /// to greedy (see [`tempered_pick`]).
     pub temperature: f64,
     /// Most likely character instead of a draw.
     pub greedy: bool,
@@ -61,7 +62,6 @@ pub fn sample_text(
         x[id] = 1.0;
         net.step_one(&x, &mut buf);
     }
-    let inv_t = 1.0 / opts.temperature.max(1e-6);
     let mut weights = vec![0.0f64; v];
     for _ in 0..opts.length {
         let next = if opts.greedy {
@@ -71,22 +71,12 @@ pub fn sample_text(
                 .max_by(|a, b| a.1.total_cmp(b.1))
                 .map_or(0, |(i, _)| i)
         } else {
-            // p^(1/T), renormalised: softmax of logits / T
-            let mut total = 0.0;
-            for (w, &p) in weights.iter_mut().zip(&buf.out) {
-                *w = (p as f64).max(1e-30).powf(inv_t);
-                total += *w;
-            }
-            let mut r = rng.random::<f64>() * total;
-            let mut pick = v - 1;
-            for (i, &w) in weights.iter().enumerate() {
-                if r < w {
-                    pick = i;
-                    break;
-                }
-                r -= w;
-            }
-            pick
+            tempered_pick(
+                &buf.out,
+                opts.temperature,
+                rng.random::<f64>(),
+                &mut weights,
+            )
         };
         out.push(vocab.chars()[next]);
         x.iter_mut().for_each(|e| *e = 0.0);
@@ -94,4 +84,47 @@ pub fn sample_text(
         net.step_one(&x, &mut buf);
     }
     Ok(out)
+}
+
+/// Draws an index from `probs` (the softmax of the logits `z`) tempered by `temperature`
+/// `T > 0`, i.e. from `softmax(z / T)`, with `u` uniform in `[0, 1)`. Computed stably as
+/// `w_i = exp((ln p_i - ln p_max) / T)`: the shift by the maximum makes the most likely
+/// character's weight 1, so no temperature underflows every weight, and as `T -> 0`
+/// every other weight goes to 0 (greedy, ties shared). A character with probability 0
+/// has weight exactly 0 and is never drawn, at any temperature. `weights` is scratch of
+/// `probs.len()`. Returns 0 for an empty or all-zero `probs`.
+pub fn tempered_pick(probs: &[f32], temperature: f64, u: f64, weights: &mut [f64]) -> usize {
+    assert_eq!(
+        weights.len(),
+        probs.len(),
+        "scratch of the vocabulary's size"
+    );
+    let max = probs.iter().fold(0.0f32, |m, &p| m.max(p));
+    if max <= 0.0 || max.is_nan() {
+        return 0;
+    }
+    let ln_max = f64::from(max).ln();
+    let inv_t = 1.0 / temperature;
+    let mut total = 0.0;
+    let mut last = 0;
+    for (i, (w, &p)) in weights.iter_mut().zip(probs).enumerate() {
+        *w = if p > 0.0 {
+            ((f64::from(p).ln() - ln_max) * inv_t).exp()
+        } else {
+            0.0
+        };
+        if *w > 0.0 {
+            last = i;
+        }
+        total += *w;
+    }
+    let mut r = u * total;
+    for (i, &w) in weights.iter().enumerate() {
+        if w > 0.0 && r < w {
+            return i;
+        }
+        r -= w;
+    }
+    // rounding left `r` past the end: the last character with a positive weight
+    last
 }

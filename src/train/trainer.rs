@@ -136,12 +136,12 @@ impl Trainer {
             .unwrap_or_else(|| crate::blas::training_threads(t.batch_size, widest));
         crate::blas::use_training_threads(threads, t.batch_size, widest);
         let updater = Updater::new(t.updater.to_nn(), net.num_params());
-        let lr = LearningRate {
-            base: t.updater.to_nn().lr(),
-            schedule: t.schedule.to_nn(),
-        };
         let steps = t.sequence_length;
         let batches_per_epoch = data.batches_per_epoch(t.batch_size, steps)?.max(1);
+        let lr = LearningRate {
+            base: t.updater.to_nn().lr(),
+            schedule: t.schedule.to_nn(batches_per_epoch as u64),
+        };
         let max_iterations = match (t.iterations, t.epochs) {
             (Some(i), _) => i,
             (None, Some(e)) => e * batches_per_epoch as u64,
@@ -418,11 +418,17 @@ impl Trainer {
             || ck.updater_state.len() != self.updater.state.len()
         {
             return Err(TrainError::Other(format!(
-                "the checkpoint holds {} parameters and {} updater buffers; this experiment's network has {} and {}",
+                "the checkpoint holds {} parameters and {} updater buffers; this experiment's network has {} and {}{}",
                 ck.params.len(),
                 ck.updater_state.len(),
                 self.net.num_params(),
-                self.updater.state.len()
+                self.updater.state.len(),
+                if ck.params.len() < self.net.num_params() {
+                    " (a checkpoint from before LSTM and RNN layers kept PyTorch's two biases \
+                     resumes with `single_bias: true` on those layers in the run's run.ron)"
+                } else {
+                    ""
+                }
             )));
         }
         let i = &ck.info;
