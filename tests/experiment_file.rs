@@ -41,7 +41,7 @@ fn rich() -> Experiment {
         features: SequenceSource::Pattern {
             pattern: "data/f_%d.csv".into(),
             start: 0,
-            end: 9,
+            end: Some(9),
         },
         labels: LabelSource::Files(SequenceSource::Directory("data/labels".into())),
         task: Task::Classification { classes: 6 },
@@ -430,7 +430,7 @@ fn relative_paths_resolve_against_the_file_folder() {
         SequenceSource::Pattern {
             pattern: "/experiments/mine/data/f_%d.csv".into(),
             start: 0,
-            end: 9
+            end: Some(9)
         }
     );
     assert_eq!(
