@@ -287,7 +287,10 @@ fn bad_patterns_and_ranges_say_how_to_write_them() {
         },
         ..Default::default()
     };
-    assert_mentions(&load_err(&no_placeholder), &["has no number placeholder", "%0Nd"]);
+    assert_mentions(
+        &load_err(&no_placeholder),
+        &["has no number placeholder", "%0Nd"],
+    );
     let reversed = CsvDataConfig {
         features: SequenceSource::Pattern {
             pattern: name(&scratch.path("seq_%d.csv")),

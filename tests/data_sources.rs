@@ -92,7 +92,8 @@ fn open_ended_patterns_read_until_the_first_missing_index() {
         "(data: Csv(features: Pattern(pattern: {:?}, start: 0), labels: Column(0)))",
         name(&s.path("seq_%d.csv"))
     );
-    let parsed = seqlab::experiment::file::from_ron_str(&exp, std::path::Path::new("e.ron")).unwrap();
+    let parsed =
+        seqlab::experiment::file::from_ron_str(&exp, std::path::Path::new("e.ron")).unwrap();
     let seqlab::experiment::schema::DataSpec::Csv(c) = parsed.data else {
         panic!("csv data")
     };
@@ -106,7 +107,10 @@ fn open_ended_patterns_read_until_the_first_missing_index() {
         start: 5,
         end: None,
     };
-    assert_mentions(&none.files().unwrap_err().to_string(), &["seq_%d.csv", "no sequence files"]);
+    assert_mentions(
+        &none.files().unwrap_err().to_string(),
+        &["seq_%d.csv", "no sequence files"],
+    );
 }
 
 #[test]
@@ -142,10 +146,18 @@ fn a_directory_mixing_two_name_families_is_refused_with_both_named() {
         s.write(&format!("d/features_{i}.csv"), "1,2\n");
         s.write(&format!("d/labels_{i}.csv"), "1\n");
     }
-    let err = SequenceSource::Directory(s.path("d")).files().unwrap_err().to_string();
+    let err = SequenceSource::Directory(s.path("d"))
+        .files()
+        .unwrap_err()
+        .to_string();
     assert_mentions(
         &err,
-        &["mixes 2 name families", "features_#.csv (3 files)", "labels_#.csv (3 files)", "Glob("],
+        &[
+            "mixes 2 name families",
+            "features_#.csv (3 files)",
+            "labels_#.csv (3 files)",
+            "Glob(",
+        ],
     );
     // one family (plus a stray file) is fine
     let t = Scratch::new("one-family");
@@ -153,7 +165,13 @@ fn a_directory_mixing_two_name_families_is_refused_with_both_named() {
         t.write(&format!("d/seq_{i}.csv"), "1\n");
     }
     t.write("d/readme.txt", "notes");
-    assert_eq!(SequenceSource::Directory(t.path("d")).files().unwrap().len(), 4);
+    assert_eq!(
+        SequenceSource::Directory(t.path("d"))
+            .files()
+            .unwrap()
+            .len(),
+        4
+    );
 }
 
 #[test]
@@ -161,7 +179,9 @@ fn range_with_a_directory_a_glob_or_a_single_file_is_refused() {
     let s = Scratch::new("range");
     let file = s.write("d/a.csv", "1\n");
     for path in [name(&s.path("d")), name(&file), name(&s.path("d/*.csv"))] {
-        let err = SequenceSource::from_cli(&path, Some((0, Some(3)))).unwrap_err().to_string();
+        let err = SequenceSource::from_cli(&path, Some((0, Some(3))))
+            .unwrap_err()
+            .to_string();
         assert_mentions(&err, &["--range only applies to a numbered pattern"]);
         // and through `seqlab data`'s flags
         let a = args(&[&path, "--range", "0..3"]);
@@ -207,7 +227,13 @@ fn label_files_take_their_own_csv_options_defaulting_to_the_features() {
         "--classes",
         "2",
     ]);
-    assert_eq!(config(&a).unwrap().label_csv, Some(CsvOptions::default()));
+    assert_eq!(
+        config(&a).unwrap().label_csv,
+        Some(CsvOptions {
+            skip_lines: 0,
+            delimiter: seqlab::data::Delimiter::Semicolon,
+        })
+    );
     let (dataset, _) = first_batch(&a).unwrap();
     assert_eq!(dataset.examples()[1].label_steps(), 2);
 }

@@ -162,7 +162,12 @@ fn sequence_classification_data_is_the_generators_600_charts_of_40_to_60_steps()
     let mut per_class = [0usize; 6];
     for e in data.examples() {
         assert!((40..=60).contains(&e.feature_steps()), "{}", e.name());
-        let class = e.labels.row(0).iter().position(|&v| v == 1.0).expect("one-hot");
+        let class = e
+            .labels
+            .row(0)
+            .iter()
+            .position(|&v| v == 1.0)
+            .expect("one-hot");
         per_class[class] += 1;
     }
     assert_eq!(per_class, [100; 6]);
@@ -252,7 +257,11 @@ fn char_text_samples_are_mostly_words_of_the_corpus() {
             .expect("corpus");
     // the comment: about 25 KB of plain ASCII
     assert!(corpus.is_ascii());
-    assert!((24_000..26_000).contains(&corpus.len()), "{} bytes", corpus.len());
+    assert!(
+        (24_000..26_000).contains(&corpus.len()),
+        "{} bytes",
+        corpus.len()
+    );
     let known: HashSet<String> = words(&corpus).into_iter().collect();
     let (out, summary) = run_example("char_text");
     assert_eq!(summary["iterations"], 600, "{summary}");

@@ -15,9 +15,7 @@ use common::assert_close;
 use ndarray::{Array2, Array3};
 use reference::{Tensor, CASES};
 use seqlab::nn::network::{BackpropOptions, Batch, NamedTensor};
-use seqlab::nn::{
-    Activation, LayerConfig, LayerKind, Loss, Network, NetworkConfig, OutputConfig,
-};
+use seqlab::nn::{Activation, LayerConfig, LayerKind, Loss, Network, NetworkConfig, OutputConfig};
 
 const TOL: f64 = 1e-12;
 
@@ -57,7 +55,8 @@ fn one_to_many_batches_match_pytorch_on_zero_filled_input() {
         };
         let mut net = Network::<f64>::new(config, 0).expect("network");
         let tensors: Vec<NamedTensor<f64>> = case.params.iter().map(named).collect();
-        net.load_torch_tensors(&tensors).expect("torch weights load");
+        net.load_torch_tensors(&tensors)
+            .expect("torch weights load");
         let x = Array3::from_shape_vec((t, b, i), case.input.data.to_vec()).expect("shape");
         let classes = arr2(&case.classes);
         let labels = Array3::from_shape_fn((t, b, 2), |(s, k, c)| {
@@ -65,7 +64,10 @@ fn one_to_many_batches_match_pytorch_on_zero_filled_input() {
         });
         let (fm, lm) = (arr2(&case.feature_mask), arr2(&case.label_mask));
         // the rule is exercised: some steps have a label but no input
-        assert!(fm.iter().zip(lm.iter()).any(|(&f, &l)| f == 0.0 && l == 1.0));
+        assert!(fm
+            .iter()
+            .zip(lm.iter())
+            .any(|(&f, &l)| f == 0.0 && l == 1.0));
         let batch = Batch {
             features: x.view(),
             labels: labels.view(),
@@ -95,7 +97,12 @@ fn one_to_many_batches_match_pytorch_on_zero_filled_input() {
                     .iter()
                     .find(|g| g.name == want.name.replace("bias_hh", "bias_ih"))
                     .expect("bias_ih gradient");
-                assert_close(&format!("{} torch biases", case.name), ih.data, want.data, TOL);
+                assert_close(
+                    &format!("{} torch biases", case.name),
+                    ih.data,
+                    want.data,
+                    TOL,
+                );
                 continue;
             }
             let got = grads
@@ -216,7 +223,11 @@ fn the_issues_one_to_many_example_learns_and_predict_generates_its_steps() {
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            let name = Path::new(f[0]).file_name().unwrap().to_string_lossy().into_owned();
+            let name = Path::new(f[0])
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             (name, f[1].parse().unwrap(), f[2].parse().unwrap())
         })
         .collect();

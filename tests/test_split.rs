@@ -12,7 +12,8 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("seqlab-test-split-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("seqlab-test-split-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
         Scratch(dir)
@@ -101,7 +102,10 @@ fn the_test_split_is_scored_once_apart_from_validation_and_never_steers_training
     let test = &sum_a["test"];
     assert_eq!(test["final"]["split"], "test", "{sum_a}");
     assert_eq!(test["best"]["split"], "test_best", "{sum_a}");
-    assert_eq!(test["best"]["iteration"], sum_a["best_iteration"], "{sum_a}");
+    assert_eq!(
+        test["best"]["iteration"], sum_a["best_iteration"],
+        "{sum_a}"
+    );
     assert_eq!(sum_a["evaluation"]["split"], "validation");
     // 8 files x 4 steps scored
     assert_eq!(test["final"]["positions"], 32);
@@ -113,11 +117,23 @@ fn the_test_split_is_scored_once_apart_from_validation_and_never_steers_training
         .map(|l| l.split(',').nth(1).expect("split"))
         .collect();
     assert_eq!(splits.iter().filter(|&&s| s == "test").count(), 1, "{eval}");
-    assert_eq!(splits.iter().filter(|&&s| s == "test_best").count(), 1, "{eval}");
-    assert!(splits[..splits.len() - 2].iter().all(|&s| s == "validation"), "{eval}");
+    assert_eq!(
+        splits.iter().filter(|&&s| s == "test_best").count(),
+        1,
+        "{eval}"
+    );
+    assert!(
+        splits[..splits.len() - 2]
+            .iter()
+            .all(|&s| s == "validation"),
+        "{eval}"
+    );
 
     // never steers: another test folder changes nothing but the test scores
-    assert_eq!(read(&run_a.join("metrics.csv")).lines().count(), read(&run_b.join("metrics.csv")).lines().count());
+    assert_eq!(
+        read(&run_a.join("metrics.csv")).lines().count(),
+        read(&run_b.join("metrics.csv")).lines().count()
+    );
     let strip = |text: String| -> Vec<String> {
         // metrics.csv minus its timing columns (the last two)
         text.lines()
@@ -131,10 +147,19 @@ fn the_test_split_is_scored_once_apart_from_validation_and_never_steers_training
         strip(read(&run_a.join("metrics.csv"))),
         strip(read(&run_b.join("metrics.csv")))
     );
-    for key in ["best_iteration", "best_score", "iterations", "stop_reason", "evaluation"] {
+    for key in [
+        "best_iteration",
+        "best_score",
+        "iterations",
+        "stop_reason",
+        "evaluation",
+    ] {
         assert_eq!(sum_a[key], sum_b[key], "{key}");
     }
-    assert_ne!(sum_a["test"]["final"]["score"], sum_b["test"]["final"]["score"]);
+    assert_ne!(
+        sum_a["test"]["final"]["score"],
+        sum_b["test"]["final"]["score"]
+    );
 
     // `seqlab eval` on the test folder gives the same scores
     for (best, key) in [(false, "final"), (true, "best")] {
@@ -150,7 +175,11 @@ fn the_test_split_is_scored_once_apart_from_validation_and_never_steers_training
         .expect("test files");
         let ev = seqlab::train::predict::evaluate(&mut model, &data, "eval").expect("eval");
         let want = test[key]["score"].as_f64().expect("score");
-        assert!((ev.score - want).abs() < 1e-6, "{key}: eval {} vs summary {want}", ev.score);
+        assert!(
+            (ev.score - want).abs() < 1e-6,
+            "{key}: eval {} vs summary {want}",
+            ev.score
+        );
         // and the command itself runs
         let code = seqlab::cli::run::eval(&seqlab::cli::run::EvalArgs {
             select: DataSelection {
@@ -198,13 +227,19 @@ fn a_test_fraction_is_held_out_of_training_and_validation() {
         panic!("sequence data")
     };
     // 20 files: 4 to test, then a quarter of the other 16 to validation
-    let (v, t) = (validation.as_ref().expect("validation"), test.as_ref().expect("test"));
+    let (v, t) = (
+        validation.as_ref().expect("validation"),
+        test.as_ref().expect("test"),
+    );
     assert_eq!((train.len(), v.len(), t.len()), (12, 4, 4));
     let names = |d: &seqlab::data::SequenceDataset| -> Vec<String> {
         d.examples().iter().map(|e| e.name()).collect()
     };
     for name in names(t) {
-        assert!(!names(train).contains(&name) && !names(v).contains(&name), "{name}");
+        assert!(
+            !names(train).contains(&name) && !names(v).contains(&name),
+            "{name}"
+        );
     }
     // a validation and test fraction leaving no training data is refused before loading
     let err = seqlab::experiment::file::from_ron_str(

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+use crate::data::SequenceSource;
 use crate::experiment::rundir::{next_run_dir, RunDir, RunRecord};
 use crate::experiment::{checkpoint, file, Experiment};
-use crate::data::SequenceSource;
 use crate::train::eval::EvalMetrics;
 use crate::train::predict::{read_new_data, NewDataSpec};
 use crate::train::runner::{Event, RunnerOptions};

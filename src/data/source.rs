@@ -107,11 +107,13 @@ impl NumberedPattern {
     /// Parses `pattern`. Errors name the pattern and say what is wrong: no placeholder,
     /// two placeholders, or a `%` form other than the three above.
     pub fn parse(pattern: &str) -> Result<Self> {
-        let bad = |what: String| DataError::InvalidOption {
+        let bad = |what: String| {
+            DataError::InvalidOption {
             option: "pattern",
             message: format!(
                 "{pattern:?} {what}; put one of %d, %0Nd (zero-padded, e.g. %04d) or %Nd where                  the file number goes, e.g. \"data/seq_%d.csv\""
             ),
+        }
         };
         let mut parts: Vec<String> = vec![String::new()];
         let mut spec: Option<(usize, bool)> = None;
@@ -138,7 +140,9 @@ impl NumberedPattern {
             match chars.next() {
                 Some('d') => {}
                 Some(other) => {
-                    return Err(bad(format!("has %{digits}{other}, which is not a number placeholder")))
+                    return Err(bad(format!(
+                        "has %{digits}{other}, which is not a number placeholder"
+                    )))
                 }
                 None => return Err(bad(format!("ends in %{digits}"))),
             }
@@ -485,7 +489,13 @@ mod tests {
 
     #[test]
     fn patterns_without_one_placeholder_are_errors() {
-        for bad in ["d/seq.csv", "d/%d_%d.csv", "d/seq_%s.csv", "d/seq_%", "d/100%%.csv"] {
+        for bad in [
+            "d/seq.csv",
+            "d/%d_%d.csv",
+            "d/seq_%s.csv",
+            "d/seq_%",
+            "d/100%%.csv",
+        ] {
             let err = NumberedPattern::parse(bad).unwrap_err().to_string();
             assert!(err.contains("%0Nd"), "{bad}: {err}");
         }
@@ -506,7 +516,10 @@ mod tests {
 
     #[test]
     fn name_families_replace_digit_runs() {
-        assert_eq!(name_family(Path::new("d/features_12.csv")), "features_#.csv");
+        assert_eq!(
+            name_family(Path::new("d/features_12.csv")),
+            "features_#.csv"
+        );
         assert_eq!(name_family(Path::new("d/s1_t22.csv")), "s#_t#.csv");
     }
 

@@ -35,9 +35,8 @@ impl SequenceShape {
     /// feature step and some more than one label step (`steps` = the longest).
     pub fn of(data: &SequenceDataset) -> Self {
         let ex = data.examples();
-        let longest = |f: fn(&crate::data::SequenceExample) -> usize| {
-            ex.iter().map(f).max().unwrap_or(0)
-        };
+        let longest =
+            |f: fn(&crate::data::SequenceExample) -> usize| ex.iter().map(f).max().unwrap_or(0);
         let (max_f, max_l) = (longest(|e| e.feature_steps()), longest(|e| e.label_steps()));
         if max_l == 1 && max_f > 1 {
             SequenceShape::ManyToOne
@@ -121,7 +120,10 @@ const BATCH: usize = 32;
 
 /// Predictions for every sequence of `data`, in file order: at each step with a label
 /// (real or placeholder), or at each sequence's last input step for a last-step output.
-pub fn predict(model: &mut TrainedModel, data: &NewData) -> Result<Vec<SequencePrediction>, TrainError> {
+pub fn predict(
+    model: &mut TrainedModel,
+    data: &NewData,
+) -> Result<Vec<SequencePrediction>, TrainError> {
     let alignment = alignment(model);
     let last_step = model.net.config().output.mode == OutputMode::LastStep;
     let examples = data.dataset.examples();

@@ -290,7 +290,9 @@ impl Trainer {
     /// Scores the test split (CSV data) once: with the current (final) weights, and with
     /// early stopping's best weights when there are any (`(final, best)`). Nothing here
     /// feeds back into training. `None` when there is no test split.
-    pub fn evaluate_test(&mut self) -> Result<Option<(Evaluation, Option<Evaluation>)>, TrainError> {
+    pub fn evaluate_test(
+        &mut self,
+    ) -> Result<Option<(Evaluation, Option<Evaluation>)>, TrainError> {
         let batches = self.data.test_batches(self.batch_size)?;
         if batches.is_empty() {
             return Ok(None);
