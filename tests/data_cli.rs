@@ -46,7 +46,7 @@ fn flags_become_the_experiment_config() {
         SequenceSource::Pattern {
             pattern: "d/f_%d.csv".into(),
             start: 2,
-            end: 5
+            end: Some(5)
         }
     );
     assert_eq!(
@@ -54,7 +54,7 @@ fn flags_become_the_experiment_config() {
         LabelSource::Files(SequenceSource::Pattern {
             pattern: "d/l_%d.csv".into(),
             start: 2,
-            end: 5
+            end: Some(5)
         })
     );
     assert_eq!((c.csv.skip_lines, c.csv.delimiter), (1, Delimiter::Tab));

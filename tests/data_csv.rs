@@ -24,7 +24,7 @@ fn numbered_pattern_reads_the_inclusive_range_in_order() {
         features: SequenceSource::Pattern {
             pattern: scratch.path("walk_%d.csv").display().to_string(),
             start: 1,
-            end: 3,
+            end: Some(3),
         },
         ..Default::default()
     };

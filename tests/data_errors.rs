@@ -125,7 +125,7 @@ fn missing_numbered_file_names_its_index_and_path() {
         features: SequenceSource::Pattern {
             pattern: pattern.clone(),
             start: 0,
-            end: 2,
+            end: Some(2),
         },
         ..Default::default()
     };
@@ -283,16 +283,19 @@ fn bad_patterns_and_ranges_say_how_to_write_them() {
         features: SequenceSource::Pattern {
             pattern: name(&scratch.path("seq.csv")),
             start: 0,
-            end: 1,
+            end: Some(1),
         },
         ..Default::default()
     };
-    assert_mentions(&load_err(&no_placeholder), &["has no `%d`"]);
+    assert_mentions(
+        &load_err(&no_placeholder),
+        &["has no number placeholder", "%0Nd"],
+    );
     let reversed = CsvDataConfig {
         features: SequenceSource::Pattern {
             pattern: name(&scratch.path("seq_%d.csv")),
             start: 5,
-            end: 1,
+            end: Some(1),
         },
         ..Default::default()
     };

@@ -1,6 +1,9 @@
 //! The examples in `experiments/`: every file parses, validates and fits its data, and
 //! each example, run through `seqlab --run`'s own code path with its shipped budget,
 //! reaches the outcome its header comment promises (read back from the run folder).
+//! Every number a header comment states (data sizes, lengths, held-out counts,
+//! iterations, thresholds, baselines) is checked here, and shipped data said to come
+//! from seqlab's generator is generated again and compared byte for byte.
 //!
 //! Budgets on a 2-core CI machine (dev profile): learn_string about 35 s, char_text
 //! about 30 s, sequence_classification about 5 s, sine_regression and echo about 1 s.
@@ -106,22 +109,83 @@ fn learn_string_reproduces_the_sentence_greedily() {
 }
 
 #[test]
-fn echo_reaches_validation_accuracy_0_99() {
+fn echo_reaches_validation_accuracy_0_99_in_1334_iterations() {
     let (_out, summary) = run_example("echo");
+    assert_eq!(summary["iterations"], 1334, "{summary}");
     let accuracy = metric(&summary, "classification", "accuracy");
     assert!(accuracy >= 0.99, "validation accuracy {accuracy}");
 }
 
+/// Every file of `dir` (recursively) has the same bytes as the same path under `other`,
+/// and the two hold the same number of files.
+fn same_files(dir: &Path, other: &Path) {
+    fn list(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                list(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    list(dir, &mut a);
+    list(other, &mut b);
+    assert_eq!(a.len(), b.len(), "{} vs {}", dir.display(), other.display());
+    for p in &a {
+        let q = other.join(p.strip_prefix(dir).expect("under dir"));
+        assert_eq!(
+            std::fs::read(p).expect("shipped file"),
+            std::fs::read(&q).unwrap_or_else(|e| panic!("{}: {e}", q.display())),
+            "{} differs from the generator's output",
+            p.display()
+        );
+    }
+}
+
 #[test]
-fn sequence_classification_reaches_validation_accuracy_0_95() {
+fn sequence_classification_data_is_the_generators_600_charts_of_40_to_60_steps() {
+    use seqlab::data::synthetic::ControlChartTask;
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/control_charts");
+    let out = TempRun::new("control-charts");
+    let task = ControlChartTask {
+        sequences: 600,
+        min_length: 40,
+        max_length: 60,
+        seed: 0,
+    };
+    let config = task.write_csv(&out.0).expect("generate");
+    same_files(&assets, &out.0);
+    let data = seqlab::data::load_csv(&config, &mut |_| {}).expect("charts");
+    assert_eq!(data.len(), 600);
+    let mut per_class = [0usize; 6];
+    for e in data.examples() {
+        assert!((40..=60).contains(&e.feature_steps()), "{}", e.name());
+        let class = e
+            .labels
+            .row(0)
+            .iter()
+            .position(|&v| v == 1.0)
+            .expect("one-hot");
+        per_class[class] += 1;
+    }
+    assert_eq!(per_class, [100; 6]);
+}
+
+#[test]
+fn sequence_classification_reaches_validation_accuracy_0_95_in_2900_iterations() {
     let (_out, summary) = run_example("sequence_classification");
+    assert_eq!(summary["iterations"], 2900, "{summary}");
+    // a seeded quarter held out: 150 sequences, one label each
+    assert_eq!(summary["evaluation"]["positions"], 150, "{summary}");
     let accuracy = metric(&summary, "classification", "accuracy");
     assert!(accuracy >= 0.95, "validation accuracy {accuracy}");
 }
 
 /// The MSE of predicting the next value as the current one, over every
-/// `value,next_value` line of the CSV files in `dir`.
-fn last_value_mse(dir: &Path) -> f64 {
+/// `value,next_value` line of the CSV files in `dir`, and the number of lines.
+fn last_value_mse(dir: &Path) -> (f64, usize) {
     let (mut sum, mut n) = (0.0, 0usize);
     for entry in std::fs::read_dir(dir).expect("validation folder") {
         let text = std::fs::read_to_string(entry.expect("entry").path()).expect("csv");
@@ -133,19 +197,49 @@ fn last_value_mse(dir: &Path) -> f64 {
         }
     }
     assert!(n > 0, "no steps in {}", dir.display());
-    sum / n as f64
+    (sum / n as f64, n)
 }
 
 #[test]
-fn sine_regression_beats_predicting_the_last_value_tenfold() {
-    let baseline =
+fn sine_data_is_the_generators_waves_of_30_to_80_steps() {
+    use seqlab::data::synthetic::SineTask;
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sine");
+    for (split, sequences, seed) in [("train", 100, 0), ("validation", 25, 1)] {
+        let out = TempRun::new("sine");
+        let task = SineTask {
+            sequences,
+            min_length: 30,
+            max_length: 80,
+            min_period: 10.0,
+            max_period: 30.0,
+            seed,
+        };
+        let config = task.write_csv(&out.0).expect("generate");
+        same_files(&assets.join(split), &out.0);
+        let data = seqlab::data::load_csv(&config, &mut |_| {}).expect("waves");
+        assert_eq!(data.len(), sequences);
+        for e in data.examples() {
+            assert!((30..=80).contains(&e.feature_steps()), "{}", e.name());
+        }
+    }
+}
+
+#[test]
+fn sine_regression_beats_predicting_the_last_value_tenfold_in_1000_iterations() {
+    let (baseline, steps) =
         last_value_mse(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sine/validation"));
+    // the comment's baseline: 0.0696 over 1375 steps
+    assert_eq!(steps, 1375);
+    assert!((baseline - 0.0696).abs() < 5e-5, "baseline {baseline}");
     let (_out, summary) = run_example("sine_regression");
+    assert_eq!(summary["iterations"], 1000, "{summary}");
     let mse = metric(&summary, "regression", "mse");
+    let r2 = metric(&summary, "regression", "r2");
     assert!(
         mse < baseline / 10.0,
         "validation MSE {mse}, last-value baseline {baseline}"
     );
+    assert!(r2 > 0.99, "validation R^2 {r2}");
 }
 
 /// Lower-case runs of letters.
@@ -161,8 +255,16 @@ fn char_text_samples_are_mostly_words_of_the_corpus() {
     let corpus =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus.txt"))
             .expect("corpus");
+    // the comment: about 25 KB of plain ASCII
+    assert!(corpus.is_ascii());
+    assert!(
+        (24_000..26_000).contains(&corpus.len()),
+        "{} bytes",
+        corpus.len()
+    );
     let known: HashSet<String> = words(&corpus).into_iter().collect();
-    let (out, _) = run_example("char_text");
+    let (out, summary) = run_example("char_text");
+    assert_eq!(summary["iterations"], 600, "{summary}");
     let samples = std::fs::read_to_string(out.0.join("samples.txt")).expect("samples.txt");
     let last = samples
         .rsplit("== iteration ")

@@ -362,7 +362,7 @@ fn data_settings_are_checked() {
     check(
         "(data: Csv(features: Pattern(pattern: \"a.csv\", start: 0, end: 3)))",
         "data.Csv.features.Pattern.pattern",
-        "`%d`",
+        "number placeholder",
     );
     check(
         "(data: Csv(features: Directory(\"d\"), task: Classification(classes: 0)))",

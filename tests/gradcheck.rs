@@ -47,6 +47,7 @@ fn suite_covers_every_layer_output_and_mask_kind() {
         "_ce_last",
         "masked_end",
         "masked_start",
+        "one_to_many",
         "second_segment",
     ] {
         assert!(

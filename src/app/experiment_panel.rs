@@ -274,6 +274,7 @@ fn data_ui(ui: &mut Ui, data: &mut DataSpec, actions: &mut Vec<Action>) {
 enum SourceKind {
     Directory,
     Pattern,
+    Glob,
     Files,
 }
 
@@ -288,6 +289,7 @@ fn source_ui(
     let mut kind = match source {
         SequenceSource::Directory(_) => SourceKind::Directory,
         SequenceSource::Pattern { .. } => SourceKind::Pattern,
+        SequenceSource::Glob(_) => SourceKind::Glob,
         SequenceSource::Files(_) => SourceKind::Files,
     };
     let l = ui.label(name);
@@ -301,10 +303,14 @@ fn source_ui(
                 &[
                     (SourceKind::Directory, "Folder"),
                     (SourceKind::Pattern, "Numbered pattern"),
+                    (SourceKind::Glob, "Glob"),
                     (SourceKind::Files, "File list"),
                 ],
             )
-            .on_hover_text("A folder (natural order), a pattern with %d and a range, or a list");
+            .on_hover_text(
+                "A folder (natural order), a pattern with %d (or %04d) and a range, a glob \
+                 such as features_*.csv, or a list",
+            );
             if ui
                 .button("Browse…")
                 .on_hover_text(format!("Choose the {} folder", name.to_lowercase()))
@@ -316,13 +322,15 @@ fn source_ui(
         match (kind, &*source) {
             (SourceKind::Directory, SequenceSource::Directory(_))
             | (SourceKind::Pattern, SequenceSource::Pattern { .. })
+            | (SourceKind::Glob, SequenceSource::Glob(_))
             | (SourceKind::Files, SequenceSource::Files(_)) => {}
+            (SourceKind::Glob, _) => *source = SequenceSource::Glob(String::new()),
             (SourceKind::Directory, _) => *source = SequenceSource::Directory(PathBuf::new()),
             (SourceKind::Pattern, _) => {
                 *source = SequenceSource::Pattern {
                     pattern: String::new(),
                     start: 0,
-                    end: 0,
+                    end: Some(0),
                 }
             }
             (SourceKind::Files, _) => *source = SequenceSource::Files(Vec::new()),
@@ -345,11 +353,28 @@ fn source_ui(
                 ui.horizontal(|ui| {
                     let s = ui.label("from");
                     ui.add(DragValue::new(start)).labelled_by(s.id);
-                    let e = ui.label("to");
-                    ui.add(DragValue::new(end))
-                        .labelled_by(e.id)
-                        .on_hover_text("Inclusive");
+                    let mut open = end.is_none();
+                    ui.checkbox(&mut open, "until a file is missing")
+                        .on_hover_text("Read from the start index until the first missing file");
+                    if open {
+                        *end = None;
+                    } else {
+                        let mut last = end.unwrap_or(*start);
+                        let e = ui.label("to");
+                        ui.add(DragValue::new(&mut last))
+                            .labelled_by(e.id)
+                            .on_hover_text("Inclusive");
+                        *end = Some(last);
+                    }
                 });
+            }
+            SequenceSource::Glob(glob) => {
+                ui.add(
+                    egui::TextEdit::singleline(glob)
+                        .hint_text("data/features_*.csv")
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(l.id);
             }
             SequenceSource::Files(files) => {
                 let mut text = files

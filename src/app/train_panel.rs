@@ -257,6 +257,21 @@ impl TrainPanel {
                     "finished: {how} after {} iterations in {:.1} s{score}",
                     summary.iterations, summary.wall_seconds
                 ));
+                // the test split, scored once at the end, apart from validation
+                if let Some(test) = &summary.test {
+                    for ev in std::iter::once(&test.last).chain(&test.best) {
+                        let (name, v) = ev.headline();
+                        let weights = if ev.split == "test_best" {
+                            "best weights"
+                        } else {
+                            "final weights"
+                        };
+                        log.event(format!(
+                            "test ({weights}, iteration {}): score {:.4}, {name} {v:.4}",
+                            ev.iteration, ev.score
+                        ));
+                    }
+                }
                 self.state = RunState::Finished(how.to_string());
                 self.blas = crate::blas::blas_info().to_string();
             }

@@ -16,8 +16,9 @@ use crate::data::{
   seqlab data 'uci/features/%d.csv' --labels 'uci/labels/%d.csv' --range 0..9 \\
       --classes 6 --align end --json")]
 pub struct DataArgs {
-    /// Feature files: one file, a directory (every file, natural sort), or a numbered
-    /// pattern such as `dir/seq_%d.csv` (with --range).
+    /// Feature files: one file, a directory (every file, natural sort), a glob such as
+    /// `'dir/features_*.csv'` (natural sort), or a numbered pattern such as
+    /// `dir/seq_%d.csv` or `dir/seq_%04d.csv` (with --range).
     pub features: String,
 
     /// Label files paired with the feature files by position (same forms as FEATURES). A
@@ -26,7 +27,8 @@ pub struct DataArgs {
     #[arg(long)]
     pub labels: Option<String>,
 
-    /// Inclusive index range for numbered patterns: `0..9` (or `0..=9`) reads 10 files.
+    /// Inclusive index range for numbered patterns: `0..9` (or `0..=9`) reads 10 files;
+    /// `3..` reads from 3 until a file is missing. Refused with anything but a pattern.
     #[arg(long)]
     pub range: Option<IndexRange>,
 
@@ -37,6 +39,14 @@ pub struct DataArgs {
     /// Field delimiter: comma, semicolon, tab or whitespace (or the character itself).
     #[arg(long, default_value = "comma")]
     pub delimiter: Delimiter,
+
+    /// Lines to skip at the top of every label file (default: --skip).
+    #[arg(long, value_name = "N", requires = "labels")]
+    pub label_skip: Option<usize>,
+
+    /// Field delimiter of the label files (default: --delimiter).
+    #[arg(long, requires = "labels")]
+    pub label_delimiter: Option<Delimiter>,
 
     /// Classification with N classes: labels are 0-based class indices, shown one-hot.
     #[arg(long, value_name = "N", conflicts_with = "regression")]
@@ -71,22 +81,29 @@ pub struct DataArgs {
     pub json: bool,
 }
 
-/// An inclusive index range `A..B` or `A..=B`.
+/// An inclusive index range `A..B` or `A..=B`, or `A..` (until a file is missing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IndexRange {
     pub start: usize,
-    pub end: usize,
+    /// `None`: read until the first missing file.
+    pub end: Option<usize>,
 }
 
 impl FromStr for IndexRange {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("{s:?} is not a range; write A..B (inclusive), e.g. 0..9");
+        let bad = || {
+            format!("{s:?} is not a range; write A..B (inclusive), e.g. 0..9, or A.. to read until a file is missing")
+        };
         let (a, b) = s.split_once("..").ok_or_else(bad)?;
         let b = b.strip_prefix('=').unwrap_or(b);
         let start = a.trim().parse().map_err(|_| bad())?;
-        let end = b.trim().parse().map_err(|_| bad())?;
+        let end = if b.trim().is_empty() {
+            None
+        } else {
+            Some(b.trim().parse().map_err(|_| bad())?)
+        };
         Ok(IndexRange { start, end })
     }
 }
@@ -143,6 +160,12 @@ pub fn config(args: &DataArgs) -> Result<CsvDataConfig, DataError> {
             skip_lines: args.skip,
             delimiter: args.delimiter,
         },
+        label_csv: (args.label_skip.is_some() || args.label_delimiter.is_some()).then(|| {
+            CsvOptions {
+                skip_lines: args.label_skip.unwrap_or(args.skip),
+                delimiter: args.label_delimiter.unwrap_or(args.delimiter),
+            }
+        }),
         task,
         alignment: args.align,
         ..CsvDataConfig::default()

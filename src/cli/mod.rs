@@ -40,6 +40,8 @@ pub enum Command {
     Sample(run::SampleArgs),
     /// Write predictions of a trained model for new CSV sequence files.
     Predict(run::PredictArgs),
+    /// Score labelled CSV sequence files with a trained model.
+    Eval(run::EvalArgs),
     /// Preview how CSV sequence files are read, aligned, padded and masked.
     Data(data::DataArgs),
     /// Measure training and sampling speed on the reference workloads.
@@ -79,6 +81,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Sample(args)) => run::sample(&args),
         Some(Command::Predict(args)) => run::predict(&args),
+        Some(Command::Eval(args)) => run::eval(&args),
         Some(Command::Gradcheck(args)) => gradcheck(&args),
         Some(Command::Data(args)) => data::run(&args).map(|_| ExitCode::SUCCESS),
         Some(Command::Bench(args)) => bench::run(&args),

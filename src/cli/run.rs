@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+use crate::data::SequenceSource;
 use crate::experiment::rundir::{next_run_dir, RunDir, RunRecord};
 use crate::experiment::{checkpoint, file, Experiment};
 use crate::train::eval::EvalMetrics;
+use crate::train::predict::{read_new_data, NewDataSpec};
 use crate::train::runner::{Event, RunnerOptions};
 use crate::train::sample::{sample_text, SampleOptions};
 use crate::train::trainer::{load_trained, StopReason};
@@ -163,6 +165,17 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
                 "validation: score {:.6}, MSE {mse:.6}, MAE {mae:.6}, R^2 {r2:.4}",
                 ev.score
             ),
+        }
+    }
+    if let Some(test) = &summary.test {
+        for ev in std::iter::once(&test.last).chain(&test.best) {
+            let which = if ev.split == "test_best" {
+                format!("best weights (iteration {})", ev.iteration)
+            } else {
+                "final weights".to_string()
+            };
+            let (name, v) = ev.headline();
+            println!("test, {which}: score {:.4}, {name} {v:.4}", ev.score);
         }
     }
     println!("results: {}", dir.display());
@@ -347,107 +360,66 @@ pub fn sample(args: &SampleArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `seqlab predict`.
+/// Which files `seqlab predict` / `seqlab eval` read.
 #[derive(clap::Args, Debug)]
-pub struct PredictArgs {
+pub struct DataSelection {
     /// A run folder written by `seqlab --run`.
     pub run_dir: PathBuf,
-    /// CSV sequence files: a file, a directory, or a numbered pattern (`dir/seq_%d.csv`
-    /// with --range).
+    /// CSV sequence files laid out like the training files (the label column may stay):
+    /// a file, a directory, a glob (`'dir/seq_*.csv'`) or a numbered pattern
+    /// (`dir/seq_%d.csv`, `dir/seq_%04d.csv`, with --range).
     pub data: String,
-    /// Index range for a numbered pattern, inclusive: `A..B`.
+    /// Label files paired with the data files by position (same forms), for a model
+    /// trained with separate label files.
+    #[arg(long)]
+    pub labels: Option<String>,
+    /// Index range for a numbered pattern, inclusive: `A..B`, or `A..` to read until a
+    /// file is missing. Refused with anything but a pattern.
     #[arg(long, value_name = "A..B")]
-    pub range: Option<String>,
-    /// Where to write the predictions (default: standard output).
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
+    pub range: Option<super::data::IndexRange>,
+    /// Use best.safetensors (early stopping's best) instead of the final weights.
     #[arg(long)]
     pub best: bool,
 }
 
+impl DataSelection {
+    fn spec(&self, output_steps: Option<usize>) -> anyhow::Result<NewDataSpec> {
+        let range = self.range.map(|r| (r.start, r.end));
+        Ok(NewDataSpec {
+            features: SequenceSource::from_cli(&self.data, range)?,
+            labels: self
+                .labels
+                .as_deref()
+                .map(|l| SequenceSource::from_cli(l, range))
+                .transpose()?,
+            output_steps,
+        })
+    }
+}
+
+/// `seqlab predict`.
+#[derive(clap::Args, Debug)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub select: DataSelection,
+    /// Output steps per sequence (one-to-many models: how many steps to generate from
+    /// each one-line input). Default: as in the training data (one per input step,
+    /// one for many-to-one, the label length for one-to-many).
+    #[arg(long, value_name = "N")]
+    pub steps: Option<usize>,
+    /// Where to write the predictions (default: standard output).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// `seqlab predict`: the run's model on new CSV sequences, read, normalised and batched
+/// as training read its data; one CSV line per output step.
 pub fn predict(args: &PredictArgs) -> anyhow::Result<ExitCode> {
-    use crate::data::{read_numeric_table, SequenceSource};
-    let mut model = load_trained(&args.run_dir, args.best)?;
-    let crate::experiment::schema::DataSpec::Csv(cfg) = &model.experiment.data else {
-        bail!("{}: predict reads CSV sequences, but this model was trained on text; use `seqlab sample`", args.run_dir.display());
-    };
-    let range = match &args.range {
-        None => None,
-        Some(r) => {
-            let (a, b) = r
-                .split_once("..")
-                .with_context(|| format!("--range {r}: write it as A..B"))?;
-            let b = b.trim_start_matches('=');
-            Some((
-                a.parse()
-                    .with_context(|| format!("--range {r}: {a} is not a number"))?,
-                b.parse()
-                    .with_context(|| format!("--range {r}: {b} is not a number"))?,
-            ))
-        }
-    };
-    let source = SequenceSource::from_cli(&args.data, range)?;
-    let inputs = model.net.config().input_size;
-    let mut out = String::from("file,step");
-    let o = model.net.config().output.size;
-    if model.classification {
-        out.push_str(",predicted_class");
-    }
-    for c in 0..o {
-        out.push_str(&format!(",output_{c}"));
-    }
-    out.push('\n');
-    let last_only = model.net.config().output.mode == crate::nn::OutputMode::LastStep;
-    for path in source.files()? {
-        let table = read_numeric_table(&path, &cfg.csv)?;
-        let mut rows = table.values.clone();
-        // files may still carry the training label column: drop it when the width says so
-        if rows.ncols() != inputs {
-            match &cfg.labels {
-                crate::data::LabelSource::Column(k) if rows.ncols() == inputs + 1 => {
-                    let n = rows.ncols() as i64;
-                    let col = if *k < 0 { n + k } else { *k } as usize;
-                    let keep: Vec<usize> = (0..rows.ncols()).filter(|&c| c != col).collect();
-                    rows = rows.select(ndarray::Axis(1), &keep);
-                }
-                _ => bail!(
-                    "{}: {} columns per line, the model reads {inputs}",
-                    path.display(),
-                    rows.ncols()
-                ),
-            }
-        }
-        if let Some(n) = &model.normalizer {
-            n.transform(rows.view_mut())?;
-        }
-        let t_len = rows.nrows();
-        let x = rows
-            .into_shape_with_order((t_len, 1, inputs))
-            .context("feature rows")?;
-        let pred = model.net.output(x.view(), None);
-        let steps: Vec<usize> = if last_only {
-            vec![0]
-        } else {
-            (0..pred.dim().0).collect()
-        };
-        for t in steps {
-            let row = pred.slice(ndarray::s![t, 0, ..]);
-            let step = if last_only { t_len - 1 } else { t };
-            out.push_str(&format!("{},{step}", path.display()));
-            if model.classification {
-                let best = row
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map_or(0, |(i, _)| i);
-                out.push_str(&format!(",{best}"));
-            }
-            for v in row {
-                out.push_str(&format!(",{v}"));
-            }
-            out.push('\n');
-        }
-    }
+    let mut model = load_trained(&args.select.run_dir, args.select.best)?;
+    let spec = args.select.spec(args.steps)?;
+    let data = read_new_data(&model, &spec, &mut |_| {})?;
+    let predictions = crate::train::predict::predict(&mut model, &data)?;
+    let out = crate::train::predict::predictions_csv(&model, &predictions);
     match &args.output {
         Some(p) => {
             std::fs::write(p, out).with_context(|| format!("could not write {}", p.display()))?
@@ -455,4 +427,79 @@ pub fn predict(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         None => print_stdout(&out),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `seqlab eval`.
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub select: DataSelection,
+    /// Print one JSON object (the evaluation) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `seqlab eval`: scores labelled data with the run's weights and training normalisation
+/// (the same data path as `predict`): score, accuracy, per-class precision / recall / F1
+/// and the confusion matrix, or MSE / MAE / R².
+pub fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    let mut model = load_trained(&args.select.run_dir, args.select.best)?;
+    let spec = args.select.spec(None)?;
+    let data = read_new_data(&model, &spec, &mut |_| {})?;
+    let ev = crate::train::predict::evaluate(&mut model, &data, "eval")?;
+    if args.json {
+        print_stdout(&(serde_json::to_string(&ev).expect("plain data") + "\n"));
+    } else {
+        print_stdout(&format!(
+            "{} sequences, {} scored positions\n{}",
+            data.dataset.len(),
+            ev.positions,
+            describe_evaluation(&ev)
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An evaluation as text: the score and metrics, per-class figures and the confusion
+/// matrix for classification.
+pub fn describe_evaluation(ev: &crate::train::Evaluation) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    match &ev.metrics {
+        EvalMetrics::Classification {
+            accuracy,
+            precision,
+            recall,
+            f1,
+            macro_f1,
+            confusion,
+        } => {
+            let _ = writeln!(
+                out,
+                "score {:.4}, accuracy {accuracy:.4}, macro F1 {macro_f1:.4}",
+                ev.score
+            );
+            let _ = writeln!(out, "class  precision  recall  F1");
+            for c in 0..precision.len() {
+                let _ = writeln!(
+                    out,
+                    "{c:>5}  {:>9.4}  {:>6.4}  {:>6.4}",
+                    precision[c], recall[c], f1[c]
+                );
+            }
+            let _ = writeln!(out, "confusion (rows: actual, columns: predicted)");
+            for row in confusion {
+                let cells: Vec<String> = row.iter().map(|v| format!("{v:>6}")).collect();
+                let _ = writeln!(out, "{}", cells.join(""));
+            }
+        }
+        EvalMetrics::Regression { mse, mae, r2 } => {
+            let _ = writeln!(
+                out,
+                "score {:.6}, MSE {mse:.6}, MAE {mae:.6}, R^2 {r2:.4}",
+                ev.score
+            );
+        }
+    }
+    out
 }

@@ -90,6 +90,20 @@ pub enum DataError {
         end: usize,
     },
 
+    /// New data for a trained model has other columns than the model reads.
+    #[error(
+        "{}: {found} columns per line; the model reads {expected} feature columns{}; give \
+         files laid out like the training files",
+        path.display(),
+        label_column.map(|k| format!(" (plus the label column {k} it was trained with, which may be left out)")).unwrap_or_default()
+    )]
+    ModelColumns {
+        path: PathBuf,
+        found: usize,
+        expected: usize,
+        label_column: Option<i64>,
+    },
+
     /// A source selects no files at all.
     #[error("{source_desc}: no sequence files found; check the path, pattern or range")]
     NoFiles { source_desc: String },

@@ -31,15 +31,16 @@ impl Default for LabelSource {
     }
 }
 
-/// How to hold out validation data.
+/// How to hold out validation (or test) data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum ValidationSplit {
-    /// No validation set.
+    /// No such set.
     #[default]
     None,
     /// Hold out `round(n * fraction)` sequences. With `seed`, a seeded shuffle picks them;
-    /// without, they are the last sequences in file order.
+    /// without, they are the last sequences in file order. A test fraction is taken
+    /// first, from every sequence; a validation fraction then from the rest.
     Fraction { fraction: f32, seed: Option<u64> },
     /// Separate files read with the same options. `labels` is needed exactly when the
     /// training labels are [`LabelSource::Files`].
@@ -70,14 +71,21 @@ pub struct CsvDataConfig {
     pub features: SequenceSource,
     /// Where the labels are. Default: the last column of each feature file.
     pub labels: LabelSource,
-    /// Header lines and delimiter.
+    /// Header lines and delimiter of the feature files (and of the label files unless
+    /// `label_csv` is given).
     pub csv: CsvOptions,
+    /// Header lines and delimiter of separate label files. Default: the same as `csv`.
+    pub label_csv: Option<CsvOptions>,
     /// Classification (one-hot) or regression. Default regression.
     pub task: Task,
     /// How sequences of different lengths are aligned. Default `EqualLength`.
     pub alignment: AlignmentMode,
-    /// Validation hold-out. Default none.
+    /// Validation hold-out, scored during training (early stopping uses it). Default none.
     pub validation: ValidationSplit,
+    /// Test hold-out: never used for early stopping or any other choice; scored once at
+    /// the end, with the final weights (and the best ones, with early stopping). Default
+    /// none.
+    pub test: ValidationSplit,
     /// Feature normalisation, fitted on the training split only. Default none.
     pub normalization: Normalization,
 }
@@ -96,6 +104,8 @@ pub struct TrainValidation {
     pub train: SequenceDataset,
     /// Empty when there is no validation split.
     pub validation: SequenceDataset,
+    /// Empty when there is no test split.
+    pub test: SequenceDataset,
     /// The statistics fitted on `train` and applied to both; keep them to transform test
     /// and inference data the same way.
     pub normalizer: Option<FeatureNormalizer>,
@@ -112,115 +122,267 @@ pub fn load_csv(
     load_files(config, &features, labels.as_deref(), progress)
 }
 
-/// Reads training (and validation) data, checks the alignment mode against it, fits the
-/// normalisation on the training split and applies it to both.
+/// Reads training, validation and test data, checks the alignment mode against it, fits
+/// the normalisation on the training split only and applies it to all three.
 pub fn load_train_validation(
     config: &CsvDataConfig,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<TrainValidation> {
     let features = config.features.files()?;
     let labels = label_files(&config.features, &config.labels, features.len())?;
-    let (mut train, mut validation) = match &config.validation {
-        ValidationSplit::None | ValidationSplit::Fraction { .. } => {
-            let all = load_files(config, &features, labels.as_deref(), progress)?;
-            match config.validation {
-                ValidationSplit::Fraction { fraction, seed } => {
-                    all.split_fraction(fraction, seed)?
-                }
-                _ => {
-                    let empty = SequenceDataset::new(
-                        Vec::new(),
-                        all.feature_count(),
-                        all.label_width(),
-                        all.task(),
-                    );
-                    (all, empty)
-                }
-            }
-        }
+    let folders = |split: &ValidationSplit| match split {
+        ValidationSplit::Folders { features, .. } => features.files().map(|f| f.len()),
+        _ => Ok(0),
+    };
+    let total = features.len() + folders(&config.validation)? + folders(&config.test)?;
+    let mut done = 0;
+    let mut step = |p: Progress| {
+        progress(Progress {
+            done: done + p.done,
+            total,
+            path: p.path,
+        })
+    };
+    let all = load_files(config, &features, labels.as_deref(), &mut step)?;
+    done += features.len();
+    let empty = || {
+        SequenceDataset::new(
+            Vec::new(),
+            all.feature_count(),
+            all.label_width(),
+            all.task(),
+        )
+    };
+    let (rest, mut test) = match &config.test {
+        ValidationSplit::None => (all.clone(), empty()),
+        ValidationSplit::Fraction { fraction, seed } => all.split_fraction(*fraction, *seed)?,
         ValidationSplit::Folders {
-            features: val_features,
-            labels: val_labels,
+            features: f,
+            labels: l,
         } => {
-            let val_feature_files = val_features.files()?;
-            let val_label_files = match (&config.labels, val_labels) {
-                (LabelSource::Column(_), None) => None,
-                (LabelSource::Files(_), Some(source)) => {
-                    let files = source.files()?;
-                    check_counts(val_features, source, val_feature_files.len(), files.len())?;
-                    Some(files)
-                }
-                (LabelSource::Column(_), Some(_)) => {
-                    return Err(DataError::InvalidOption {
-                        option: "validation.labels",
-                        message: "the training labels are a column of the feature files, so \
-                                  the validation folder must not have separate label files; \
-                                  remove `labels`"
-                            .to_string(),
-                    })
-                }
-                (LabelSource::Files(_), None) => {
-                    return Err(DataError::InvalidOption {
-                        option: "validation.labels",
-                        message: "the training labels are separate files, so the validation \
-                                  folder needs its label files too; set `labels`"
-                            .to_string(),
-                    })
-                }
+            let mut step = |p: Progress| {
+                progress(Progress {
+                    done: done + p.done,
+                    total,
+                    path: p.path,
+                })
             };
-            let total = features.len() + val_feature_files.len();
-            let train = load_files(config, &features, labels.as_deref(), &mut |p| {
-                progress(Progress { total, ..p })
-            })?;
-            let base = features.len();
-            let validation = load_files(
-                config,
-                &val_feature_files,
-                val_label_files.as_deref(),
-                &mut |p| {
-                    progress(Progress {
-                        done: base + p.done,
-                        total,
-                        path: p.path,
-                    })
-                },
-            )?;
-            if validation.feature_count() != train.feature_count() {
-                return Err(DataError::ColumnCountMismatch {
-                    path: val_feature_files[0].clone(),
-                    first_path: features[0].clone(),
-                    role: "feature",
-                    expected: train.feature_count(),
-                    found: validation.feature_count(),
-                });
-            }
-            if validation.label_width() != train.label_width() {
-                let (path, first_path) = match (&val_label_files, &labels) {
-                    (Some(v), Some(t)) => (v[0].clone(), t[0].clone()),
-                    _ => (val_feature_files[0].clone(), features[0].clone()),
-                };
-                return Err(DataError::ColumnCountMismatch {
-                    path,
-                    first_path,
-                    role: "label",
-                    expected: train.label_width(),
-                    found: validation.label_width(),
-                });
-            }
-            (train, validation)
+            let test = load_folders(config, "test", f, l.as_ref(), &all, &mut step)?;
+            done += test.len();
+            (all.clone(), test)
+        }
+    };
+    let (mut train, mut validation) = match &config.validation {
+        ValidationSplit::None => (rest, empty()),
+        ValidationSplit::Fraction { fraction, seed } => rest.split_fraction(*fraction, *seed)?,
+        ValidationSplit::Folders {
+            features: f,
+            labels: l,
+        } => {
+            let mut step = |p: Progress| {
+                progress(Progress {
+                    done: done + p.done,
+                    total,
+                    path: p.path,
+                })
+            };
+            let validation = load_folders(config, "validation", f, l.as_ref(), &all, &mut step)?;
+            (rest, validation)
         }
     };
     train.check_alignment(config.alignment)?;
     validation.check_alignment(config.alignment)?;
+    test.check_alignment(config.alignment)?;
     let normalizer = FeatureNormalizer::fit(config.normalization, &train)?;
     if let Some(normalizer) = &normalizer {
         normalizer.apply(&mut train)?;
         normalizer.apply(&mut validation)?;
+        normalizer.apply(&mut test)?;
     }
     Ok(TrainValidation {
         train,
         validation,
+        test,
         normalizer,
+    })
+}
+
+/// Reads a held-out folder (`split` is `validation` or `test`) with the training files'
+/// options and checks its widths against the training data.
+fn load_folders(
+    config: &CsvDataConfig,
+    split: &'static str,
+    features: &SequenceSource,
+    labels: Option<&SequenceSource>,
+    train: &SequenceDataset,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SequenceDataset> {
+    let option = if split == "test" {
+        "test.labels"
+    } else {
+        "validation.labels"
+    };
+    let feature_files = features.files()?;
+    let label_paths = match (&config.labels, labels) {
+        (LabelSource::Column(_), None) => None,
+        (LabelSource::Files(_), Some(source)) => {
+            let files = source.files()?;
+            check_counts(features, source, feature_files.len(), files.len())?;
+            Some(files)
+        }
+        (LabelSource::Column(_), Some(_)) => {
+            return Err(DataError::InvalidOption {
+                option,
+                message: format!(
+                    "the training labels are a column of the feature files, so the {split} \
+                     folder must not have separate label files; remove `labels`"
+                ),
+            })
+        }
+        (LabelSource::Files(_), None) => {
+            return Err(DataError::InvalidOption {
+                option,
+                message: format!(
+                    "the training labels are separate files, so the {split} folder needs its \
+                     label files too; set `labels`"
+                ),
+            })
+        }
+    };
+    let data = load_files(config, &feature_files, label_paths.as_deref(), progress)?;
+    let first_train = train.examples().first().and_then(|e| e.source.clone());
+    if data.feature_count() != train.feature_count() {
+        return Err(DataError::ColumnCountMismatch {
+            path: feature_files[0].clone(),
+            first_path: first_train.unwrap_or_default(),
+            role: "feature",
+            expected: train.feature_count(),
+            found: data.feature_count(),
+        });
+    }
+    if data.label_width() != train.label_width() {
+        let path = label_paths
+            .as_ref()
+            .map_or_else(|| feature_files[0].clone(), |v| v[0].clone());
+        return Err(DataError::ColumnCountMismatch {
+            path,
+            first_path: first_train.unwrap_or_default(),
+            role: "label",
+            expected: train.label_width(),
+            found: data.label_width(),
+        });
+    }
+    Ok(data)
+}
+
+/// Sequences for a trained model, read with its training options (see [`load_new`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewData {
+    /// The sequences; unlabelled ones carry zero labels of their output steps.
+    pub dataset: SequenceDataset,
+    /// True when every sequence has real labels (so it can be scored).
+    pub labelled: bool,
+}
+
+/// Reads new data for a model trained on `config`, the way training read its files: the
+/// same CSV options, the same label column (which the files may keep or leave out), or
+/// label files paired by position. A sequence without labels gets zero labels on
+/// `output_steps` steps (default: one per feature step), which mark where the model's
+/// outputs are read. `feature_count` and `label_width` are the model's. No
+/// normalisation here: the caller applies the training normaliser.
+pub fn load_new(
+    config: &CsvDataConfig,
+    features: &[PathBuf],
+    labels: Option<&[PathBuf]>,
+    feature_count: usize,
+    label_width: usize,
+    output_steps: Option<usize>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<NewData> {
+    if let (LabelSource::Column(k), Some(_)) = (&config.labels, labels) {
+        return Err(DataError::InvalidOption {
+            option: "labels",
+            message: format!(
+                "this model was trained with its labels in column {k} of the feature files; \
+                 give files with that column and no separate label files"
+            ),
+        });
+    }
+    if let Some(l) = labels {
+        if l.len() != features.len() {
+            return Err(DataError::FileCountMismatch {
+                features: features.len(),
+                labels: l.len(),
+                features_source: format!("{} files", features.len()),
+                labels_source: format!("{} files", l.len()),
+            });
+        }
+    }
+    let mut examples = Vec::with_capacity(features.len());
+    let mut labelled = true;
+    for (i, path) in features.iter().enumerate() {
+        let table = parse_numeric_table(&read_bytes(path)?, path, &config.csv)?;
+        let column = match config.labels {
+            LabelSource::Column(k) => Some(k),
+            LabelSource::Files(_) => None,
+        };
+        let example = if table.columns() == feature_count + 1 && column.is_some() {
+            let k = column.expect("checked");
+            let mut e = split_label_column(table, k, config.task)?;
+            e.source = Some(path.clone());
+            e
+        } else if table.columns() == feature_count {
+            match labels {
+                Some(label_paths) => {
+                    let label_path = &label_paths[i];
+                    let options = config.label_csv.as_ref().unwrap_or(&config.csv);
+                    let label_table =
+                        parse_numeric_table(&read_bytes(label_path)?, label_path, options)?;
+                    SequenceExample {
+                        labels: encode_labels(&label_table, 1, config.task)?,
+                        features: table.values,
+                        source: Some(path.clone()),
+                    }
+                }
+                None => {
+                    labelled = false;
+                    let steps = output_steps.unwrap_or(table.steps()).max(1);
+                    SequenceExample {
+                        features: table.values,
+                        labels: Array2::zeros((steps, label_width)),
+                        source: Some(path.clone()),
+                    }
+                }
+            }
+        } else {
+            return Err(DataError::ModelColumns {
+                path: path.clone(),
+                found: table.columns(),
+                expected: feature_count,
+                label_column: column,
+            });
+        };
+        if example.labels.ncols() != label_width {
+            let path = labels.map_or_else(|| path.clone(), |l| l[i].clone());
+            return Err(DataError::InvalidOption {
+                option: "labels",
+                message: format!(
+                    "{}: {} label columns per step; the model outputs {label_width}",
+                    path.display(),
+                    example.labels.ncols()
+                ),
+            });
+        }
+        examples.push(example);
+        progress(Progress {
+            done: i + 1,
+            total: features.len(),
+            path: path.clone(),
+        });
+    }
+    Ok(NewData {
+        dataset: SequenceDataset::new(examples, feature_count, label_width, config.task),
+        labelled,
     })
 }
 
@@ -298,7 +460,8 @@ fn load_files(
                 if i == 0 {
                     raw_heads.push(raw_head(label_path, &label_bytes));
                 }
-                let label_table = parse_numeric_table(&label_bytes, label_path, &config.csv)?;
+                let label_options = config.label_csv.as_ref().unwrap_or(&config.csv);
+                let label_table = parse_numeric_table(&label_bytes, label_path, label_options)?;
                 check_columns(&mut first_labels, &label_table, "label")?;
                 let labels = encode_labels(&label_table, 1, config.task)?;
                 SequenceExample {

@@ -11,8 +11,9 @@
 //! # CSV sequences ([`CsvDataConfig`], [`load_csv`], [`load_train_validation`])
 //! One file per sequence, one line per step, numeric fields; the semantics of DL4J's
 //! `CSVSequenceRecordReader` + `SequenceRecordReaderDataSetIterator`.
-//! - files: a numbered pattern `walk_%d.csv` with an inclusive range, a directory
-//!   (natural sort), or a list ([`SequenceSource`])
+//! - files: a numbered pattern `walk_%d.csv` / `seq_%04d.csv` with an inclusive range
+//!   or open-ended, a glob `features_*.csv`, a directory (natural sort), or a list
+//!   ([`SequenceSource`])
 //! - [`CsvOptions`]: header lines to skip in every file, delimiter (comma, semicolon,
 //!   tab, whitespace)
 //! - labels: a column of the feature file (negative = from the end) or separate files
@@ -81,8 +82,8 @@ pub use csv::{parse_numeric_table, read_numeric_table, CsvOptions, Delimiter, Nu
 pub use dataset::{Batches, RawHead, SequenceDataset, SequenceExample, Task};
 pub use error::DataError;
 pub use load::{
-    load_csv, load_train_validation, CsvDataConfig, LabelSource, Progress, TrainValidation,
-    ValidationSplit,
+    load_csv, load_new, load_train_validation, CsvDataConfig, LabelSource, NewData, Progress,
+    TrainValidation, ValidationSplit,
 };
 pub use normalize::{FeatureNormalizer, Normalization};
 pub use preview::{DataPreview, DatasetStats, ExamplePreview, LabelStats, LengthBin, StepPreview};

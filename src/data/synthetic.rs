@@ -326,7 +326,7 @@ fn numbered(dir: &Path, file_pattern: &str, count: usize) -> Result<SequenceSour
     Ok(SequenceSource::Pattern {
         pattern: dir.join(file_pattern).to_string_lossy().into_owned(),
         start: 0,
-        end: count - 1,
+        end: Some(count - 1),
     })
 }
 

@@ -169,7 +169,7 @@ pub fn resolve_paths(experiment: &mut Experiment, base_dir: &Path) {
         }
     };
     let fix_source = |s: &mut SequenceSource| match s {
-        SequenceSource::Pattern { pattern, .. } => {
+        SequenceSource::Pattern { pattern, .. } | SequenceSource::Glob(pattern) => {
             if Path::new(pattern.as_str()).is_relative() && !pattern.is_empty() {
                 *pattern = base.join(pattern.as_str()).to_string_lossy().into_owned();
             }
@@ -188,10 +188,12 @@ pub fn resolve_paths(experiment: &mut Experiment, base_dir: &Path) {
             if let LabelSource::Files(labels) = &mut c.labels {
                 fix_source(labels);
             }
-            if let ValidationSplit::Folders { features, labels } = &mut c.validation {
-                fix_source(features);
-                if let Some(labels) = labels {
-                    fix_source(labels);
+            for split in [&mut c.validation, &mut c.test] {
+                if let ValidationSplit::Folders { features, labels } = split {
+                    fix_source(features);
+                    if let Some(labels) = labels {
+                        fix_source(labels);
+                    }
                 }
             }
         }

@@ -245,35 +245,64 @@ impl Checker<'_> {
                         "classification needs the number of classes (at least 1, usually 2 or more)",
                     );
                 }
-                match &c.validation {
-                    ValidationSplit::None => {}
-                    ValidationSplit::Fraction { fraction, .. } => {
-                        if !(*fraction > 0.0 && *fraction < 1.0) {
-                            self.problem(
-                                "data.Csv.validation.Fraction.fraction",
-                                format!("is {fraction}"),
-                                "the held-out fraction must be between 0 and 1 (exclusive); \
-                                 use `validation: None` for no validation",
-                            );
-                        }
+                self.split("validation", &c.validation, &c.labels);
+                self.split("test", &c.test, &c.labels);
+                if let (LabelSource::Column(_), Some(_)) = (&c.labels, &c.label_csv) {
+                    self.problem(
+                        "data.Csv.label_csv",
+                        "is set but the labels are a column of the feature files",
+                        "remove `label_csv` (it is for separate label files), or use `csv`",
+                    );
+                }
+                if let (
+                    ValidationSplit::Fraction { fraction: v, .. },
+                    ValidationSplit::Fraction { fraction: t, .. },
+                ) = (&c.validation, &c.test)
+                {
+                    if v + t >= 1.0 {
+                        self.problem(
+                            "data.Csv.test.Fraction.fraction",
+                            format!("is {t} with a validation fraction of {v}"),
+                            "together they must leave training data: keep their sum below 1",
+                        );
                     }
-                    ValidationSplit::Folders { features, labels } => {
-                        self.source("data.Csv.validation.Folders.features", features);
-                        match (&c.labels, labels) {
-                            (LabelSource::Column(_), Some(_)) => self.problem(
-                                "data.Csv.validation.Folders.labels",
-                                "is set but the training labels are a column of the feature files",
-                                "remove `labels` (the validation files have the label column too)",
-                            ),
-                            (LabelSource::Files(_), None) => self.problem(
-                                "data.Csv.validation.Folders.labels",
-                                "is missing but the training labels are separate files",
-                                "set `labels` to the validation label files",
-                            ),
-                            (_, Some(l)) => self.source("data.Csv.validation.Folders.labels", l),
-                            _ => {}
-                        }
-                    }
+                }
+            }
+        }
+    }
+
+    /// A held-out split, `name` being `validation` or `test`.
+    fn split(&mut self, name: &str, split: &ValidationSplit, train_labels: &LabelSource) {
+        match split {
+            ValidationSplit::None => {}
+            ValidationSplit::Fraction { fraction, .. } => {
+                if !(*fraction > 0.0 && *fraction < 1.0) {
+                    self.problem(
+                        format!("data.Csv.{name}.Fraction.fraction"),
+                        format!("is {fraction}"),
+                        format!(
+                            "the held-out fraction must be between 0 and 1 (exclusive); \
+                             use `{name}: None` for no {name} set"
+                        ),
+                    );
+                }
+            }
+            ValidationSplit::Folders { features, labels } => {
+                self.source(&format!("data.Csv.{name}.Folders.features"), features);
+                let field = format!("data.Csv.{name}.Folders.labels");
+                match (train_labels, labels) {
+                    (LabelSource::Column(_), Some(_)) => self.problem(
+                        field,
+                        "is set but the training labels are a column of the feature files",
+                        format!("remove `labels` (the {name} files have the label column too)"),
+                    ),
+                    (LabelSource::Files(_), None) => self.problem(
+                        field,
+                        "is missing but the training labels are separate files",
+                        format!("set `labels` to the {name} label files"),
+                    ),
+                    (_, Some(l)) => self.source(&field, l),
+                    _ => {}
                 }
             }
         }
@@ -286,18 +315,28 @@ impl Checker<'_> {
                 start,
                 end,
             } => {
-                if !pattern.contains("%d") {
+                if crate::data::source::NumberedPattern::parse(pattern).is_err() {
                     self.problem(
                         format!("{field}.Pattern.pattern"),
-                        format!("is {pattern:?}, without `%d`"),
-                        "put `%d` where the file number goes, e.g. \"data/seq_%d.csv\"",
+                        format!("is {pattern:?}, without exactly one number placeholder"),
+                        "put %d, %0Nd (zero-padded, e.g. %04d) or %Nd where the file number \
+                         goes, e.g. \"data/seq_%d.csv\"",
                     );
                 }
-                if start > end {
+                if let Some(end) = (*end).filter(|e| start > e) {
                     self.problem(
                         format!("{field}.Pattern.start"),
                         format!("is {start}, after end {end}"),
                         "the range is inclusive: start <= end (0 and 9 for ten files)",
+                    );
+                }
+            }
+            SequenceSource::Glob(glob) => {
+                if !glob.contains(['*', '?']) {
+                    self.problem(
+                        format!("{field}.Glob"),
+                        format!("is {glob:?}, without a wildcard"),
+                        "use * or ? in the file name, e.g. \"train/features_*.csv\", or Files([...]) for one file",
                     );
                 }
             }

@@ -214,6 +214,10 @@ pub struct SuiteCase {
     pub batch: usize,
     /// Mask padding: `Some(true)` pads at the end, `Some(false)` at the start.
     pub pad_end: Option<bool>,
+    /// One-to-many: example `k` has inputs at its first `1 + k % 2` steps only (zeros
+    /// after, feature mask 0), labels at all of its `T - k` real steps, and padding
+    /// (neither) after; the layers run on zero input where there is a label.
+    pub one_to_many: bool,
     /// Run a first segment forward and check the second from its carried state.
     pub second_segment: bool,
 }
@@ -316,6 +320,17 @@ pub fn standard_suite() -> Vec<SuiteCase> {
                     Some(false) => "_masked_start",
                 };
                 let second = mode == OutputMode::EveryStep && pad.is_none();
+                if mode == OutputMode::EveryStep && pad == Some(true) {
+                    cases.push(SuiteCase {
+                        name: format!("{hname}_{oname}_one_to_many"),
+                        config: config.clone(),
+                        steps: 5,
+                        batch: 3,
+                        pad_end: None,
+                        one_to_many: true,
+                        second_segment: false,
+                    });
+                }
                 cases.push(SuiteCase {
                     name: format!(
                         "{hname}_{oname}{pad_name}{}",
@@ -325,6 +340,7 @@ pub fn standard_suite() -> Vec<SuiteCase> {
                     steps: 5,
                     batch: 3,
                     pad_end: pad,
+                    one_to_many: false,
                     second_segment: second,
                 });
             }
@@ -343,7 +359,7 @@ pub fn run_case(case: &SuiteCase, seed: u64, tol: Tolerance) -> GradCheckReport 
         case.config.input_size,
         case.config.output.size,
     );
-    let x = Array3::from_shape_fn((t, b, i), |_| rng.random_range(-1.0..1.0));
+    let mut x = Array3::from_shape_fn((t, b, i), |_| rng.random_range(-1.0..1.0));
     let mask = case.pad_end.map(|end| {
         // example k has t - k real steps, padded at the end or the start
         Array2::from_shape_fn((t, b), |(s, k)| {
@@ -366,10 +382,37 @@ pub fn run_case(case: &SuiteCase, seed: u64, tol: Tolerance) -> GradCheckReport 
         Loss::Mse => ((s * 7 + k * 3 + c) as f64 * 0.37).sin(),
         Loss::SigmoidBinaryCrossEntropy => [0.0, 1.0, 0.3, 0.7][(s + k + c) % 4],
     });
-    let label_mask = match case.config.output.mode {
+    let mut label_mask = match case.config.output.mode {
         OutputMode::EveryStep => mask.clone(),
         OutputMode::LastStep => None,
     };
+    let mut mask = mask;
+    if case.one_to_many {
+        // non-zero biases: on zero input a zero bias would sit on relu's kink
+        let biases: Vec<_> = net
+            .specs()
+            .iter()
+            .filter(|p| p.kind.is_bias())
+            .map(|p| p.range())
+            .collect();
+        for r in biases {
+            for v in &mut net.params_mut()[r] {
+                *v = rng.random_range(-0.5..0.5);
+            }
+        }
+        let real = |k: usize| t - k.min(t - 1);
+        let inputs = |k: usize| (1 + k % 2).min(real(k));
+        let fm = Array2::from_shape_fn((t, b), |(s, k)| f64::from(u8::from(s < inputs(k))));
+        let lm = Array2::from_shape_fn((t, b), |(s, k)| f64::from(u8::from(s < real(k))));
+        // steps without an input hold zeros, as the data's padding does
+        for ((s, k, _), v) in x.indexed_iter_mut() {
+            if s >= inputs(k) {
+                *v = 0.0;
+            }
+        }
+        mask = Some(fm);
+        label_mask = Some(lm);
+    }
     let mut state = net.zero_state(b);
     if case.second_segment {
         // a first segment carries a non-zero state into the checked one

@@ -475,6 +475,48 @@ pub struct Batch<'a, F> {
     pub label_mask: Option<ArrayView2<'a, F>>,
 }
 
+/// Which steps the layers run on, given a batch's masks (see [`step_mask_into`]).
+///
+/// With an every-step output a step is padding only when it has neither an input nor
+/// a label: a step with a label but no input (one-to-many) runs the recurrence on its
+/// input as given (the data pads with 0, so on zero input) and its output counts. With
+/// a last-step output only the feature mask decides.
+pub fn step_mask<F: Float>(
+    feature_mask: Option<ArrayView2<F>>,
+    label_mask: Option<ArrayView2<F>>,
+    mode: OutputMode,
+) -> Option<Array2<F>> {
+    let mut buf = Array2::zeros((0, 0));
+    step_mask_into(feature_mask, label_mask, mode, &mut buf).map(|m| m.to_owned())
+}
+
+/// [`step_mask`] into a reusable buffer: returns the feature mask itself when it alone
+/// decides, `None` when every step runs, else the union written into `buf` `(T, B)`.
+pub fn step_mask_into<'m, F: Float>(
+    feature_mask: Option<ArrayView2<'m, F>>,
+    label_mask: Option<ArrayView2<'m, F>>,
+    mode: OutputMode,
+    buf: &'m mut Array2<F>,
+) -> Option<ArrayView2<'m, F>> {
+    match (feature_mask, label_mask, mode) {
+        (f, _, OutputMode::LastStep) => f,
+        (None, _, _) => None,
+        // no label mask: every step has a label, so every step runs
+        (Some(_), None, _) => None,
+        (Some(f), Some(l), OutputMode::EveryStep) => {
+            assert_eq!(f.dim(), l.dim(), "feature and label masks are both (T, B)");
+            if buf.dim() != f.dim() {
+                *buf = Array2::zeros(f.dim());
+            }
+            ndarray::Zip::from(&mut *buf)
+                .and(&f)
+                .and(&l)
+                .for_each(|m, &a, &b| *m = if a != F::zero() { a } else { b });
+            Some(buf.view())
+        }
+    }
+}
+
 /// What a backward pass computes besides parameter gradients.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BackpropOptions {
@@ -520,6 +562,7 @@ pub struct Network<F: Float> {
     dx_input: Array3<F>, // (T, B, I) d loss / d features (or d loss / d output input)
     state_grad: NetState<F>, // d loss / d initial state of the last backward pass
     state: NetState<F>,  // for rnn_time_step
+    step_mask: Array2<F>, // (T, B) the steps the layers run on (see `step_mask`)
     rng: StdRng,
 }
 
@@ -687,6 +730,7 @@ impl<F: Float> Network<F> {
             dx_input: Array3::zeros((0, 0, 0)),
             state_grad: Vec::new(),
             state: Vec::new(),
+            step_mask: Array2::zeros((0, 0)),
             rng: StdRng::seed_from_u64(seed ^ 0x5eed_d0d0),
             config,
         };
@@ -919,7 +963,13 @@ impl<F: Float> Network<F> {
     ) -> LossValue {
         let x = batch.features;
         let (t_len, b, i_len) = x.dim();
-        let mask = batch.feature_mask;
+        let mut step_buf = std::mem::replace(&mut self.step_mask, Array2::zeros((0, 0)));
+        let mask = step_mask_into(
+            batch.feature_mask,
+            batch.label_mask,
+            self.config.output.mode,
+            &mut step_buf,
+        );
         assert!(
             opts.from < t_len || t_len == 0,
             "backward window start inside the segment"
@@ -1080,6 +1130,7 @@ impl<F: Float> Network<F> {
                 dropout_backward(&self.drops[k], d);
             }
         }
+        self.step_mask = step_buf;
         loss
     }
 
@@ -1096,11 +1147,20 @@ impl<F: Float> Network<F> {
 
     /// Loss of a batch without gradients (evaluation), from `state` (updated).
     pub fn loss(&mut self, batch: &Batch<F>, state: &mut NetState<F>) -> LossValue {
-        self.forward_hidden(batch.features, batch.feature_mask, state, false);
+        let mut step_buf = std::mem::replace(&mut self.step_mask, Array2::zeros((0, 0)));
+        let mask = step_mask_into(
+            batch.feature_mask,
+            batch.label_mask,
+            self.config.output.mode,
+            &mut step_buf,
+        );
+        self.forward_hidden(batch.features, mask, state, false);
         let top = self.acts.last().map(|a| a.view()).unwrap_or(batch.features);
         let p = &self.params[self.ranges[self.layers.len()].clone()];
-        self.output.forward(p, top, batch.feature_mask);
-        self.output.loss(batch.labels, batch.label_mask)
+        self.output.forward(p, top, mask);
+        let loss = self.output.loss(batch.labels, batch.label_mask);
+        self.step_mask = step_buf;
+        loss
     }
 
     /// Loss and activated predictions of a batch in one forward pass (evaluation), from

@@ -745,19 +745,27 @@ impl Session {
                 if list.len() == 1 {
                     let p = &list[0];
                     let abs = self.resolve(Path::new(p));
-                    if p.contains('%') {
-                        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-                        let name = abs
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        let (start, end) = numbered_range(&dir, &name)
-                            .ok_or_else(|| format!("{p}: no numbered file matches; check the pattern (e.g. data/seq_%d.csv)"))?;
-                        return Ok(SequenceSource::Pattern {
-                            pattern: rel(p).to_string_lossy().into_owned(),
-                            start,
-                            end,
-                        });
+                    let rel_text = rel(p).to_string_lossy().into_owned();
+                    if crate::data::source::NumberedPattern::is_pattern(p) {
+                        // open-ended from the first index that exists (0 or 1)
+                        for start in [0, 1] {
+                            let abs_source = SequenceSource::from_cli(
+                                &abs.to_string_lossy(),
+                                Some((start, None)),
+                            )
+                            .map_err(|e| e.to_string())?;
+                            if abs_source.files().is_ok() {
+                                return Ok(SequenceSource::Pattern {
+                                    pattern: rel_text,
+                                    start,
+                                    end: None,
+                                });
+                            }
+                        }
+                        return Err(format!("{p}: no numbered file from index 0 or 1 exists; check the pattern (e.g. data/seq_%d.csv)"));
+                    }
+                    if p.contains(['*', '?']) {
+                        return Ok(SequenceSource::Glob(rel_text));
                     }
                     if abs.is_dir() {
                         return Ok(SequenceSource::Directory(rel(p)));
@@ -1366,7 +1374,13 @@ impl Session {
                         format!("run {name}: its data has no validation split (data.validation)")
                     })?
             }
-            Split::Test => return Err("MERGE-PENDING test split".into()),
+            Split::Test => {
+                let (last, _best) = trainer
+                    .evaluate_test()
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("run {name}: its data has no test split (data.test)"))?;
+                last
+            }
         };
         let vocab = self.selected.as_ref().and_then(|s| s.model.vocab.clone());
         Ok(evaluation_outputs(&ev, Some(&name), vocab.as_ref(), true))
@@ -1395,8 +1409,36 @@ impl Session {
     }
 
     fn predict(&mut self, path: &str, out: Option<&Path>) -> Result<Vec<Output>, String> {
-        let _ = (path, out, csv_table as fn(&str, &str) -> Table);
-        Err("MERGE-PENDING predict".into())
+        use crate::train::predict::{predict, predictions_csv, read_new_data, NewDataSpec};
+        let data_path = self.resolve(Path::new(path));
+        let features = crate::data::SequenceSource::from_cli(&data_path.to_string_lossy(), None)
+            .map_err(|e| e.to_string())?;
+        let out_path = out.map(|o| self.resolve(o));
+        let sel = self.model()?;
+        let spec = NewDataSpec {
+            features,
+            labels: None,
+            output_steps: None,
+        };
+        let name = sel.name.clone();
+        let data = read_new_data(&sel.model, &spec, &mut |_| {})
+            .map_err(|e| format!("run {name}: {e}"))?;
+        let predictions = predict(&mut sel.model, &data).map_err(|e| format!("run {name}: {e}"))?;
+        let csv = predictions_csv(&sel.model, &predictions);
+        match out_path {
+            Some(o) => {
+                crate::experiment::notebook::write_text_atomic(&o, &csv)
+                    .map_err(|e| e.to_string())?;
+                Ok(vec![text(format!(
+                    "predictions of run {name} written to {}",
+                    o.display()
+                ))])
+            }
+            None => Ok(vec![Output::Table(csv_table(
+                &csv,
+                &format!("predictions of run {name}"),
+            ))]),
+        }
     }
 
     fn step(&mut self, input: &str) -> Result<Vec<Output>, String> {
@@ -2007,7 +2049,7 @@ fn rebase_paths(exp: &mut Experiment, old: &Path, new: &Path) {
 /// [`resolve_paths`] makes absolute).
 fn rebase_with(exp: &mut Experiment, fix: &dyn Fn(&Path) -> PathBuf) {
     let fix_source = |s: &mut SequenceSource| match s {
-        SequenceSource::Pattern { pattern, .. } => {
+        SequenceSource::Pattern { pattern, .. } | SequenceSource::Glob(pattern) => {
             *pattern = fix(Path::new(pattern.as_str()))
                 .to_string_lossy()
                 .into_owned();
@@ -2068,20 +2110,6 @@ fn relative_path(target: &Path, base: &Path) -> PathBuf {
         out.push(c);
     }
     out
-}
-
-/// The first and last index of numbered files matching `name` (with `%d`) in `dir`.
-fn numbered_range(dir: &Path, name: &str) -> Option<(usize, usize)> {
-    let (prefix, suffix) = name.split_once("%d")?;
-    let mut found: Vec<usize> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| {
-            let n = e.ok()?.file_name().to_string_lossy().into_owned();
-            n.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
-        })
-        .collect();
-    found.sort_unstable();
-    Some((*found.first()?, *found.last()?))
 }
 
 fn complete_file(word: &str) -> Vec<String> {

@@ -28,6 +28,8 @@ pub enum TrainingData {
     Sequences {
         train: Box<SequenceDataset>,
         validation: Option<Box<SequenceDataset>>,
+        /// Held out for one score at the end; never used for any choice.
+        test: Option<Box<SequenceDataset>>,
         normalizer: Option<FeatureNormalizer>,
         alignment: AlignmentMode,
         task: Task,
@@ -106,9 +108,11 @@ impl TrainingData {
             DataSpec::Csv(c) => {
                 let tv = load_train_validation(c, progress)?;
                 let validation = (!tv.validation.is_empty()).then(|| Box::new(tv.validation));
+                let test = (!tv.test.is_empty()).then(|| Box::new(tv.test));
                 Ok(TrainingData::Sequences {
                     train: Box::new(tv.train),
                     validation,
+                    test,
                     normalizer: tv.normalizer,
                     alignment: c.alignment,
                     task: c.task,
@@ -203,6 +207,18 @@ impl TrainingData {
         }
     }
 
+    /// Every minibatch of the test split (CSV data), in file order; empty without one.
+    pub fn test_batches(&self, batch_size: usize) -> Result<Vec<SeqBatch>, TrainError> {
+        match self {
+            TrainingData::Sequences {
+                test: Some(t),
+                alignment,
+                ..
+            } => Ok(t.batches(*alignment, batch_size, None, 0)?.collect()),
+            _ => Ok(Vec::new()),
+        }
+    }
+
     pub fn has_validation(&self) -> bool {
         matches!(
             self,
@@ -231,6 +247,14 @@ impl TrainingData {
                 let mut v = c.features.files().unwrap_or_default();
                 if let crate::data::LabelSource::Files(l) = &c.labels {
                     v.extend(l.files().unwrap_or_default());
+                }
+                for split in [&c.validation, &c.test] {
+                    if let crate::data::ValidationSplit::Folders { features, labels } = split {
+                        v.extend(features.files().unwrap_or_default());
+                        if let Some(l) = labels {
+                            v.extend(l.files().unwrap_or_default());
+                        }
+                    }
                 }
                 v
             }

@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod eval;
+pub mod predict;
 pub mod runner;
 pub mod sample;
 pub mod trainer;

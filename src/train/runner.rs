@@ -90,9 +90,21 @@ pub struct RunSummary {
     pub best_score: Option<f64>,
     pub best_iteration: Option<u64>,
     pub evaluation: Option<Evaluation>,
+    /// The test split's one score at the end (CSV data with `test`), reported apart from
+    /// validation.
+    pub test: Option<TestScores>,
     pub wall_seconds: f64,
     pub run_dir: Option<PathBuf>,
     pub error: Option<String>,
+}
+
+/// The test split scored once at the end: with the final weights, and with early
+/// stopping's best weights when there are any.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TestScores {
+    #[serde(rename = "final")]
+    pub last: Evaluation,
+    pub best: Option<Evaluation>,
 }
 
 /// How often the runner evaluates, samples and checkpoints.
@@ -182,6 +194,7 @@ impl Runner {
                         best_score: None,
                         best_iteration: None,
                         evaluation: None,
+                        test: None,
                         wall_seconds: 0.0,
                         run_dir: None,
                         error: Some(message),
@@ -496,6 +509,11 @@ impl Worker {
             }
             self.sample();
         }
+        let test = if reason != StopReason::Diverged && error.is_none() {
+            self.evaluate_test()
+        } else {
+            None
+        };
         if let Err(e) = self.write_final(reason) {
             error.get_or_insert(e.to_string());
             self.emit(Event::Failed {
@@ -515,6 +533,7 @@ impl Worker {
                 .best_score
                 .map(|_| self.trainer.early.best_iteration),
             evaluation: self.last_eval.clone(),
+            test,
             wall_seconds: start.elapsed().as_secs_f64(),
             run_dir,
             error,
@@ -526,25 +545,51 @@ impl Worker {
         self.emit(Event::Finished(summary));
     }
 
+    /// Appends an evaluation to `eval.csv`.
+    fn record_eval(&mut self, ev: &Evaluation) {
+        if let Some(dir) = self.options.run_dir.as_mut() {
+            let named: Vec<(&str, f64)> = match &ev.metrics {
+                EvalMetrics::Classification {
+                    accuracy, macro_f1, ..
+                } => vec![("accuracy", *accuracy), ("macro_f1", *macro_f1)],
+                EvalMetrics::Regression { mse, mae, r2 } => {
+                    vec![("mse", *mse), ("mae", *mae), ("r2", *r2)]
+                }
+            };
+            if let Err(e) = dir.append_eval(ev.iteration, &ev.split, ev.score, &named) {
+                self.emit(Event::Failed {
+                    iteration: ev.iteration,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+
+    /// The test split's one score (rows `test` and `test_best` in `eval.csv`).
+    fn evaluate_test(&mut self) -> Option<TestScores> {
+        match self.trainer.evaluate_test() {
+            Ok(Some((last, best))) => {
+                self.record_eval(&last);
+                if let Some(b) = &best {
+                    self.record_eval(b);
+                }
+                Some(TestScores { last, best })
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.emit(Event::Failed {
+                    iteration: self.trainer.iteration,
+                    message: format!("test split: {e}"),
+                });
+                None
+            }
+        }
+    }
+
     fn evaluate(&mut self) -> Option<Evaluation> {
         match self.trainer.evaluate() {
             Ok(Some(ev)) => {
-                if let Some(dir) = self.options.run_dir.as_mut() {
-                    let named: Vec<(&str, f64)> = match &ev.metrics {
-                        EvalMetrics::Classification {
-                            accuracy, macro_f1, ..
-                        } => vec![("accuracy", *accuracy), ("macro_f1", *macro_f1)],
-                        EvalMetrics::Regression { mse, mae, r2 } => {
-                            vec![("mse", *mse), ("mae", *mae), ("r2", *r2)]
-                        }
-                    };
-                    if let Err(e) = dir.append_eval(ev.iteration, &ev.split, ev.score, &named) {
-                        self.emit(Event::Failed {
-                            iteration: ev.iteration,
-                            message: e.to_string(),
-                        });
-                    }
-                }
+                self.record_eval(&ev);
                 self.last_eval = Some(ev.clone());
                 self.emit(Event::Validation(ev.clone()));
                 Some(ev)

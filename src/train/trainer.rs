@@ -15,7 +15,8 @@ use crate::nn::normalize::StepStats;
 use crate::nn::updater::{LearningRate, Updater};
 
 use super::data::{DataShape, TrainingData};
-use super::eval::{Accumulator, Evaluation};
+use super::eval::Evaluation;
+use super::predict::{evaluate_batches, SequenceShape};
 use super::sample::{sample_text, SampleOptions};
 use super::TrainError;
 
@@ -276,35 +277,46 @@ impl Trainer {
             return Ok(None);
         }
         let batches = self.data.validation_batches(self.batch_size, self.steps)?;
-        let mut acc = Accumulator::new(self.shape.classification, self.shape.output);
-        let mut state: Option<NetState<f32>> = None;
-        for mb in &batches {
-            let b = mb.batch_size();
-            let mut st = match state.take() {
-                Some(s)
-                    if self.data.is_stream() && s.iter().flatten().all(|l| l.h.nrows() == b) =>
-                {
-                    s
-                }
-                _ => self.net.zero_state(b),
-            };
-            if self.last_step() {
-                let labels = mb.last_step_labels();
-                let batch = Batch {
-                    features: mb.features.view(),
-                    labels: labels.view(),
-                    feature_mask: mb.feature_mask.as_ref().map(|m| m.view()),
-                    label_mask: None,
-                };
-                let (loss, pred) = self.net.loss_and_predictions(&batch, &mut st);
-                acc.add(loss, &pred, &labels, None);
-            } else {
-                let (loss, pred) = self.net.loss_and_predictions(&view(mb), &mut st);
-                acc.add(loss, &pred, &mb.labels, mb.label_mask.as_ref());
-            }
-            state = Some(st);
+        Ok(Some(evaluate_batches(
+            &mut self.net,
+            &batches,
+            self.shape.classification,
+            self.data.is_stream(),
+            self.iteration,
+            "validation",
+        )))
+    }
+
+    /// Scores the test split (CSV data) once: with the current (final) weights, and with
+    /// early stopping's best weights when there are any (`(final, best)`). Nothing here
+    /// feeds back into training. `None` when there is no test split.
+    pub fn evaluate_test(
+        &mut self,
+    ) -> Result<Option<(Evaluation, Option<Evaluation>)>, TrainError> {
+        let batches = self.data.test_batches(self.batch_size)?;
+        if batches.is_empty() {
+            return Ok(None);
         }
-        Ok(Some(acc.finish(self.iteration, "validation")))
+        let c = self.shape.classification;
+        let last = evaluate_batches(&mut self.net, &batches, c, false, self.iteration, "test");
+        let best = match &self.early.best_params {
+            Some(best) => {
+                let current = self.net.params().to_vec();
+                self.net.params_mut().copy_from_slice(best);
+                let ev = evaluate_batches(
+                    &mut self.net,
+                    &batches,
+                    c,
+                    false,
+                    self.early.best_iteration,
+                    "test_best",
+                );
+                self.net.params_mut().copy_from_slice(&current);
+                Some(ev)
+            }
+            None => None,
+        };
+        Ok(Some((last, best)))
     }
 
     /// Records an evaluation for early stopping; true when training should stop.
@@ -365,10 +377,14 @@ impl Trainer {
             Some(b) => b,
             None => self.data.train_batch(0, 0, 1, self.steps.min(30), None)?,
         };
-        let pred = self.net.output(
-            mb.features.view(),
+        let mask = crate::nn::network::step_mask(
             mb.feature_mask.as_ref().map(|m| m.view()),
+            mb.label_mask.as_ref().map(|m| m.view()),
+            self.net.config().output.mode,
         );
+        let pred = self
+            .net
+            .output(mb.features.view(), mask.as_ref().map(|m| m.view()));
         Ok(describe_predictions(
             &mb,
             &pred,
@@ -512,13 +528,18 @@ impl Trainer {
             ));
         }
         if let TrainingData::Sequences {
-            normalizer: Some(n),
-            ..
+            normalizer, train, ..
         } = &self.data
         {
+            if let Some(n) = normalizer {
+                m.push((
+                    "seqlab.normalizer".to_string(),
+                    serde_json::to_string(n).expect("normaliser json"),
+                ));
+            }
             m.push((
-                "seqlab.normalizer".to_string(),
-                serde_json::to_string(n).expect("normaliser json"),
+                "seqlab.sequence_shape".to_string(),
+                serde_json::to_string(&SequenceShape::of(train)).expect("shape json"),
             ));
         }
         m
@@ -615,6 +636,9 @@ pub struct TrainedModel {
     pub vocab: Option<crate::data::Vocabulary>,
     pub normalizer: Option<crate::data::FeatureNormalizer>,
     pub classification: bool,
+    /// The training data's shape (predict's default output steps); many-to-many for
+    /// weights written before it was recorded.
+    pub sequence_shape: SequenceShape,
 }
 
 /// Loads `weights.safetensors` (or `best.safetensors` when `best`) of a run folder.
@@ -662,11 +686,17 @@ pub fn load_trained(run_dir: &std::path::Path, best: bool) -> Result<TrainedMode
         .map(|v| serde_json::from_str(&v))
         .transpose()
         .map_err(|e| TrainError::Other(format!("{}: bad normaliser: {e}", file.display())))?;
+    let sequence_shape = get("seqlab.sequence_shape")
+        .map(|v| serde_json::from_str(&v))
+        .transpose()
+        .map_err(|e| TrainError::Other(format!("{}: bad sequence shape: {e}", file.display())))?
+        .unwrap_or_default();
     Ok(TrainedModel {
         experiment: exp,
         net,
         vocab,
         normalizer,
         classification: get("seqlab.classification").as_deref() == Some("true"),
+        sequence_shape,
     })
 }

@@ -1,0 +1,274 @@
+//! New data through a trained model, on training's own data path: the same CSV options,
+//! label column or label files ([`crate::data::load_new`]), the training normaliser, the
+//! training alignment and minibatches ([`crate::data::SequenceDataset::batches`]), and
+//! the same step rule as training ([`crate::nn::network::step_mask`]). `seqlab predict`,
+//! `seqlab eval` and the end-of-run test score all go through here.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{load_new, NewData, Progress, SeqBatch, SequenceDataset, SequenceSource};
+use crate::experiment::schema::DataSpec;
+use crate::nn::network::{step_mask, Batch, NetState, Network};
+use crate::nn::OutputMode;
+
+use super::eval::{Accumulator, Evaluation};
+use super::trainer::TrainedModel;
+use super::TrainError;
+
+/// How the training sequences were shaped: what `seqlab predict` outputs by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SequenceShape {
+    /// Labels on the feature steps (or of mixed lengths): one output per feature step.
+    #[default]
+    ManyToMany,
+    /// One label per sequence: one output, where training put the label.
+    ManyToOne,
+    /// One feature step and `steps` label steps: `steps` outputs.
+    OneToMany { steps: usize },
+}
+
+impl SequenceShape {
+    /// The shape of a training set: many-to-one when every sequence has one label step
+    /// (and some more than one feature step), one-to-many when every sequence has one
+    /// feature step and some more than one label step (`steps` = the longest).
+    pub fn of(data: &SequenceDataset) -> Self {
+        let ex = data.examples();
+        let longest =
+            |f: fn(&crate::data::SequenceExample) -> usize| ex.iter().map(f).max().unwrap_or(0);
+        let (max_f, max_l) = (longest(|e| e.feature_steps()), longest(|e| e.label_steps()));
+        if max_l == 1 && max_f > 1 {
+            SequenceShape::ManyToOne
+        } else if max_f == 1 && max_l > 1 {
+            SequenceShape::OneToMany { steps: max_l }
+        } else {
+            SequenceShape::ManyToMany
+        }
+    }
+
+    /// Output steps per sequence when the user gives none (`None`: one per feature step).
+    pub fn default_output_steps(self) -> Option<usize> {
+        match self {
+            SequenceShape::ManyToMany => None,
+            SequenceShape::ManyToOne => Some(1),
+            SequenceShape::OneToMany { steps } => Some(steps),
+        }
+    }
+}
+
+/// Which files to read for a trained model.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewDataSpec {
+    /// Feature files, laid out like the training files (the label column may be kept).
+    pub features: SequenceSource,
+    /// Label files paired by position, for a model trained with label files.
+    pub labels: Option<SequenceSource>,
+    /// Output steps per unlabelled sequence (default: the training data's shape).
+    pub output_steps: Option<usize>,
+}
+
+/// Reads `spec` for `model` on the training data path and applies the training
+/// normaliser. Errors name the file and what to change.
+pub fn read_new_data(
+    model: &TrainedModel,
+    spec: &NewDataSpec,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<NewData, TrainError> {
+    let DataSpec::Csv(cfg) = &model.experiment.data else {
+        return Err(TrainError::Other(
+            "this model was trained on text, not CSV sequences; use `seqlab sample`".into(),
+        ));
+    };
+    if spec.output_steps == Some(0) {
+        return Err(TrainError::Other(
+            "--steps: give at least 1 output step".to_string(),
+        ));
+    }
+    let features = spec.features.files()?;
+    let labels = spec.labels.as_ref().map(|l| l.files()).transpose()?;
+    let config = model.net.config();
+    let mut data = load_new(
+        cfg,
+        &features,
+        labels.as_deref(),
+        config.input_size,
+        config.output.size,
+        spec.output_steps
+            .or(model.sequence_shape.default_output_steps()),
+        progress,
+    )?;
+    if let Some(n) = &model.normalizer {
+        n.apply(&mut data.dataset)?;
+    }
+    data.dataset.check_alignment(cfg.alignment)?;
+    Ok(data)
+}
+
+/// The model's outputs for one sequence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequencePrediction {
+    /// The feature file.
+    pub source: PathBuf,
+    /// `(step, outputs)`: probabilities (softmax / sigmoid) or values, at each output
+    /// step of the sequence (steps count from the sequence's first step, 0).
+    pub steps: Vec<(usize, Vec<f32>)>,
+}
+
+/// Minibatch size for prediction and scoring (results do not depend on it).
+const BATCH: usize = 32;
+
+/// Predictions for every sequence of `data`, in file order: at each step with a label
+/// (real or placeholder), or at each sequence's last input step for a last-step output.
+pub fn predict(
+    model: &mut TrainedModel,
+    data: &NewData,
+) -> Result<Vec<SequencePrediction>, TrainError> {
+    let alignment = alignment(model);
+    let last_step = model.net.config().output.mode == OutputMode::LastStep;
+    let examples = data.dataset.examples();
+    let mut out = Vec::with_capacity(examples.len());
+    let mut next = 0;
+    for mb in data.dataset.batches(alignment, BATCH, None, 0)? {
+        let mask = step_mask(
+            mb.feature_mask.as_ref().map(|m| m.view()),
+            mb.label_mask.as_ref().map(|m| m.view()),
+            model.net.config().output.mode,
+        );
+        let pred = model
+            .net
+            .output(mb.features.view(), mask.as_ref().map(|m| m.view()));
+        let last = mb.last_feature_steps();
+        for b in 0..mb.batch_size() {
+            let row = |t: usize| pred.slice(ndarray::s![t, b, ..]).to_vec();
+            let steps = if last_step {
+                vec![(last[b], row(0))]
+            } else {
+                (0..mb.steps())
+                    .filter(|&t| mb.label_mask.as_ref().is_none_or(|m| m[[t, b]] != 0.0))
+                    .map(|t| (t, row(t)))
+                    .collect()
+            };
+            out.push(SequencePrediction {
+                source: examples[next].source.clone().unwrap_or_default(),
+                steps,
+            });
+            next += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Predictions as CSV text: a header `file,step[,predicted_class],output_0,...`, then one
+/// line per output step (`seqlab predict`, the REPL's `predict`).
+pub fn predictions_csv(model: &TrainedModel, predictions: &[SequencePrediction]) -> String {
+    let o = model.net.config().output.size;
+    let mut out = String::from("file,step");
+    if model.classification {
+        out.push_str(",predicted_class");
+    }
+    for c in 0..o {
+        out.push_str(&format!(",output_{c}"));
+    }
+    out.push('\n');
+    for p in predictions {
+        for (step, row) in &p.steps {
+            out.push_str(&format!("{},{step}", p.source.display()));
+            if model.classification {
+                let best = row
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(i, _)| i);
+                out.push_str(&format!(",{best}"));
+            }
+            for v in row {
+                out.push_str(&format!(",{v}"));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Scores labelled `data` with the model (`split` names it in the result: "eval",
+/// "test", ...). Unlabelled data is an error saying how to give the labels.
+pub fn evaluate(
+    model: &mut TrainedModel,
+    data: &NewData,
+    split: &str,
+) -> Result<Evaluation, TrainError> {
+    if !data.labelled {
+        return Err(TrainError::Other(
+            "the data has no labels to score against: keep the label column in the files, or \
+             give the label files with --labels"
+                .to_string(),
+        ));
+    }
+    let batches: Vec<SeqBatch> = data
+        .dataset
+        .batches(alignment(model), BATCH, None, 0)?
+        .collect();
+    let classification = model.classification;
+    Ok(evaluate_batches(
+        &mut model.net,
+        &batches,
+        classification,
+        false,
+        0,
+        split,
+    ))
+}
+
+fn alignment(model: &TrainedModel) -> crate::data::AlignmentMode {
+    match &model.experiment.data {
+        DataSpec::Csv(c) => c.alignment,
+        _ => crate::data::AlignmentMode::EqualLength,
+    }
+}
+
+/// Score and metrics of `net` over `batches` (the trainer's validation, the test split,
+/// `seqlab eval`): mean loss over counted positions, and accuracy / F1 / confusion or
+/// MSE / MAE / R². With `carry` (stream data) each batch starts from the previous one's
+/// final state.
+pub fn evaluate_batches(
+    net: &mut Network<f32>,
+    batches: &[SeqBatch],
+    classification: bool,
+    carry: bool,
+    iteration: u64,
+    split: &str,
+) -> Evaluation {
+    let last_step = net.config().output.mode == OutputMode::LastStep;
+    let mut acc = Accumulator::new(classification, net.config().output.size);
+    let mut state: Option<NetState<f32>> = None;
+    for mb in batches {
+        let b = mb.batch_size();
+        let mut st = match state.take() {
+            Some(s) if carry && s.iter().flatten().all(|l| l.h.nrows() == b) => s,
+            _ => net.zero_state(b),
+        };
+        if last_step {
+            let labels = mb.last_step_labels();
+            let batch = Batch {
+                features: mb.features.view(),
+                labels: labels.view(),
+                feature_mask: mb.feature_mask.as_ref().map(|m| m.view()),
+                label_mask: None,
+            };
+            let (loss, pred) = net.loss_and_predictions(&batch, &mut st);
+            acc.add(loss, &pred, &labels, None);
+        } else {
+            let batch = Batch {
+                features: mb.features.view(),
+                labels: mb.labels.view(),
+                feature_mask: mb.feature_mask.as_ref().map(|m| m.view()),
+                label_mask: mb.label_mask.as_ref().map(|m| m.view()),
+            };
+            let (loss, pred) = net.loss_and_predictions(&batch, &mut st);
+            acc.add(loss, &pred, &mb.labels, mb.label_mask.as_ref());
+        }
+        state = Some(st);
+    }
+    acc.finish(iteration, split)
+}
