@@ -136,7 +136,7 @@ mod tests {
         NetworkConfig {
             input_size: input,
             layers: vec![LayerConfig::new(LayerKind::lstm(), size)],
-            output: OutputConfig::new(Loss::CrossEntropy, output),
+            output: OutputConfig::new(Loss::SoftmaxCrossEntropy, output),
         }
     }
 
