@@ -324,7 +324,10 @@ fn divergence_stops_the_run_keeps_the_last_finite_checkpoint_and_fails() {
     )
     .unwrap();
     assert!(weights.iter().all(|t| t.data.iter().all(|v| v.is_finite())));
-    assert!(meta.iter().any(|(k, _)| k == "seqlab.diverged_at"), "{meta:?}");
+    assert!(
+        meta.iter().any(|(k, _)| k == "seqlab.diverged_at"),
+        "{meta:?}"
+    );
     let latest = seqlab::experiment::rundir::RunDir::latest_checkpoint(&dir.join("run")).unwrap();
     let ck = seqlab::experiment::checkpoint::load(&latest).unwrap();
     assert!(ck.params.iter().all(|p| p.is_finite()));

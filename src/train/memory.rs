@@ -158,7 +158,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("only 8.0 GiB of memory is available"), "{err}");
-        assert!(err.contains("PiB"), "{err}");
+        assert!(err.contains("needs about 1.1 EiB"), "{err}");
     }
 
     #[test]
