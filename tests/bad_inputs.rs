@@ -115,7 +115,21 @@ fn experiment_case(dir: &Path, name: &str, text: &[u8], expect: &[&str]) -> Case
     let file = format!("{name}.ron");
     std::fs::write(dir.join(&file), text).unwrap();
     let out = format!("runs/{name}");
-    let mut e = vec![file.as_str()];
+    // a problem in the file names the file; one in a file it points to names that file
+    let in_file = expect.is_empty()
+        || expect.iter().any(|e| {
+            [
+                "model",
+                "training",
+                "evaluation",
+                "sampling",
+                "version",
+                "UTF",
+            ]
+            .iter()
+            .any(|p| e.starts_with(p))
+        });
+    let mut e: Vec<&str> = if in_file { vec![file.as_str()] } else { vec![] };
     e.extend_from_slice(expect);
     case(
         format!("experiment {name}"),
@@ -203,7 +217,6 @@ fn build_cases(dir: &Path) -> Vec<Case> {
         ("path: \"corpus.txt\"", "path: \"/dev/urandom\"", "/dev/urandom"),
         ("path: \"corpus.txt\"", "path: \"empty.txt\"", "empty.txt"),
         ("path: \"corpus.txt\"", "path: \"one.txt\"", "one.txt"),
-        ("path: \"corpus.txt\"", "path: \"small.txt\"", "small.txt"),
         ("path: \"corpus.txt\"", "path: \"utf16.txt\"", "utf16.txt"),
         ("path: \"corpus.txt\"", "path: \"latin1.txt\"", "latin1.txt"),
         ("path: \"corpus.txt\"", "path: \"fifo.txt\"", "fifo.txt"),
@@ -218,7 +231,6 @@ fn build_cases(dir: &Path) -> Vec<Case> {
             "small.txt",
         ),
         ("batch_size: 4", "batch_size: 2000", "corpus.txt"),
-        ("(kind: Lstm, size: 8, dropout: 0.0)", "", "layers"),
         ("(kind: Lstm, size: 8, dropout: 0.0)", "(kind: Lstm, size: 8, peephole: 3)", "peephole"),
         ("(kind: Lstm, size: 8, dropout: 0.0)", "(kind: Gru, size: 8, peephole: true)", "peephole"),
         ("(kind: Lstm, size: 8, dropout: 0.0)", "(kind: Dense, size: 8, forget_bias: 2.0)", "forget_bias"),
@@ -266,7 +278,7 @@ fn build_cases(dir: &Path) -> Vec<Case> {
         let name = format!("bad_{i:04}");
         let mut e = vec![*expect];
         if expect.starts_with("bad_") {
-            e.clear(); // the file name is always expected
+            e.clear(); // only the file name is expected
         }
         cases.push(experiment_case(dir, &name, mutate(from, to).as_bytes(), &e));
     }
