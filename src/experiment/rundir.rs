@@ -214,7 +214,7 @@ pub fn reconcile_csv(text: &str, iteration: u64) -> String {
             None => fields = Some(n),
             Some(expected) => {
                 let it: Option<u64> = row.split(',').next().and_then(|f| f.parse().ok());
-                if n != expected || !it.is_some_and(|it| it <= iteration) {
+                if n != expected || it.is_none_or(|it| it > iteration) {
                     continue;
                 }
             }

@@ -106,7 +106,7 @@ impl TrainingData {
             }
             DataSpec::Csv(c) => {
                 let tv = load_train_validation(c, progress)?;
-                if tv.train.len() == 0 {
+                if tv.train.is_empty() {
                     return Err(TrainError::Other(format!(
                         "{}: no training sequences are left after the validation split; \
                          give more files or a smaller data.validation",
