@@ -318,9 +318,15 @@ fn divergence_stops_the_run_keeps_the_last_finite_checkpoint_and_fails() {
             .unwrap();
     assert_eq!(s["stop_reason"], "diverged");
     assert!(s["error"].as_str().unwrap().contains("iteration"));
+    // the last finite parameters are the run's weights, marked as diverged
+    let (weights, meta) = seqlab::experiment::weights::load_weights_with_metadata(
+        &dir.join("run/weights.safetensors"),
+    )
+    .unwrap();
+    assert!(weights.iter().all(|t| t.data.iter().all(|v| v.is_finite())));
     assert!(
-        !dir.join("run/weights.safetensors").exists(),
-        "no weights from a diverged run"
+        meta.iter().any(|(k, _)| k == "seqlab.diverged_at"),
+        "{meta:?}"
     );
     let latest = seqlab::experiment::rundir::RunDir::latest_checkpoint(&dir.join("run")).unwrap();
     let ck = seqlab::experiment::checkpoint::load(&latest).unwrap();

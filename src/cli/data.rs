@@ -33,7 +33,7 @@ pub struct DataArgs {
     pub range: Option<IndexRange>,
 
     /// Lines to skip at the top of every file (headers).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::run::whole_usize)]
     pub skip: usize,
 
     /// Field delimiter: comma, semicolon, tab or whitespace (or the character itself).
@@ -72,7 +72,12 @@ pub struct DataArgs {
     pub align: AlignmentMode,
 
     /// Examples in the minibatch.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(
+        long,
+        default_value_t = 4,
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
     pub batch: u64,
 
     /// Print one JSON object (example-major arrays) instead of the grid; on failure
@@ -180,8 +185,19 @@ pub fn first_batch(args: &DataArgs) -> Result<(SequenceDataset, SeqBatch), DataE
     let batch = dataset
         .batches(config.alignment, args.batch as usize, None, 0)?
         .next()
-        .expect("a loaded dataset has at least one sequence");
+        .ok_or_else(|| DataError::NoFiles {
+            source_desc: args.features.clone(),
+        })?;
     Ok((dataset, batch))
+}
+
+/// `text` right-aligned in `width` characters (`format!`'s `{:>w$}` panics for widths
+/// of 65536 and more, which 6,554 columns reach).
+fn pad_left(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    let mut out = " ".repeat(width.saturating_sub(n));
+    out.push_str(text);
+    out
 }
 
 fn steps(n: usize) -> String {
@@ -239,7 +255,7 @@ fn grid(args: &DataArgs, dataset: &SequenceDataset, batch: &SeqBatch) -> String 
             })
             .collect::<Vec<_>>()
             .join(" ");
-        format!("{text:>w$}")
+        pad_left(&text, w)
     };
     for b in 0..batch.batch_size() {
         let _ = writeln!(
@@ -251,8 +267,10 @@ fn grid(args: &DataArgs, dataset: &SequenceDataset, batch: &SeqBatch) -> String 
         );
         let _ = writeln!(
             out,
-            "{:>5} | {:>fw$} | fm | {:>lw$} | lm",
-            "t", "features", "labels"
+            "{:>5} | {} | fm | {} | lm",
+            "t",
+            pad_left("features", fw),
+            pad_left("labels", lw)
         );
         for t in 0..batch.steps() {
             let fm = batch.feature_mask.as_ref().map_or(1.0, |m| m[[t, b]]);

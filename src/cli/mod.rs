@@ -74,7 +74,17 @@ fn version_text() -> clap::builder::Str {
 
 /// Parses the command line and runs the command; errors print one line and exit 1.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            eprintln!("seqlab: {}", invalid_utf8_argument(std::env::args_os()));
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
+    if cli.command.is_some() || cli.run.is_some() || cli.run_args.resume.is_some() {
+        quiet_broken_pipe(); // not for the window: it writes to no pipe
+    }
     let result = match cli.command {
         _ if cli.run.is_some() || cli.run_args.resume.is_some() => {
             run::run(cli.run.flatten().as_deref(), &cli.run_args)
@@ -92,30 +102,98 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("seqlab: {e:#}");
+            eprintln!("seqlab: {}", error_line(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// The one line printed for an error: the error, then each cause in its chain that the
+/// text so far does not already say (many errors include their cause in their own
+/// message), so every cause is printed once.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
+/// Names the first command-line argument that is not valid UTF-8 (and the option it
+/// belongs to), for clap's `InvalidUtf8` error.
+pub fn invalid_utf8_argument(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let Some(i) = args.iter().position(|a| a.to_str().is_none()) else {
+        return "an argument is not valid UTF-8; give the text as UTF-8".into();
+    };
+    let shown = args[i].to_string_lossy();
+    let option = args[..i]
+        .last()
+        .and_then(|a| a.to_str())
+        .filter(|a| a.starts_with("--"));
+    match option {
+        Some(option) => format!(
+            "the value of {option} ({shown:?}, argument {i}) is not valid UTF-8; give it as \
+             UTF-8 text"
+        ),
+        None => format!("argument {i} ({shown:?}) is not valid UTF-8; give it as UTF-8 text"),
+    }
+}
+
+/// Writing to a closed pipe (`seqlab ... | head`) ends the process quietly, as command-line
+/// tools do: `println!` panics with "failed printing to stdout: Broken pipe", and this
+/// panic hook turns exactly that panic into a silent exit (status 141, as a shell reports
+/// a process ended by SIGPIPE). Every other panic goes to the default hook.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if text.starts_with("failed printing to std") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn gradcheck(args: &GradcheckArgs) -> anyhow::Result<ExitCode> {
     use crate::nn::gradcheck::{run_case, standard_suite, Tolerance};
     let tol = Tolerance::default();
+    let suite = standard_suite();
+    let selected: Vec<_> = suite
+        .iter()
+        .filter(|case| {
+            args.filter
+                .as_ref()
+                .is_none_or(|f| case.name.contains(f.as_str()))
+        })
+        .collect();
+    if selected.is_empty() {
+        let names: Vec<&str> = suite.iter().map(|c| c.name.as_str()).collect();
+        anyhow::bail!(
+            "--filter {:?} matches none of the {} gradient-check cases; give part of one of \
+             their names: {}",
+            args.filter.as_deref().unwrap_or_default(),
+            names.len(),
+            names.join(", ")
+        );
+    }
     println!(
         "gradient check: f64 central differences, eps {:e}; pass = relative error <= {:e} where absolute error >= {:e}",
         tol.eps, tol.max_rel, tol.min_abs
     );
     let (mut failed, mut ran) = (0, 0);
-    for case in standard_suite() {
-        if args
-            .filter
-            .as_ref()
-            .is_some_and(|f| !case.name.contains(f.as_str()))
-        {
-            continue;
-        }
+    for case in selected {
         ran += 1;
-        let report = run_case(&case, 7, tol);
+        let report = run_case(case, 7, tol);
         let status = if report.passed() { "ok  " } else { "FAIL" };
         println!(
             "{status} {:<48} worst relative error {:.2e}",

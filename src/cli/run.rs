@@ -23,19 +23,26 @@ use crate::train::{Command, Runner, Trainer};
 #[derive(clap::Args, Debug, Default)]
 pub struct RunArgs {
     /// Run folder to write (default: a new numbered folder under `<experiment>.runs/`).
-    #[arg(long, value_name = "DIR")]
+    /// Not with --resume: a resumed run continues in its own folder.
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
     /// Continue the run in this folder from its last checkpoint.
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
     /// Train for this many iterations (minibatches) instead of the file's budget.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = whole_number)]
     pub iterations: Option<u64>,
     /// Train for this many epochs instead of the file's budget.
-    #[arg(long, value_name = "N", conflicts_with = "iterations")]
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "iterations",
+        allow_negative_numbers = true,
+        value_parser = whole_number
+    )]
     pub epochs: Option<u64>,
     /// Override the seed.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_negative_numbers = true, value_parser = whole_number)]
     pub seed: Option<u64>,
     /// Print only the final summary.
     #[arg(long)]
@@ -48,18 +55,196 @@ pub struct RunArgs {
     pub set: Vec<String>,
 }
 
-fn apply_overrides(exp: &mut Experiment, args: &RunArgs) {
+/// Parses a whole number of 0 or more for an option (clap's own message for `-1` says
+/// only "invalid digit").
+pub fn whole_number(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if t.starts_with('-') && t[1..].parse::<f64>().is_ok() {
+        return Err(format!("{t} is negative; give a whole number, 0 or more"));
+    }
+    t.parse().map_err(|_| {
+        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            format!("{t} is too large (at most {})", u64::MAX)
+        } else {
+            format!("{t:?} is not a whole number; give one such as 100")
+        }
+    })
+}
+
+/// [`whole_number`] as a count.
+pub fn whole_usize(text: &str) -> Result<usize, String> {
+    whole_number(text)
+        .and_then(|n| usize::try_from(n).map_err(|_| format!("{n} is too large for this machine")))
+}
+
+/// Applies the command-line overrides and checks the result with the same validation
+/// as a file's values: a value refused in a file is refused on the command line, and
+/// the message names the option.
+fn apply_overrides(exp: &mut Experiment, args: &RunArgs) -> anyhow::Result<()> {
+    let mut given = Vec::new();
     if let Some(n) = args.iterations {
         exp.training.iterations = Some(n);
         exp.training.epochs = None;
+        given.push(("training.iterations", format!("--iterations {n}")));
     }
     if let Some(n) = args.epochs {
         exp.training.epochs = Some(n);
         exp.training.iterations = None;
+        given.push(("training.epochs", format!("--epochs {n}")));
     }
     if let Some(s) = args.seed {
         exp.training.seed = s;
+        given.push(("training.seed", format!("--seed {s}")));
     }
+    for (field, option) in given {
+        let problem = crate::experiment::validate::problems(exp, Path::new(&option))
+            .into_iter()
+            .find(|p| p.field_path() == Some(field));
+        if let Some(problem) = problem {
+            return Err(problem.into());
+        }
+    }
+    Ok(())
+}
+
+/// Loads the data and builds the trainer. Checks made against the loaded data name
+/// the experiment by its `name`; on the command line the file is the place, so the
+/// message names `file` instead.
+fn new_trainer(
+    exp: Experiment,
+    file: &Path,
+    progress: &mut dyn FnMut(crate::data::Progress),
+) -> anyhow::Result<Trainer> {
+    let name = exp.name.clone();
+    Trainer::new(exp, progress).map_err(|e| {
+        let text = e.to_string();
+        match text.strip_prefix(&format!("{name}: ")) {
+            Some(rest) if !name.is_empty() => anyhow::anyhow!("{}: {rest}", file.display()),
+            _ => e.into(),
+        }
+    })
+}
+
+/// Why a run folder cannot be continued, when its own files say so: a run that never
+/// started, or one that diverged.
+fn check_resumable(dir: &Path) -> anyhow::Result<()> {
+    if dir.is_dir() && !dir.join("run.ron").exists() {
+        bail!(
+            "{}: this run never started (there is no run.ron); start it again with \
+             `seqlab --run EXPERIMENT --out {}`",
+            dir.display(),
+            dir.display()
+        );
+    }
+    if let Some(diverged) = diverged_note(dir) {
+        bail!(
+            "{}: {diverged}; resuming would repeat it: start a new run with a lower learning \
+             rate or gradient clipping (initial_weights: {:?} continues from those weights)",
+            dir.display(),
+            dir.join("weights.safetensors")
+        );
+    }
+    Ok(())
+}
+
+/// "this run diverged at iteration N ..." when the run folder's summary says so.
+fn diverged_note(dir: &Path) -> Option<String> {
+    let summary = RunDir::read_summary(dir)?;
+    if summary.get("stop_reason")?.as_str()? != "diverged" {
+        return None;
+    }
+    let kept = summary
+        .get("iterations")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
+    Some(format!(
+        "this run diverged at iteration {} (summary.json); its weights.safetensors holds \
+         the last finite parameters, those of iteration {kept}",
+        kept + 1
+    ))
+}
+
+/// Loads a run folder's trained model; when that fails, says what happened to the run
+/// (diverged, still running or killed before the end, never started).
+fn load_model(dir: &Path, best: bool) -> anyhow::Result<crate::train::trainer::TrainedModel> {
+    match load_trained(dir, best) {
+        Ok(model) => {
+            if let Some(note) = diverged_note(dir) {
+                eprintln!("seqlab: note: {note}");
+            }
+            Ok(model)
+        }
+        Err(e) => {
+            let weights = dir.join(if best {
+                "best.safetensors"
+            } else {
+                "weights.safetensors"
+            });
+            if !dir.join("run.ron").exists() || weights.exists() {
+                return Err(e.into());
+            }
+            let what = if let Some(note) = diverged_note(dir) {
+                note
+            } else if RunDir::read_summary(dir).is_none() {
+                let latest = RunDir::intact_checkpoints(dir).first().map(|(k, _)| *k);
+                match latest {
+                    Some(k) => format!(
+                        "the run has not finished (still running, or stopped before the end); \
+                         its newest intact checkpoint is at iteration {k}: finish it with \
+                         `seqlab --run --resume {}`",
+                        dir.display()
+                    ),
+                    None => "the run has not finished (still running, or stopped before the \
+                             end) and has no checkpoint"
+                        .to_string(),
+                }
+            } else if best {
+                "the run kept no best weights (best.safetensors is written with \
+                 early stopping); leave out --best"
+                    .to_string()
+            } else {
+                "the run wrote no weights".to_string()
+            };
+            Err(anyhow::anyhow!("{}: {what}", weights.display()))
+        }
+    }
+}
+
+/// The checkpoint `--resume` continues from: the one `checkpoints/latest` names; when
+/// that is missing or damaged, the message lists the intact earlier checkpoints.
+fn resume_checkpoint(dir: &Path) -> anyhow::Result<(PathBuf, checkpoint::Checkpoint)> {
+    let loaded =
+        RunDir::latest_checkpoint(dir).and_then(|p| checkpoint::load(&p).map(|ck| (p, ck)));
+    loaded.map_err(|e| {
+        let intact = RunDir::intact_checkpoints(dir);
+        match intact.first() {
+            None => anyhow::anyhow!(
+                "{e}; {} has no intact checkpoint to resume from: start the run again",
+                dir.display()
+            ),
+            Some((k, p)) => {
+                let list: Vec<String> = intact
+                    .iter()
+                    .map(|(k, p)| {
+                        format!(
+                            "{} (iteration {k})",
+                            p.file_name().unwrap_or_default().to_string_lossy()
+                        )
+                    })
+                    .collect();
+                let latest = dir.join("checkpoints").join("latest");
+                anyhow::anyhow!(
+                    "{e}; intact earlier checkpoints: {}; to resume from the newest \
+                     (iteration {k}), write its name into {} (`echo {} > {}`) and run \
+                     --resume again",
+                    list.join(", "),
+                    latest.display(),
+                    p.file_name().unwrap_or_default().to_string_lossy(),
+                    latest.display(),
+                )
+            }
+        }
+    })
 }
 
 /// `seqlab --run FILE` / `seqlab --run --resume RUN_DIR`.
@@ -76,13 +261,41 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
                  start a new run with --set instead"
             );
         }
+        if let Some(file) = file_arg {
+            bail!(
+                "--run {} --resume {}: give either an experiment file or --resume RUN_DIR \
+                 (a resumed run uses the experiment in its run.ron)",
+                file.display(),
+                dir.display()
+            );
+        }
+        check_resumable(dir)?;
         let record = RunDir::read_record(dir)?;
         let mut exp = record.experiment;
-        apply_overrides(&mut exp, args);
-        let mut trainer = Trainer::new(exp, &mut progress)?;
-        let ck_path = RunDir::latest_checkpoint(dir)?;
-        let ck = checkpoint::load(&ck_path)?;
-        trainer.restore(&ck)?;
+        apply_overrides(&mut exp, args)?;
+        let (ck_path, ck) = resume_checkpoint(dir)?;
+        // lock the folder and reconcile its logs with the checkpoint before anything else
+        let run_dir = RunDir::reopen(dir, ck.info.iteration)?;
+        let mut trainer = new_trainer(exp, &dir.join("run.ron"), &mut progress)?;
+        trainer.restore(&ck).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e}; the checkpoint does not belong to the network in {}: restore \
+                 run.ron as the run wrote it, or start a new run",
+                ck_path.display(),
+                dir.join("run.ron").display()
+            )
+        })?;
+        if trainer.is_complete() {
+            println!(
+                "{}: the run already finished at iteration {} (of {}); nothing to do. Give \
+                 --iterations N (more than {}) to train further",
+                dir.display(),
+                trainer.iteration,
+                trainer.max_iterations(),
+                trainer.iteration
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         if !args.quiet {
             eprintln!(
                 "resuming {} after iteration {}",
@@ -90,7 +303,7 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
                 ck.info.iteration
             );
         }
-        (trainer, RunDir::reopen(dir, ck.info.iteration)?)
+        (trainer, run_dir)
     } else {
         let path = file_arg.context("give an experiment file: seqlab --run experiment.ron")?;
         let mut exp = file::load(path)?;
@@ -103,8 +316,8 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
         }
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         file::resolve_paths(&mut exp, &base);
-        apply_overrides(&mut exp, args);
-        let trainer = Trainer::new(exp.clone(), &mut progress)?;
+        apply_overrides(&mut exp, args)?;
+        let trainer = new_trainer(exp.clone(), path, &mut progress)?;
         let out = args.out.clone().unwrap_or_else(|| next_run_dir(path));
         let record = RunRecord {
             experiment: exp,
@@ -131,15 +344,29 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
     let runner = Runner::spawn(trainer, options, Arc::new(|| {}))
         .context("could not start the training thread")?;
     let stop = runner.command_sender();
-    // Ctrl-C: stop after the current iteration (a second Ctrl-C exits at once)
+    // Ctrl-C: stop after the current iteration and write what was trained; a second
+    // Ctrl-C exits at once (the checkpoints and logs on disk stay consistent)
+    let presses = std::sync::atomic::AtomicU32::new(0);
     let _ = ctrlc::set_handler(move || {
-        if stop.send(Command::Stop).is_err() {
+        let n = presses.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n > 0 || stop.send(Command::Stop).is_err() {
             std::process::exit(130);
         }
+        eprintln!("stopping after the current iteration (press Ctrl-C again to quit at once)");
     });
     let mut display = Display::new(max, args.quiet);
     let summary = loop {
         let Some(event) = runner.recv_timeout(Duration::from_millis(200)) else {
+            if runner.is_finished() {
+                if let Some(event) = runner.try_recv() {
+                    if let Event::Finished(s) = event {
+                        break s;
+                    }
+                    display.show(&event);
+                    continue;
+                }
+                bail!("the training thread ended without reporting a result (a bug in seqlab)");
+            }
             continue;
         };
         match event {
@@ -203,6 +430,7 @@ fn summary_line(s: &crate::train::runner::RunSummary) -> String {
     let reason = match s.stop_reason {
         StopReason::Completed => "completed",
         StopReason::EarlyStopped => "stopped early (validation score stopped improving)",
+        StopReason::Stopped if s.error.is_some() => "failed",
         StopReason::Stopped => "stopped by the user",
         StopReason::Diverged => "diverged",
     };
@@ -316,18 +544,24 @@ pub struct SampleArgs {
     /// A run folder written by `seqlab --run`.
     pub run_dir: PathBuf,
     /// Characters to generate.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = whole_usize)]
     pub length: usize,
     /// Text to feed first (default: the first character of the vocabulary).
     #[arg(long, default_value = "")]
     pub prime: String,
-    /// Softmax temperature.
-    #[arg(long, default_value_t = 1.0, conflicts_with = "greedy")]
+    /// Softmax temperature (greater than 0).
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        conflicts_with = "greedy",
+        allow_negative_numbers = true
+    )]
     pub temperature: f64,
     /// Always take the most likely character.
     #[arg(long)]
     pub greedy: bool,
-    #[arg(long, default_value_t = 0)]
+    /// Seed of the random choices.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole_number)]
     pub seed: u64,
     /// Use best.safetensors (early stopping's best) instead of the final weights.
     #[arg(long)]
@@ -341,7 +575,7 @@ pub fn sample(args: &SampleArgs) -> anyhow::Result<ExitCode> {
             args.temperature
         );
     }
-    let model = load_trained(&args.run_dir, args.best)?;
+    let model = load_model(&args.run_dir, args.best)?;
     let vocab = model.vocab.as_ref().with_context(|| {
         format!(
             "{}: not a text model (no vocabulary); use `seqlab predict` for sequence data",

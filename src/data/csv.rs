@@ -84,7 +84,7 @@ pub fn read_numeric_table(path: &Path, options: &CsvOptions) -> Result<NumericTa
 
 /// Reads a whole file, naming it in the error.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| DataError::Unreadable {
+    super::read::read_regular(path).map_err(|source| DataError::Unreadable {
         path: path.to_path_buf(),
         source,
     })
@@ -99,7 +99,13 @@ pub fn parse_numeric_table(
     path: &Path,
     options: &CsvOptions,
 ) -> Result<NumericTable> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some(encoding) = super::read::wide_encoding(bytes) {
+        return Err(DataError::WideEncoding {
+            source_name: path.display().to_string(),
+            encoding,
+        });
+    }
+    let bytes = super::read::strip_bom(bytes);
     let body = skip_lines(bytes, options.skip_lines);
     let line_offset = options.skip_lines as u64;
     let mut builder = TableBuilder::new(path);

@@ -223,6 +223,18 @@ impl SequenceDataset {
         }
         let n_val = (self.examples.len() as f64 * f64::from(fraction)).round() as usize;
         let n_train = self.examples.len() - n_val;
+        if n_train == 0 && n_val > 0 {
+            return Err(DataError::InvalidOption {
+                option: "validation fraction",
+                message: format!(
+                    "{fraction} of {} sequences puts all of them in validation and leaves no \
+                     training example; lower the fraction (below {:.3} keeps at least one \
+                     for training)",
+                    self.examples.len(),
+                    (self.examples.len() as f64 - 0.5) / self.examples.len() as f64
+                ),
+            });
+        }
         let part = |idx: &[usize]| SequenceDataset {
             examples: idx.iter().map(|&i| self.examples[i].clone()).collect(),
             feature_count: self.feature_count,

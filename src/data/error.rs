@@ -189,6 +189,14 @@ pub enum DataError {
     #[error("{source_name}: invalid UTF-8 at byte offset {offset}; save the text as UTF-8")]
     InvalidUtf8 { source_name: String, offset: usize },
 
+    /// Text in a wide encoding (UTF-16 or UTF-32), recognised by its byte-order mark or
+    /// its NUL bytes.
+    #[error("{source_name}: the file is {encoding} text; save it as UTF-8")]
+    WideEncoding {
+        source_name: String,
+        encoding: &'static str,
+    },
+
     /// A character is not in the vocabulary used for encoding.
     #[error(
         "character {ch:?} at character position {position} is not in the vocabulary \

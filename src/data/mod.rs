@@ -71,6 +71,7 @@ pub mod error;
 pub mod load;
 pub mod normalize;
 pub mod preview;
+pub mod read;
 pub mod source;
 pub mod stream;
 pub mod synthetic;

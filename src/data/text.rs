@@ -140,16 +140,23 @@ impl CharCorpus {
 
     /// Decodes UTF-8 bytes; `source_name` (a path or "input") names the source in errors.
     pub fn from_bytes(bytes: &[u8], source_name: &str, options: &TextOptions) -> Result<Self> {
-        let text = std::str::from_utf8(bytes).map_err(|e| DataError::InvalidUtf8 {
-            source_name: source_name.to_string(),
-            offset: e.valid_up_to(),
+        use super::read::{decode_text, TextProblem};
+        let text = decode_text(bytes).map_err(|p| match p {
+            TextProblem::Wide(encoding) => DataError::WideEncoding {
+                source_name: source_name.to_string(),
+                encoding,
+            },
+            TextProblem::InvalidUtf8 { offset } => DataError::InvalidUtf8 {
+                source_name: source_name.to_string(),
+                offset,
+            },
         })?;
         Ok(Self::from_text(text, options))
     }
 
     /// Reads a UTF-8 text file.
     pub fn from_file(path: &Path, options: &TextOptions) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| DataError::Unreadable {
+        let bytes = super::read::read_regular(path).map_err(|source| DataError::Unreadable {
             path: path.to_path_buf(),
             source,
         })?;

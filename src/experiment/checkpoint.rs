@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ExperimentError;
 
+/// The metadata key that marks a safetensors file as a seqlab checkpoint.
+pub const METADATA_KEY: &str = "seqlab_checkpoint";
+
 /// Scalars of a checkpoint (stored as JSON in the safetensors metadata).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointInfo {
@@ -49,8 +52,19 @@ fn floats(b: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-/// Writes the checkpoint atomically (temp file + rename).
+/// Writes the checkpoint atomically (temp file + rename). A checkpoint whose parameters
+/// are not all finite is refused: it is never published.
 pub fn save(path: &Path, ck: &Checkpoint) -> Result<(), ExperimentError> {
+    if let Some(i) = ck.params.iter().position(|v| !v.is_finite()) {
+        return Err(ExperimentError::weights(
+            path,
+            None,
+            format!(
+                "not written: parameter {i} is {}; a checkpoint keeps only finite parameters",
+                ck.params[i]
+            ),
+        ));
+    }
     let mut named: Vec<(String, Vec<u8>, usize)> =
         vec![("params".into(), bytes(&ck.params), ck.params.len())];
     for (i, s) in ck.updater_state.iter().enumerate() {
@@ -73,7 +87,7 @@ pub fn save(path: &Path, ck: &Checkpoint) -> Result<(), ExperimentError> {
         .collect();
     let mut meta = HashMap::new();
     meta.insert(
-        "seqlab_checkpoint".to_string(),
+        METADATA_KEY.to_string(),
         serde_json::to_string(&ck.info).expect("plain data"),
     );
     let data = safetensors::serialize(views, Some(meta))
@@ -84,7 +98,7 @@ pub fn save(path: &Path, ck: &Checkpoint) -> Result<(), ExperimentError> {
 /// Reads a checkpoint written by [`save`].
 pub fn load(path: &Path) -> Result<Checkpoint, ExperimentError> {
     let io = |e: std::io::Error| ExperimentError::io("read", path, e);
-    let raw = std::fs::read(path).map_err(io)?;
+    let raw = crate::data::read::read_regular(path).map_err(io)?;
     let bad = |what: String| ExperimentError::Weights {
         file: path.to_path_buf(),
         tensor: None,
@@ -97,7 +111,7 @@ pub fn load(path: &Path) -> Result<Checkpoint, ExperimentError> {
     let info_text = meta
         .metadata()
         .as_ref()
-        .and_then(|m| m.get("seqlab_checkpoint"))
+        .and_then(|m| m.get(METADATA_KEY))
         .ok_or_else(|| bad("no checkpoint metadata".into()))?;
     let info: CheckpointInfo = serde_json::from_str(info_text).map_err(|e| bad(e.to_string()))?;
     let st = safetensors::SafeTensors::deserialize(&raw).map_err(|e| bad(e.to_string()))?;
@@ -109,6 +123,9 @@ pub fn load(path: &Path) -> Result<Checkpoint, ExperimentError> {
         ))
     };
     let params = get("params")?;
+    if let Some(i) = params.iter().position(|v| !v.is_finite()) {
+        return Err(bad(format!("parameter {i} is {}", params[i])));
+    }
     let mut updater_state = Vec::new();
     while let Ok(t) = st.tensor(&format!("updater.{}", updater_state.len())) {
         updater_state.push(floats(t.data()));

@@ -67,7 +67,8 @@ pub enum ExperimentError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
-        hint: &'static str,
+        /// What to do.
+        hint: String,
     },
 
     /// A weights (safetensors) file that cannot be read or written, or one of its
@@ -111,10 +112,24 @@ impl ExperimentError {
     }
 
     pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        use std::io::ErrorKind;
         let hint = match (action, source.kind()) {
-            ("read", std::io::ErrorKind::NotFound) => "check the path",
-            ("read", _) => "check that the file exists and is readable",
-            _ => "check that the folder exists and is writable",
+            (_, ErrorKind::StorageFull | ErrorKind::QuotaExceeded) => format!(
+                "the disk holding {} ({}) is full: free space on it, or write elsewhere",
+                path.parent().unwrap_or(path).display(),
+                mount_point(path)
+                    .map(|m| format!("mounted at {}", m.display()))
+                    .unwrap_or_else(|| "its mount point is unknown".into())
+            ),
+            (_, ErrorKind::InvalidInput) if source.to_string().contains("not a regular file") => {
+                "give a regular file".into()
+            }
+            (_, ErrorKind::InvalidInput) if source.to_string().contains("is a directory") => {
+                "give a file inside it".into()
+            }
+            ("read", ErrorKind::NotFound) => "check the path".into(),
+            ("read", _) => "check that the file exists and is readable".into(),
+            _ => "check that the folder exists and is writable".into(),
         };
         ExperimentError::Io {
             action,
@@ -145,4 +160,18 @@ fn tensor_prefix(tensor: &Option<String>) -> String {
         Some(name) => format!("tensor {name}: "),
         None => String::new(),
     }
+}
+
+/// The mount point of the filesystem holding `path` (the longest mount in
+/// `/proc/self/mounts` that contains it; Linux), for "disk full" messages.
+pub(crate) fn mount_point(path: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/mounts").ok()?;
+    let dir = path.parent().unwrap_or(path);
+    let absolute = std::fs::canonicalize(dir).ok()?;
+    text.lines()
+        .filter_map(|line| line.split_whitespace().nth(1))
+        // the kernel escapes spaces in mount points as \040
+        .map(|m| PathBuf::from(m.replace("\\040", " ")))
+        .filter(|m| absolute.starts_with(m))
+        .max_by_key(|m| m.as_os_str().len())
 }

@@ -52,6 +52,8 @@ pub fn ron_options() -> ron::Options {
 
 /// Parses, migrates and validates an experiment. `source` is only used in messages.
 pub fn from_ron_str(text: &str, source: &Path) -> Result<Experiment, ExperimentError> {
+    // a byte-order mark left by an editor is not part of the text
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let version = probe_version(text);
     if version > FORMAT_VERSION {
         return Err(ExperimentError::NewerVersion {
@@ -92,21 +94,31 @@ pub fn to_ron_string(experiment: &Experiment) -> String {
 /// Reads, migrates and validates the experiment file at `path`. Paths inside stay as
 /// written (relative to the file); see [`resolve_paths`].
 pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
-    let bytes = std::fs::read(path).map_err(|e| ExperimentError::io("read", path, e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let before = &e.as_bytes()[..offset];
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+    use crate::data::read::{decode_text, read_regular, TextProblem};
+    let bytes = read_regular(path).map_err(|e| ExperimentError::io("read", path, e))?;
+    let text = decode_text(&bytes).map_err(|problem| {
+        let (line, column) = match problem {
+            TextProblem::InvalidUtf8 { offset } => {
+                let before = &bytes[..offset];
+                let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+                let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+                (line, column)
+            }
+            TextProblem::Wide(_) => (1, 1),
+        };
+        let message = match problem {
+            TextProblem::Wide(enc) => format!("the file is {enc} text"),
+            TextProblem::InvalidUtf8 { .. } => "the file is not UTF-8 text".into(),
+        };
         ExperimentError::Syntax {
             file: path.to_path_buf(),
             line,
             column,
-            message: "the file is not UTF-8 text".into(),
+            message,
             hint: "save it as UTF-8".into(),
         }
     })?;
-    from_ron_str(&text, path)
+    from_ron_str(text, path)
 }
 
 /// Writes the experiment to `path` atomically: a failed save leaves any existing file as

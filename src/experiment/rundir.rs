@@ -2,7 +2,7 @@
 //! `weights.safetensors`, `best.safetensors`, `checkpoints/`, `summary.json`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -103,65 +103,228 @@ pub struct MetricsRow<'a> {
 /// Columns of `metrics.csv` that depend on timing (left out when comparing runs).
 pub const TIMING_COLUMNS: [&str; 2] = ["tokens_per_s", "elapsed_s"];
 
-/// An open run folder being written.
+/// An open run folder being written. It holds an OS lock on the folder's `lock` file
+/// for as long as it exists, so two processes never write one run folder.
 pub struct RunDir {
     pub path: PathBuf,
     metrics: Option<BufWriter<File>>,
     eval: Option<BufWriter<File>>,
     samples: BufWriter<File>,
+    /// The locked `lock` file (released when the process ends, however it ends).
+    _lock: File,
+}
+
+/// The file of a run folder that is locked while a run writes the folder; it holds the
+/// writer's process id.
+pub const LOCK_FILE: &str = "lock";
+
+/// Takes the OS lock on `dir/lock` (creating it) and writes this process's id into it.
+/// A folder locked by another process is refused with that process's id.
+pub fn lock_run_dir(dir: &Path) -> Result<File, ExperimentError> {
+    let p = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&p)
+        .map_err(|e| io(&p, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = std::io::Read::read_to_string(&mut file, &mut holder);
+            let holder = holder.trim();
+            let who = if holder.is_empty() {
+                "another seqlab process".to_string()
+            } else {
+                format!("seqlab process {holder}")
+            };
+            return Err(ExperimentError::Io {
+                action: "lock",
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    format!("the run folder is in use by {who}"),
+                ),
+                hint: "wait for that run to finish (or stop it), then try again; two runs \
+                       never write one folder"
+                    .into(),
+            });
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(io(&p, e)),
+    }
+    let pid = format!("{}\n", std::process::id());
+    file.set_len(0)
+        .and_then(|_| (&file).write_all(pid.as_bytes()))
+        .and_then(|_| file.sync_data())
+        .map_err(|e| io(&p, e))?;
+    Ok(file)
+}
+
+/// True when `dir` holds nothing but what a run that never started leaves (an empty
+/// `checkpoints/`, an empty `samples.txt`, the lock file): such a folder can be reused.
+fn never_started(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries.into_iter().all(|e| {
+        let Ok(e) = e else { return false };
+        let name = e.file_name();
+        let p = e.path();
+        match name.to_str() {
+            Some("checkpoints") => fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none()),
+            Some("samples.txt") => fs::metadata(&p).is_ok_and(|m| m.len() == 0),
+            Some(LOCK_FILE) => true,
+            _ => false,
+        }
+    })
+}
+
+/// Removes temporary files (`*.tmp-<pid>`) that an interrupted atomic write left in the
+/// run folder and in `checkpoints/`. Only called with the folder locked, so no other
+/// seqlab process is writing them.
+fn remove_stale_temp_files(dir: &Path) {
+    for folder in [dir.to_path_buf(), dir.join("checkpoints")] {
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let stale = name
+                .to_str()
+                .and_then(|n| n.rsplit_once(".tmp-"))
+                .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+            if stale && e.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// The rows of a CSV log to keep when a run continues after `iteration`: the header,
+/// then every complete row (ending in a newline, with the header's number of fields)
+/// whose first field is an iteration <= `iteration`. Torn and later rows are dropped.
+pub fn reconcile_csv(text: &str, iteration: u64) -> String {
+    let mut kept = String::new();
+    let mut fields = None;
+    for line in text.split_inclusive('\n') {
+        let Some(row) = line.strip_suffix('\n') else {
+            break; // torn: the process died while writing this row
+        };
+        let row = row.strip_suffix('\r').unwrap_or(row);
+        let n = row.split(',').count();
+        match fields {
+            None => fields = Some(n),
+            Some(expected) => {
+                let it: Option<u64> = row.split(',').next().and_then(|f| f.parse().ok());
+                if n != expected || it.is_none_or(|it| it > iteration) {
+                    continue;
+                }
+            }
+        }
+        kept.push_str(row);
+        kept.push('\n');
+    }
+    kept
+}
+
+/// What of `samples.txt` to keep when a run continues after `iteration`: every complete
+/// section `== iteration K ==` with K <= `iteration`; later and torn sections are dropped.
+pub fn reconcile_samples(text: &str, iteration: u64) -> String {
+    let mut kept = String::new();
+    let mut keep = true;
+    let mut section = String::new();
+    let flush = |section: &mut String, keep: bool, kept: &mut String| {
+        // a section is complete when it ends with the blank line written after it
+        if keep && section.ends_with("\n\n") {
+            kept.push_str(section);
+        }
+        section.clear();
+    };
+    for line in text.split_inclusive('\n') {
+        let header = line
+            .strip_prefix("== iteration ")
+            .and_then(|r| r.trim_end().strip_suffix(" =="))
+            .and_then(|k| k.parse::<u64>().ok());
+        if let Some(k) = header {
+            flush(&mut section, keep, &mut kept);
+            keep = k <= iteration;
+        }
+        section.push_str(line);
+    }
+    flush(&mut section, keep, &mut kept);
+    kept
 }
 
 impl RunDir {
-    /// Creates the folder (it must not exist or be empty) and writes `run.ron`.
+    /// Creates the folder (it must not exist, be empty, or hold only what a run that
+    /// never started leaves), locks it and writes `run.ron`. If this fails, what it
+    /// created is removed again, so a failed start leaves nothing behind.
     pub fn create(path: &Path, record: &RunRecord) -> Result<Self, ExperimentError> {
-        if path.exists()
-            && fs::read_dir(path)
-                .map_err(|e| io(path, e))?
-                .next()
-                .is_some()
-        {
+        let existed = path.exists();
+        if existed && !never_started(path) {
             return Err(ExperimentError::Io {
                 action: "use",
                 path: path.to_path_buf(),
                 source: std::io::Error::other("the run folder exists and is not empty"),
-                hint: "choose another --out, or continue that run with --resume",
+                hint: "choose another --out, or continue that run with --resume".into(),
             });
         }
-        fs::create_dir_all(path.join("checkpoints")).map_err(|e| io(path, e))?;
-        // the settings only: a notebook's transcript is not part of a run's record
-        let mut record = record.clone();
-        record.experiment.notebook = Default::default();
-        let text = ron::ser::to_string_pretty(&record, pretty())
-            .map_err(|e| io(path, std::io::Error::other(e.to_string())))?;
-        super::file::write_atomic(&path.join("run.ron"), text.as_bytes())?;
-        let samples = File::create(path.join("samples.txt")).map_err(|e| io(path, e))?;
-        Ok(RunDir {
-            path: path.to_path_buf(),
-            metrics: None,
-            eval: None,
-            samples: BufWriter::new(samples),
-        })
+        let made = (|| -> Result<Self, ExperimentError> {
+            fs::create_dir_all(path).map_err(|e| io(path, e))?;
+            let lock = lock_run_dir(path)?;
+            fs::create_dir_all(path.join("checkpoints")).map_err(|e| io(path, e))?;
+            // the settings only: a notebook's transcript is not part of a run's record
+            let mut record = record.clone();
+            record.experiment.notebook = Default::default();
+            let text = ron::ser::to_string_pretty(&record, pretty())
+                .map_err(|e| io(path, std::io::Error::other(e.to_string())))?;
+            let sp = path.join("samples.txt");
+            let samples = File::create(&sp).map_err(|e| io(&sp, e))?;
+            // run.ron last: a folder with run.ron is a started run
+            super::file::write_atomic(&path.join("run.ron"), text.as_bytes())?;
+            Ok(RunDir {
+                path: path.to_path_buf(),
+                metrics: None,
+                eval: None,
+                samples: BufWriter::new(samples),
+                _lock: lock,
+            })
+        })();
+        if made.is_err() {
+            if existed {
+                let _ = fs::remove_dir(path.join("checkpoints"));
+                let _ = fs::remove_file(path.join("samples.txt"));
+            } else {
+                let _ = fs::remove_dir_all(path);
+            }
+        }
+        made
     }
 
-    /// Reopens a run folder to continue after `iteration`: rows of `metrics.csv` and
-    /// `eval.csv` beyond it are dropped (they will be recomputed).
+    /// Reopens a run folder to continue after `iteration` (its latest checkpoint): locks
+    /// it, removes stale temporary files, and reconciles the logs with the checkpoint:
+    /// rows of `metrics.csv` and `eval.csv` and sections of `samples.txt` beyond it, and
+    /// rows torn by a kill, are dropped (they will be recomputed).
     pub fn reopen(path: &Path, iteration: u64) -> Result<Self, ExperimentError> {
-        for name in ["metrics.csv", "eval.csv"] {
+        let lock = lock_run_dir(path)?;
+        remove_stale_temp_files(path);
+        for name in ["metrics.csv", "eval.csv", "samples.txt"] {
             let p = path.join(name);
             if !p.exists() {
                 continue;
             }
-            let reader = BufReader::new(File::open(&p).map_err(|e| io(&p, e))?);
-            let mut kept = String::new();
-            for (i, line) in reader.lines().enumerate() {
-                let line = line.map_err(|e| io(&p, e))?;
-                let it: Option<u64> = line.split(',').next().and_then(|f| f.parse().ok());
-                if i == 0 || it.is_some_and(|it| it <= iteration) {
-                    kept.push_str(&line);
-                    kept.push('\n');
-                }
+            let bytes = fs::read(&p).map_err(|e| ExperimentError::io("read", &p, e))?;
+            let text = String::from_utf8_lossy(&bytes);
+            let kept = if name == "samples.txt" {
+                reconcile_samples(&text, iteration)
+            } else {
+                reconcile_csv(&text, iteration)
+            };
+            if kept.len() != bytes.len() {
+                super::file::write_atomic(&p, kept.as_bytes())?;
             }
-            super::file::write_atomic(&p, kept.as_bytes())?;
         }
         let open = |name: &str| -> Result<Option<BufWriter<File>>, ExperimentError> {
             let p = path.join(name);
@@ -178,26 +341,56 @@ impl RunDir {
         let metrics = open("metrics.csv")?;
         let eval = open("eval.csv")?;
         let sp = path.join("samples.txt");
-        let mut samples = BufWriter::new(
+        let samples = BufWriter::new(
             OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&sp)
                 .map_err(|e| io(&sp, e))?,
         );
-        writeln!(samples, "== resumed after iteration {iteration} ==").map_err(|e| io(&sp, e))?;
         Ok(RunDir {
             path: path.to_path_buf(),
             metrics,
             eval,
             samples,
+            _lock: lock,
         })
+    }
+
+    /// Reads `summary.json` of a run folder (`None` when the run never finished).
+    pub fn read_summary(path: &Path) -> Option<serde_json::Value> {
+        let p = path.join("summary.json");
+        let bytes = crate::data::read::read_regular(&p).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// The checkpoints of a run folder that load, newest first, as (iteration, path).
+    pub fn intact_checkpoints(path: &Path) -> Vec<(u64, PathBuf)> {
+        let dir = path.join("checkpoints");
+        let mut found: Vec<(u64, PathBuf)> = fs::read_dir(&dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.extension().is_some_and(|x| x == "safetensors")
+                            && p.file_name()
+                                .and_then(|n| n.to_str())
+                                .is_some_and(|n| n.starts_with("iter_"))
+                    })
+                    .filter_map(|p| Some((super::checkpoint::load(&p).ok()?.info.iteration, p)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort_by(|a, b| b.cmp(a));
+        found
     }
 
     /// Reads `run.ron` of a run folder.
     pub fn read_record(path: &Path) -> Result<RunRecord, ExperimentError> {
         let p = path.join("run.ron");
-        let text = fs::read_to_string(&p).map_err(|e| ExperimentError::io("read", &p, e))?;
+        let bytes =
+            crate::data::read::read_regular(&p).map_err(|e| ExperimentError::io("read", &p, e))?;
+        let text = String::from_utf8_lossy(crate::data::read::strip_bom(&bytes));
         super::file::ron_options()
             .from_str(&text)
             .map_err(|e| ExperimentError::Weights {
@@ -266,14 +459,19 @@ impl RunDir {
         self.samples.flush().map_err(|e| io(&p, e))
     }
 
-    /// Flushes the CSV writers.
+    /// Flushes the logs (`metrics.csv`, `eval.csv`, `samples.txt`) to the operating
+    /// system and syncs them to disk: called before a checkpoint is published, so every
+    /// row up to the checkpoint survives a kill or a power cut.
     pub fn flush(&mut self) -> Result<(), ExperimentError> {
         for (w, name) in [
-            (&mut self.metrics, "metrics.csv"),
-            (&mut self.eval, "eval.csv"),
+            (self.metrics.as_mut(), "metrics.csv"),
+            (self.eval.as_mut(), "eval.csv"),
+            (Some(&mut self.samples), "samples.txt"),
         ] {
             if let Some(w) = w {
-                w.flush().map_err(|e| io(&self.path.join(name), e))?;
+                let p = self.path.join(name);
+                w.flush().map_err(|e| io(&p, e))?;
+                w.get_ref().sync_data().map_err(|e| io(&p, e))?;
             }
         }
         Ok(())
@@ -301,7 +499,9 @@ impl RunDir {
     /// The latest checkpoint of a run folder.
     pub fn latest_checkpoint(path: &Path) -> Result<PathBuf, ExperimentError> {
         let p = path.join("checkpoints").join("latest");
-        let name = fs::read_to_string(&p).map_err(|e| ExperimentError::io("read", &p, e))?;
+        let bytes =
+            crate::data::read::read_regular(&p).map_err(|e| ExperimentError::io("read", &p, e))?;
+        let name = String::from_utf8_lossy(&bytes);
         Ok(path.join("checkpoints").join(name.trim()))
     }
 

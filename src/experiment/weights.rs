@@ -111,7 +111,8 @@ pub fn load_weights(path: &Path) -> Result<Vec<NamedTensor<f32>>, ExperimentErro
 pub fn load_weights_with_metadata(
     path: &Path,
 ) -> Result<(Vec<NamedTensor<f32>>, Metadata), ExperimentError> {
-    let bytes = std::fs::read(path).map_err(|e| ExperimentError::io("read", path, e))?;
+    let bytes =
+        crate::data::read::read_regular(path).map_err(|e| ExperimentError::io("read", path, e))?;
     from_safetensors_bytes(&bytes, path)
 }
 
@@ -131,6 +132,19 @@ pub fn from_safetensors_bytes(
         )
     };
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
+    if header
+        .metadata()
+        .as_ref()
+        .is_some_and(|m| m.contains_key(super::checkpoint::METADATA_KEY))
+    {
+        return Err(ExperimentError::weights(
+            path,
+            None,
+            "is a seqlab training checkpoint (parameters and updater state in one buffer), \
+             not a weights file; give the run's weights.safetensors (or best.safetensors), \
+             or continue that run with `seqlab --run --resume RUN_DIR`",
+        ));
+    }
     let file = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
     let mut metadata: Metadata = header
         .metadata()
@@ -204,4 +218,25 @@ fn f16_to_f32(h: u16) -> f32 {
         _ => sign | ((exp + 112) << 23) | (frac << 13),
     };
     f32::from_bits(bits)
+}
+
+/// Checks that every value of every tensor is a finite number: weights with NaN or
+/// infinite values are refused before training or prediction starts, naming the tensor
+/// and the first bad position.
+pub fn check_finite(path: &Path, tensors: &[NamedTensor<f32>]) -> Result<(), ExperimentError> {
+    for t in tensors {
+        if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
+            return Err(ExperimentError::weights(
+                path,
+                Some(&t.name),
+                format!(
+                    "holds {} at flat index {i} (of {}); weights must be finite numbers: \
+                     export them again from a model that trained without diverging",
+                    t.data[i],
+                    t.data.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

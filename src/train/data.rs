@@ -61,6 +61,7 @@ impl TrainingData {
                     path: t.path.clone(),
                 });
                 let split = corpus.split(t.validation, t.test)?;
+                check_corpus_size(&t.path, &corpus, split.train.len(), exp)?;
                 let nonempty = |c: &CharCorpus| (c.len() > 1).then(|| c.next_char_data());
                 Ok(TrainingData::Stream {
                     train: split.train.next_char_data(),
@@ -107,6 +108,13 @@ impl TrainingData {
             }
             DataSpec::Csv(c) => {
                 let tv = load_train_validation(c, progress)?;
+                if tv.train.is_empty() {
+                    return Err(TrainError::Other(format!(
+                        "{}: no training sequences are left after the validation split; \
+                         give more files or a smaller data.validation",
+                        c.features
+                    )));
+                }
                 let validation = (!tv.validation.is_empty()).then(|| Box::new(tv.validation));
                 let test = (!tv.test.is_empty()).then(|| Box::new(tv.test));
                 Ok(TrainingData::Sequences {
@@ -261,4 +269,46 @@ impl TrainingData {
             _ => Vec::new(),
         }
     }
+}
+
+/// A text corpus too small to train on, refused with the file, the sizes and the
+/// settings that decide them: the training part must give every one of the
+/// `batch_size` parallel streams at least one (input, next character) step.
+fn check_corpus_size(
+    path: &std::path::Path,
+    corpus: &CharCorpus,
+    train_chars: usize,
+    exp: &Experiment,
+) -> Result<(), TrainError> {
+    let t = &exp.training;
+    let DataSpec::Text(spec) = &exp.data else {
+        return Ok(());
+    };
+    let steps = train_chars.saturating_sub(1);
+    if corpus.is_empty() {
+        return Err(TrainError::Other(format!(
+            "{}: the corpus is empty; give a UTF-8 text file with at least {} characters \
+             (training.batch_size {} parallel streams, each at least one character plus the \
+             next)",
+            path.display(),
+            t.batch_size + 1,
+            t.batch_size
+        )));
+    }
+    if steps < t.batch_size {
+        return Err(TrainError::Other(format!(
+            "{}: the training part of the corpus has {train_chars} characters ({} in all, \
+             validation {} and test {} taken from the end), which gives {steps} \
+             (input, next character) steps, fewer than training.batch_size = {} parallel \
+             streams need; use a longer text, a smaller training.batch_size, or a smaller \
+             validation/test fraction (training.sequence_length is {})",
+            path.display(),
+            corpus.len(),
+            spec.validation,
+            spec.test,
+            t.batch_size,
+            t.sequence_length
+        )));
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod eval;
+pub mod memory;
 pub mod predict;
 pub mod runner;
 pub mod sample;
@@ -25,11 +26,22 @@ pub enum TrainError {
     Experiment(#[from] ExperimentError),
     #[error("{0}")]
     Network(#[from] crate::nn::network::NetworkError),
+    /// The score or the parameters became NaN or infinite; the trainer's parameters are
+    /// those after the previous iteration (the last finite ones).
     #[error(
-        "the score became {score} at iteration {iteration}: training diverged. Lower the learning rate (now {lr:e}), \
-         clip gradients (training.gradient_normalization: ClipGlobalL2(5.0)) or normalise the features"
+        "{} at iteration {iteration}: training diverged (the parameters of iteration {} are \
+         kept). Lower the learning rate (now {lr:e}), clip gradients \
+         (training.gradient_normalization: ClipGlobalL2(5.0)) or normalise the features",
+        if *.parameters { format!("the parameters became non-finite (score {score})") } else { format!("the score became {score}") },
+        .iteration.saturating_sub(1)
     )]
-    Diverged { iteration: u64, score: f64, lr: f64 },
+    Diverged {
+        iteration: u64,
+        score: f64,
+        lr: f64,
+        /// True when the score was finite but the update made parameters non-finite.
+        parameters: bool,
+    },
     #[error("{0}")]
     Other(String),
 }

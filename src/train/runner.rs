@@ -150,7 +150,7 @@ impl Runner {
     /// Starts training on a thread named `seqlab-trainer`.
     pub fn spawn(trainer: Trainer, options: RunnerOptions, wake: Wake) -> std::io::Result<Runner> {
         let capacity = options.metrics_capacity;
-        Self::start(capacity, move |ch| {
+        Self::start(capacity, wake.clone(), move |ch| {
             Some(Worker::new(trainer, options, ch, wake).run_to_end())
         })
     }
@@ -164,7 +164,7 @@ impl Runner {
         run_dir: Option<(PathBuf, RunRecord)>,
         wake: Wake,
     ) -> std::io::Result<Runner> {
-        Self::start(1024, move |ch| {
+        Self::start(1024, wake.clone(), move |ch| {
             let prepared = Trainer::new(exp, &mut |_| {})
                 .map_err(|e| e.to_string())
                 .and_then(|trainer| {
@@ -182,39 +182,24 @@ impl Runner {
                     Some(Worker::new(trainer, options, ch, wake).run_to_end())
                 }
                 Err(message) => {
-                    let _ = ch.important.send(Event::Failed {
-                        iteration: 0,
-                        message: message.clone(),
-                    });
-                    let summary = RunSummary {
-                        stop_reason: StopReason::Stopped,
-                        iterations: 0,
-                        epochs: 0,
-                        final_score: None,
-                        best_score: None,
-                        best_iteration: None,
-                        evaluation: None,
-                        test: None,
-                        wall_seconds: 0.0,
-                        run_dir: None,
-                        error: Some(message),
-                    };
-                    let _ = ch.important.send(Event::Finished(summary));
-                    wake();
+                    fail(&ch.important, &wake, message);
                     None
                 }
             }
         })
     }
 
-    /// The channels and the named thread running `body`.
+    /// The channels and the named thread running `body`. A panic in `body` (a bug) still
+    /// ends with [`Event::Failed`] and [`Event::Finished`], so no consumer waits for ever.
     fn start(
         metrics_capacity: usize,
+        wake: Wake,
         body: impl FnOnce(Channels) -> Option<Trainer> + Send + 'static,
     ) -> std::io::Result<Runner> {
         let (cmd_tx, cmd_rx) = unbounded();
         let (imp_tx, imp_rx) = unbounded();
         let (met_tx, met_rx) = bounded(metrics_capacity.max(1));
+        let reporter = imp_tx.clone();
         let channels = Channels {
             commands: cmd_rx,
             important: imp_tx,
@@ -222,7 +207,28 @@ impl Runner {
         };
         let handle = std::thread::Builder::new()
             .name("seqlab-trainer".into())
-            .spawn(move || body(channels))?;
+            .spawn(move || {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(channels))) {
+                    Ok(trainer) => trainer,
+                    Err(payload) => {
+                        let what = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "no message".into());
+                        fail(
+                            &reporter,
+                            &wake,
+                            format!(
+                                "the training thread stopped on an internal error ({what}); \
+                                 this is a bug in seqlab: please report it with the \
+                                 experiment file"
+                            ),
+                        );
+                        None
+                    }
+                }
+            })?;
         Ok(Runner {
             commands: cmd_tx,
             important: imp_rx,
@@ -261,10 +267,39 @@ impl Runner {
         }
     }
 
+    /// True once the training thread has ended (its last events may still be queued).
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(|h| h.is_finished())
+    }
+
     /// Waits for the thread and returns the trainer (after `Finished`).
     pub fn join(mut self) -> Option<Trainer> {
         self.handle.take().and_then(|h| h.join().ok()).flatten()
     }
+}
+
+/// Reports a run that ended before or outside training: [`Event::Failed`] then
+/// [`Event::Finished`] with the message as the error.
+fn fail(important: &Sender<Event>, wake: &Wake, message: String) {
+    let _ = important.send(Event::Failed {
+        iteration: 0,
+        message: message.clone(),
+    });
+    let summary = RunSummary {
+        stop_reason: StopReason::Stopped,
+        iterations: 0,
+        epochs: 0,
+        final_score: None,
+        best_score: None,
+        best_iteration: None,
+        evaluation: None,
+        test: None,
+        wall_seconds: 0.0,
+        run_dir: None,
+        error: Some(message),
+    };
+    let _ = important.send(Event::Finished(summary));
+    wake();
 }
 
 /// Fills what a run record leaves empty: the data files' hashes (read here, on the
@@ -309,6 +344,10 @@ struct Worker {
     wake: Wake,
     skipped: u64,
     last_eval: Option<Evaluation>,
+    /// Iteration of the newest checkpoint written (or resumed from).
+    last_checkpoint: Option<u64>,
+    /// The first failed write to the run folder: the run stops there.
+    write_error: Option<String>,
 }
 
 fn due(every: Option<u64>, iteration: u64) -> bool {
@@ -317,6 +356,7 @@ fn due(every: Option<u64>, iteration: u64) -> bool {
 
 impl Worker {
     fn new(trainer: Trainer, options: RunnerOptions, ch: Channels, wake: Wake) -> Self {
+        let trainer_iteration = trainer.iteration;
         Worker {
             trainer,
             options,
@@ -326,6 +366,8 @@ impl Worker {
             wake,
             skipped: 0,
             last_eval: None,
+            last_checkpoint: (trainer_iteration > 0).then_some(trainer_iteration),
+            write_error: None,
         }
     }
 
@@ -396,10 +438,7 @@ impl Worker {
                     Command::SampleNow => self.sample(),
                     Command::CheckpointNow => {
                         if let Err(e) = self.checkpoint() {
-                            self.emit(Event::Failed {
-                                iteration: self.trainer.iteration,
-                                message: e.to_string(),
-                            });
+                            self.write_failed(e);
                         }
                     }
                     Command::EvaluateNow => {
@@ -453,12 +492,7 @@ impl Worker {
                     elapsed_s: elapsed,
                 };
                 if let Err(e) = dir.append_metrics(&row) {
-                    error = Some(e.to_string());
-                    self.emit(Event::Failed {
-                        iteration: it,
-                        message: e.to_string(),
-                    });
-                    break StopReason::Stopped;
+                    self.write_failed(e);
                 }
             }
             let ev = Event::Iteration {
@@ -475,6 +509,9 @@ impl Worker {
                 Err(TrySendError::Full(_)) => self.skipped += 1,
                 Err(TrySendError::Disconnected(_)) => {}
             }
+            if self.write_error.is_some() {
+                break StopReason::Stopped;
+            }
             let last = self.trainer.is_complete();
             if due(self.options.evaluate_every, it) && !last {
                 if let Some(ev) = self.evaluate() {
@@ -490,13 +527,16 @@ impl Worker {
             }
             if due(self.options.checkpoint_every, it) && !last {
                 if let Err(e) = self.checkpoint() {
-                    self.emit(Event::Failed {
-                        iteration: it,
-                        message: e.to_string(),
-                    });
+                    self.write_failed(e);
                 }
             }
+            if self.write_error.is_some() {
+                break StopReason::Stopped;
+            }
         };
+        if let Some(e) = &self.write_error {
+            error.get_or_insert_with(|| e.clone());
+        }
 
         // the end: final evaluation, sample, weights, checkpoint, summary
         if reason != StopReason::Diverged && error.is_none() {
@@ -515,11 +555,10 @@ impl Worker {
             None
         };
         if let Err(e) = self.write_final(reason) {
-            error.get_or_insert(e.to_string());
-            self.emit(Event::Failed {
-                iteration: self.trainer.iteration,
-                message: e.to_string(),
-            });
+            if error.is_none() {
+                self.write_failed(e);
+                error = self.write_error.clone();
+            }
         }
         let summary = RunSummary {
             stop_reason: reason,
@@ -557,10 +596,7 @@ impl Worker {
                 }
             };
             if let Err(e) = dir.append_eval(ev.iteration, &ev.split, ev.score, &named) {
-                self.emit(Event::Failed {
-                    iteration: ev.iteration,
-                    message: e.to_string(),
-                });
+                self.write_failed(e);
             }
         }
     }
@@ -609,7 +645,9 @@ impl Worker {
         match self.trainer.sample() {
             Ok(text) => {
                 if let Some(dir) = self.options.run_dir.as_mut() {
-                    let _ = dir.append_sample(self.trainer.iteration, &text);
+                    if let Err(e) = dir.append_sample(self.trainer.iteration, &text) {
+                        self.write_failed(e);
+                    }
                 }
                 self.emit(Event::Sample {
                     iteration: self.trainer.iteration,
@@ -623,13 +661,48 @@ impl Worker {
         }
     }
 
+    /// Records the first failed write to the run folder (the run stops after the
+    /// current step) with what was kept.
+    fn write_failed(&mut self, e: crate::experiment::ExperimentError) {
+        if self.write_error.is_some() {
+            return;
+        }
+        let dir = self
+            .options
+            .run_dir
+            .as_ref()
+            .map(|d| d.path.display().to_string())
+            .unwrap_or_default();
+        let kept = match self.last_checkpoint {
+            Some(k) => format!(
+                "kept: the checkpoint of iteration {k} and the logs up to it; when the \
+                 problem is fixed, continue with `seqlab --run --resume {dir}`"
+            ),
+            None => "kept: no checkpoint yet (training.checkpoint_every sets how often one \
+                     is written)"
+                .to_string(),
+        };
+        let message = format!(
+            "{e}; training stopped at iteration {} at this first failed write; {kept}",
+            self.trainer.iteration
+        );
+        self.emit(Event::Failed {
+            iteration: self.trainer.iteration,
+            message: message.clone(),
+        });
+        self.write_error = Some(message);
+    }
+
     fn checkpoint(&mut self) -> Result<(), crate::experiment::ExperimentError> {
-        let Some(dir) = self.options.run_dir.as_ref() else {
+        let Some(dir) = self.options.run_dir.as_mut() else {
             return Ok(());
         };
         let path = dir.checkpoint_path(self.trainer.iteration);
+        // the logs up to this iteration reach the disk before the checkpoint is named
+        dir.flush()?;
         checkpoint::save(&path, &self.trainer.checkpoint())?;
         dir.set_latest_checkpoint(&path)?;
+        self.last_checkpoint = Some(self.trainer.iteration);
         self.emit(Event::Checkpoint {
             iteration: self.trainer.iteration,
             path,
@@ -644,14 +717,20 @@ impl Worker {
         let Some(dir) = self.options.run_dir.as_ref() else {
             return Ok(());
         };
-        if reason == StopReason::Diverged {
-            return Ok(()); // keep the last finite checkpoint; never write NaN weights
-        }
+        // after divergence the trainer holds the last finite parameters (those of
+        // `iteration`): they become the run's weights, marked as such; no checkpoint
+        // (the updater state is not finite)
         let mut meta = self.trainer.model_metadata();
         meta.push((
             "seqlab.iteration".to_string(),
             self.trainer.iteration.to_string(),
         ));
+        if reason == StopReason::Diverged {
+            meta.push((
+                "seqlab.diverged_at".to_string(),
+                (self.trainer.iteration + 1).to_string(),
+            ));
+        }
         weights::save_weights(
             &dir.path.join("weights.safetensors"),
             &self.trainer.weights(),
@@ -665,6 +744,36 @@ impl Worker {
             ));
             weights::save_weights(&dir.path.join("best.safetensors"), &best, &meta)?;
         }
+        if reason == StopReason::Diverged {
+            return Ok(());
+        }
         self.checkpoint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_on_the_training_thread_arrives_as_a_failure_and_an_end() {
+        let runner = Runner::start(4, Arc::new(|| {}), |_ch| panic!("boom")).unwrap();
+        let start = Instant::now();
+        let mut events = Vec::new();
+        while !matches!(events.last(), Some(Event::Finished(_))) {
+            assert!(start.elapsed() < Duration::from_secs(10), "{events:?}");
+            if let Some(e) = runner.recv_timeout(Duration::from_millis(50)) {
+                events.push(e);
+            }
+        }
+        assert!(
+            matches!(&events[0], Event::Failed { message, .. } if message.contains("boom")),
+            "{events:?}"
+        );
+        let Some(Event::Finished(summary)) = events.last() else {
+            unreachable!()
+        };
+        assert!(summary.error.as_deref().is_some_and(|e| e.contains("bug")));
+        assert!(runner.join().is_none());
     }
 }

@@ -94,6 +94,9 @@ pub struct Trainer {
     carried: Option<NetState<f32>>,
     scratch: FitScratch,
     pub early: EarlyStopping,
+    /// The parameters before the current iteration (copied every step, no allocation):
+    /// what a diverged run falls back to.
+    last_finite: Vec<f32>,
 }
 
 impl Trainer {
@@ -113,12 +116,29 @@ impl Trainer {
         let loss = exp.model.output.loss.unwrap_or(data.default_loss());
         let config = exp.model.to_nn(shape.input, shape.output, loss);
         let t = &exp.training;
+        super::memory::check_fits(
+            &config,
+            t.batch_size,
+            t.sequence_length,
+            super::memory::available_bytes(),
+        )
+        .map_err(|e| TrainError::Other(format!("{}: {e}", exp.name)))?;
         let mut net = Network::new(config, t.seed)?;
         if let Some(path) = &exp.initial_weights {
             let tensors = crate::experiment::weights::load_weights(path)?;
-            net.load_torch_tensors(&tensors)
-                .map_err(|e| TrainError::Other(format!("{}: {e}", path.display())))?;
+            crate::experiment::weights::check_finite(path, &tensors)?;
+            net.load_torch_tensors(&tensors).map_err(|e| {
+                let expected: Vec<String> =
+                    net.torch_tensors().into_iter().map(|t| t.name).collect();
+                TrainError::Other(format!(
+                    "{}: {e}; this network's tensors are {}: give a file with exactly these, \
+                     or change model.layers to match the file",
+                    path.display(),
+                    expected.join(", ")
+                ))
+            })?;
         }
+        let last_finite = net.params().to_vec();
         // threads: the file's setting, else the measured policy for the widest LSTM
         // layer that can split its minibatch (respects OPENBLAS_NUM_THREADS); with two
         // threads and such a layer, seqlab's own two threads run the recurrence by
@@ -163,6 +183,7 @@ impl Trainer {
             carried: None,
             scratch: FitScratch::default(),
             early: EarlyStopping::default(),
+            last_finite,
             updater,
             lr,
             net,
@@ -233,6 +254,7 @@ impl Trainer {
         } else {
             view(&mb)
         };
+        self.last_finite.copy_from_slice(self.net.params());
         let report = fit_batch(
             &mut self.net,
             &mut self.updater,
@@ -242,11 +264,16 @@ impl Trainer {
             &self.fit,
             &mut self.scratch,
         );
-        if !report.score.is_finite() {
+        // never keep non-finite parameters: a non-finite score, or an update that
+        // overflowed, restores the parameters of the last finite iteration
+        let bad_param = self.net.params().iter().position(|v| !v.is_finite());
+        if !report.score.is_finite() || bad_param.is_some() {
+            self.net.params_mut().copy_from_slice(&self.last_finite);
             return Err(TrainError::Diverged {
                 iteration: self.iteration + 1,
                 score: report.score,
                 lr,
+                parameters: bad_param.is_some(),
             });
         }
         if self.carry() {
@@ -448,6 +475,25 @@ impl Trainer {
             )));
         }
         let i = &ck.info;
+        let template = self.net.zero_state(1);
+        let recurrent = template.iter().filter(|s| s.is_some()).count();
+        let shapes_fit = ck.carried.is_empty()
+            || (ck.carried.len() == recurrent
+                && ck.carried.len() == i.carried_shapes.len()
+                && ck
+                    .carried
+                    .iter()
+                    .zip(&i.carried_shapes)
+                    .all(|((h, c), &(b, hd, cell))| {
+                        h.len() == b * hd && (!cell || c.len() == b * hd)
+                    }));
+        if !shapes_fit {
+            return Err(TrainError::Other(
+                "the checkpoint's carried recurrent state does not fit this experiment's \
+                 network"
+                    .into(),
+            ));
+        }
         self.net.params_mut().copy_from_slice(&ck.params);
         self.updater.state = ck.updater_state.clone();
         self.updater.t = i.updater_steps;
@@ -466,7 +512,6 @@ impl Trainer {
             None
         } else {
             let mut it = ck.carried.iter().zip(&i.carried_shapes);
-            let template = self.net.zero_state(1);
             Some(
                 template
                     .iter()
