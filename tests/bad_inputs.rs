@@ -581,7 +581,7 @@ fn run_folder_cases(dir: &Path) -> Vec<Case> {
         &[latest.trim(), "intact earlier"],
     ));
     let p = fresh("garbage_checkpoint");
-    std::fs::write(&ck_of(&p), "garbage").unwrap();
+    std::fs::write(ck_of(&p), "garbage").unwrap();
     cases.push(case(
         "resume garbage checkpoint",
         resume(&p),

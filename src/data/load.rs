@@ -326,8 +326,8 @@ pub fn load_new(
             LabelSource::Column(k) => Some(k),
             LabelSource::Files(_) => None,
         };
-        let example = if table.columns() == feature_count + 1 && column.is_some() {
-            let k = column.expect("checked");
+        let label_column = column.filter(|_| table.columns() == feature_count + 1);
+        let example = if let Some(k) = label_column {
             let mut e = split_label_column(table, k, config.task)?;
             e.source = Some(path.clone());
             e

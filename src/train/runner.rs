@@ -39,7 +39,10 @@ pub enum Command {
 }
 
 /// What the runner reports.
+// one event per iteration at most: the final summary's size is not worth a `Box` in every
+// consumer's pattern
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     Started {
         parameters: usize,
