@@ -651,7 +651,8 @@ pub struct PredictArgs {
 pub fn predict(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     let mut model = load_trained(&args.select.run_dir, args.select.best)?;
     let spec = args.select.spec(args.steps)?;
-    let data = read_new_data(&model, &spec, &mut |_| {})?;
+    let data = read_new_data(&model, &spec, &mut |_| {})
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.select.run_dir.display()))?;
     let predictions = crate::train::predict::predict(&mut model, &data)?;
     let out = crate::train::predict::predictions_csv(&model, &predictions);
     match &args.output {
@@ -679,7 +680,8 @@ pub struct EvalArgs {
 pub fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let mut model = load_trained(&args.select.run_dir, args.select.best)?;
     let spec = args.select.spec(None)?;
-    let data = read_new_data(&model, &spec, &mut |_| {})?;
+    let data = read_new_data(&model, &spec, &mut |_| {})
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.select.run_dir.display()))?;
     let ev = crate::train::predict::evaluate(&mut model, &data, "eval")?;
     if args.json {
         print_stdout(&(serde_json::to_string(&ev).expect("plain data") + "\n"));
