@@ -649,7 +649,7 @@ pub struct PredictArgs {
 /// `seqlab predict`: the run's model on new CSV sequences, read, normalised and batched
 /// as training read its data; one CSV line per output step.
 pub fn predict(args: &PredictArgs) -> anyhow::Result<ExitCode> {
-    let mut model = load_trained(&args.select.run_dir, args.select.best)?;
+    let mut model = load_model(&args.select.run_dir, args.select.best)?;
     let spec = args.select.spec(args.steps)?;
     let data = read_new_data(&model, &spec, &mut |_| {})
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.select.run_dir.display()))?;
@@ -678,7 +678,7 @@ pub struct EvalArgs {
 /// (the same data path as `predict`): score, accuracy, per-class precision / recall / F1
 /// and the confusion matrix, or MSE / MAE / R².
 pub fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
-    let mut model = load_trained(&args.select.run_dir, args.select.best)?;
+    let mut model = load_model(&args.select.run_dir, args.select.best)?;
     let spec = args.select.spec(None)?;
     let data = read_new_data(&model, &spec, &mut |_| {})
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.select.run_dir.display()))?;
