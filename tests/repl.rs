@@ -313,7 +313,7 @@ fn completion_offers_commands_fields_runs_and_files() {
     let (start, c) = s.complete(line, line.len());
     assert_eq!(start, 4);
     assert_eq!(c, vec!["training.batch_size".to_string()]);
-    let line = "show model.layers[0].s";
+    let line = "show model.layers[0].siz";
     let (_, c) = s.complete(line, line.len());
     assert_eq!(c, vec!["model.layers[0].size".to_string()]);
     let line = "align e";
