@@ -175,15 +175,31 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExperimentEr
 /// CSV data (feature and label sources, validation folders). Absolute paths stay.
 pub fn resolve_paths(experiment: &mut Experiment, base_dir: &Path) {
     let base = absolute_dir(base_dir);
+    map_paths(experiment, &|p: &Path| {
+        if p.is_relative() {
+            base.join(p)
+        } else {
+            p.to_path_buf()
+        }
+    });
+}
+
+/// Replaces every non-empty path of the settings (initial weights, the corpus, CSV
+/// feature/label sources and validation/test folders, patterns and globs included) by
+/// `f(path)`. The one walk over the experiment's paths: [`resolve_paths`] and rebasing
+/// a notebook saved elsewhere both use it.
+pub fn map_paths(experiment: &mut Experiment, f: &dyn Fn(&Path) -> PathBuf) {
     let fix = |p: &mut PathBuf| {
-        if p.is_relative() && !p.as_os_str().is_empty() {
-            *p = base.join(&*p);
+        if !p.as_os_str().is_empty() {
+            *p = f(p);
         }
     };
     let fix_source = |s: &mut SequenceSource| match s {
         SequenceSource::Pattern { pattern, .. } | SequenceSource::Glob(pattern) => {
-            if Path::new(pattern.as_str()).is_relative() && !pattern.is_empty() {
-                *pattern = base.join(pattern.as_str()).to_string_lossy().into_owned();
+            if !pattern.is_empty() {
+                *pattern = f(Path::new(pattern.as_str()))
+                    .to_string_lossy()
+                    .into_owned();
             }
         }
         SequenceSource::Directory(dir) => fix(dir),

@@ -201,7 +201,7 @@ impl Session {
         self.selected = None;
         let found = self.discover_runs();
         self.saved_text = Some(to_ron_string(&self.saved_form()));
-        let mut out = vec![text_line(format!(
+        let mut out = vec![text(format!(
             "opened {} ({}; {} cells, {} runs)",
             path.display(),
             self.experiment.name,
@@ -289,7 +289,6 @@ impl Session {
         });
         let epoch = self.transcript_epoch;
         let parsed = command::parse(line);
-        let saving = matches!(parsed, Ok(Command::Save { .. }));
         let result = parsed.and_then(|cmd| self.run(cmd, index));
         let cell = match result {
             Ok(outputs) => Cell {
@@ -307,9 +306,6 @@ impl Session {
         // the command that opened it
         if epoch == self.transcript_epoch {
             self.experiment.notebook.cells[index] = cell.clone();
-        }
-        if saving && !cell.ok {
-            // the file was not written: what it holds is unchanged
         }
         cell
     }
@@ -1721,10 +1717,6 @@ impl Drop for Session {
     }
 }
 
-fn text_line(s: String) -> Output {
-    Output::Text(s)
-}
-
 fn help(topic: Option<&str>) -> Result<Vec<Output>, String> {
     match topic {
         None => {
@@ -2024,13 +2016,7 @@ fn rebase_paths(exp: &mut Experiment, old: &Path, new: &Path) {
         let abs = normalize(&old.join(p));
         relative_path(&abs, &new)
     };
-    let mut resolved = exp.clone();
-    resolve_paths(&mut resolved, &old);
-    // walk the same structure: resolve_paths tells which fields are paths
-    let mut rebased = exp.clone();
-    rebase_with(&mut rebased, &fix);
-    let _ = resolved;
-    *exp = rebased;
+    file::map_paths(exp, &fix);
     for run in &mut exp.notebook.runs {
         run.path = fix(&run.path);
     }
@@ -2039,39 +2025,6 @@ fn rebase_paths(exp: &mut Experiment, old: &Path, new: &Path) {
             if let Output::Series(s) = out {
                 for source in s.lines.iter_mut().filter_map(|l| l.source.as_mut()) {
                     source.run = fix(&source.run);
-                }
-            }
-        }
-    }
-}
-
-/// Applies `fix` to every path of the experiment's settings (the same fields
-/// [`resolve_paths`] makes absolute).
-fn rebase_with(exp: &mut Experiment, fix: &dyn Fn(&Path) -> PathBuf) {
-    let fix_source = |s: &mut SequenceSource| match s {
-        SequenceSource::Pattern { pattern, .. } | SequenceSource::Glob(pattern) => {
-            *pattern = fix(Path::new(pattern.as_str()))
-                .to_string_lossy()
-                .into_owned();
-        }
-        SequenceSource::Directory(d) => *d = fix(d),
-        SequenceSource::Files(files) => files.iter_mut().for_each(|f| *f = fix(f)),
-    };
-    if let Some(w) = &mut exp.initial_weights {
-        *w = fix(w);
-    }
-    match &mut exp.data {
-        DataSpec::Text(t) => t.path = fix(&t.path),
-        DataSpec::Sentence(_) | DataSpec::Echo(_) => {}
-        DataSpec::Csv(c) => {
-            fix_source(&mut c.features);
-            if let LabelSource::Files(l) = &mut c.labels {
-                fix_source(l);
-            }
-            if let ValidationSplit::Folders { features, labels } = &mut c.validation {
-                fix_source(features);
-                if let Some(l) = labels {
-                    fix_source(l);
                 }
             }
         }
