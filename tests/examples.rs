@@ -1,7 +1,8 @@
 //! The examples in `experiments/`: every file parses, validates and fits its data, and
 //! each example, run through `seqlab --run`'s own code path with its shipped budget,
-//! reaches the outcome its header comment promises (read back from the run folder).
-//! Every number a header comment states (data sizes, lengths, held-out counts,
+//! reaches the outcome its `notes` promise (read back from the run folder). The notes
+//! are the examples' documentation (a comment would be lost on the first save from the
+//! notebook), and every number they state (data sizes, lengths, held-out counts,
 //! iterations, thresholds, baselines) is checked here, and shipped data said to come
 //! from seqlab's generator is generated again and compared byte for byte.
 //!
@@ -89,6 +90,44 @@ fn every_example_parses_validates_and_fits_its_data() {
         file::resolve_paths(&mut exp, path.parent().expect("experiments/"));
         // loads the data and validates the model against it (class counts, sizes, loss)
         Trainer::new(exp, &mut |_| {}).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
+/// The documentation is in `notes`, not in comments a save would drop, and the notes
+/// state the numbers the tests below check.
+#[test]
+fn every_example_documents_itself_in_its_notes() {
+    let promised: &[(&str, &[&str])] = &[
+        (
+            "char_text",
+            &["600 iterations", "25 KB", "at least 15 different"],
+        ),
+        ("echo", &["1334", "0.99", "AdaGrad 0.3", "echo` = 3"]),
+        ("learn_string", &["--greedy", "3 x LSTM(100)"]),
+        (
+            "sequence_classification",
+            &["600 sequences", "150 sequences", "2900 iterations", "0.95"],
+        ),
+        (
+            "sine_regression",
+            &["0.0696", "1375 steps", "R^2 above 0.99", "1000 iterations"],
+        ),
+    ];
+    for (name, numbers) in promised {
+        let path = example(name);
+        let text = std::fs::read_to_string(&path).expect("example");
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("//")),
+            "{name}: documentation belongs in notes, not comments"
+        );
+        let exp = file::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for n in *numbers {
+            assert!(
+                exp.notes.contains(n),
+                "{name}: the notes do not say {n:?}:\n{}",
+                exp.notes
+            );
+        }
     }
 }
 
@@ -228,7 +267,7 @@ fn sine_data_is_the_generators_waves_of_30_to_80_steps() {
 fn sine_regression_beats_predicting_the_last_value_tenfold_in_1000_iterations() {
     let (baseline, steps) =
         last_value_mse(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sine/validation"));
-    // the comment's baseline: 0.0696 over 1375 steps
+    // the notes' baseline: 0.0696 over 1375 steps
     assert_eq!(steps, 1375);
     assert!((baseline - 0.0696).abs() < 5e-5, "baseline {baseline}");
     let (_out, summary) = run_example("sine_regression");
@@ -255,7 +294,7 @@ fn char_text_samples_are_mostly_words_of_the_corpus() {
     let corpus =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus.txt"))
             .expect("corpus");
-    // the comment: about 25 KB of plain ASCII
+    // the notes: about 25 KB of plain ASCII
     assert!(corpus.is_ascii());
     assert!(
         (24_000..26_000).contains(&corpus.len()),

@@ -358,3 +358,44 @@ fn a_set_that_fails_validation_leaves_the_session_unchanged() {
         "0.01"
     );
 }
+
+#[test]
+fn a_notebook_replays_its_transcript_from_where_it_started() {
+    let dir = temp_dir("repl-replay");
+    write_corpus(&dir);
+    let first = repl(&dir, &[], BUILD_AND_TRAIN);
+    let first_out = text(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{first_out}\n{}",
+        text(&first.stderr)
+    );
+    let saved = std::fs::read(dir.join("notebook.ron")).unwrap();
+
+    let again = repl(&dir, &["notebook.ron", "--replay"], "");
+    let again_out = text(&again.stdout);
+    assert!(
+        again.status.success(),
+        "{again_out}\n{}",
+        text(&again.stderr)
+    );
+    // every command once, from the start: the layer added by `add` is added once
+    assert_eq!(again_out.matches("> add gru 8\n").count(), 1, "{again_out}");
+    assert!(
+        !again_out.contains("> save"),
+        "a replay never saves: {again_out}"
+    );
+    assert_eq!(
+        block(&first_out, "show model", 0),
+        block(&again_out, "show model", 0)
+    );
+    // the same seeded single-thread training gives the same greedy sample and steps
+    let sample = "sample 20 --prime \"th\" --seed 1 --greedy";
+    assert_eq!(block(&first_out, sample, 0), block(&again_out, sample, 0));
+    assert_eq!(
+        block(&first_out, "step \"the \"", 0),
+        block(&again_out, "step \"the \"", 0)
+    );
+    // the file is as it was
+    assert_eq!(std::fs::read(dir.join("notebook.ron")).unwrap(), saved);
+}

@@ -34,6 +34,11 @@ pub struct ReplArgs {
     /// In a script, go on after a failing command (the exit code is still 1).
     #[arg(long)]
     pub keep_going: bool,
+    /// Run the notebook's transcript again, from the experiment as it was before its
+    /// first cell, and exit. `save`, `open` and `new` are left out, so the file is not
+    /// written; the runs it starts go to the notebook's runs folder.
+    #[arg(long, requires = "file", conflicts_with = "script")]
+    pub replay: bool,
 }
 
 /// Runs the REPL; the exit code is 1 when a scripted command failed.
@@ -42,6 +47,15 @@ pub fn run(args: &ReplArgs) -> anyhow::Result<ExitCode> {
         Some(f) => Session::open(f).map_err(anyhow::Error::msg)?,
         None => Session::new(),
     };
+    if args.replay {
+        let mut session = session;
+        let (lines, recorded) = session.begin_replay();
+        if !recorded {
+            eprintln!("seqlab repl: this notebook does not record how its experiment was before the first command (it was written by an older seqlab); replaying from a new experiment");
+        }
+        println!("# replaying {} command(s)", lines.len());
+        return run_lines(session, lines.into_iter().map(Ok), args.keep_going);
+    }
     if let Some(script) = &args.script {
         let file = std::fs::File::open(script).with_context(|| {
             format!(
@@ -71,12 +85,21 @@ fn print_cell(cell: &Cell) {
 
 /// Runs commands from `input`, echoing each one and its outputs.
 pub fn run_script(
-    mut session: Session,
+    session: Session,
     input: impl BufRead,
     keep_going: bool,
 ) -> anyhow::Result<ExitCode> {
+    run_lines(session, input.lines(), keep_going)
+}
+
+/// Runs command lines in order, echoing each one and its outputs; `#` lines are comments.
+fn run_lines(
+    mut session: Session,
+    lines: impl Iterator<Item = std::io::Result<String>>,
+    keep_going: bool,
+) -> anyhow::Result<ExitCode> {
     let mut failed = 0usize;
-    for (n, line) in input.lines().enumerate() {
+    for (n, line) in lines.enumerate() {
         let line = line.with_context(|| {
             format!("line {}: cannot read the script (is it UTF-8 text?)", n + 1)
         })?;

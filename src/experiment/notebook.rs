@@ -29,6 +29,11 @@ pub struct Notebook {
     pub states: Vec<NamedState>,
     /// The runs started from this notebook or found in its runs folder.
     pub runs: Vec<RunEntry>,
+    /// The experiment (without its notebook) as it was before the first cell ran: where
+    /// `seqlab repl FILE --replay` starts the transcript again. `None` in notebooks
+    /// written before it was kept; a replay of those starts from a new experiment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Box<super::Experiment>>,
 }
 
 impl Notebook {
@@ -37,6 +42,7 @@ impl Notebook {
             && self.history.is_empty()
             && self.states.is_empty()
             && self.runs.is_empty()
+            && self.origin.is_none()
     }
 
     /// A copy for saving: curves of run logs keep only their source, other long plot

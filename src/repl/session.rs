@@ -281,6 +281,12 @@ impl Session {
             nb.history.drain(..excess);
         }
         let index = self.experiment.notebook.cells.len();
+        if index == 0 && self.experiment.notebook.origin.is_none() {
+            // where a replay of this transcript starts
+            let mut origin = self.experiment.clone();
+            origin.notebook = Default::default();
+            self.experiment.notebook.origin = Some(Box::new(origin));
+        }
         // the cell is in the transcript before the command runs, so `save` writes it
         self.experiment.notebook.cells.push(Cell {
             command: line.to_string(),
@@ -308,6 +314,44 @@ impl Session {
             self.experiment.notebook.cells[index] = cell.clone();
         }
         cell
+    }
+
+    /// Starts a replay of the notebook's transcript and returns the command lines to run,
+    /// in order, and whether the notebook recorded where it started.
+    ///
+    /// The experiment goes back to how it was before the first cell
+    /// ([`Notebook::origin`](crate::experiment::notebook::Notebook::origin); a new
+    /// experiment when the notebook has none) with an empty transcript; the file, its
+    /// folder and its runs stay, so relative paths resolve as before and the runs the
+    /// replay starts go to the same runs folder. `save`, `open` and `new` are left out:
+    /// a replay never writes the file or leaves it. Lines that do not parse are kept, so
+    /// the replay reports them as the original session did.
+    pub fn begin_replay(&mut self) -> (Vec<String>, bool) {
+        self.stop_active();
+        let nb = std::mem::take(&mut self.experiment.notebook);
+        let recorded = nb.origin.is_some();
+        let lines = nb
+            .cells
+            .iter()
+            .map(|c| c.command.trim().to_string())
+            .filter(|line| !line.is_empty())
+            .filter(|line| {
+                !matches!(
+                    command::parse(line),
+                    Ok(Command::Save { .. } | Command::Open { .. } | Command::New { .. })
+                )
+            })
+            .collect();
+        self.experiment = nb.origin.map(|o| *o).unwrap_or_default();
+        self.experiment.notebook = crate::experiment::notebook::Notebook {
+            runs: nb.runs,
+            history: nb.history,
+            ..Default::default()
+        };
+        self.transcript_epoch += 1;
+        self.data = None;
+        self.selected = None;
+        (lines, recorded)
     }
 
     fn run(&mut self, cmd: Command, cell: usize) -> Result<Vec<Output>, String> {
@@ -2017,6 +2061,9 @@ fn rebase_paths(exp: &mut Experiment, old: &Path, new: &Path) {
         relative_path(&abs, &new)
     };
     file::map_paths(exp, &fix);
+    if let Some(origin) = exp.notebook.origin.as_deref_mut() {
+        file::map_paths(origin, &fix);
+    }
     for run in &mut exp.notebook.runs {
         run.path = fix(&run.path);
     }
