@@ -399,3 +399,42 @@ fn a_notebook_replays_its_transcript_from_where_it_started() {
     // the file is as it was
     assert_eq!(std::fs::read(dir.join("notebook.ron")).unwrap(), saved);
 }
+
+#[test]
+fn eval_test_scores_a_text_corpus_held_out_part() {
+    let dir = temp_dir("repl-text-test");
+    write_corpus(&dir);
+    let script = "load data corpus.txt
+set data.Text.test 0.2
+set model.layers[0].size 16
+set training.batch_size 4
+set training.sequence_length 16
+set training.iterations 10
+set training.threads 1
+train
+wait
+eval test
+eval validation
+";
+    let out = repl(&dir, &[], script);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let test = block(&stdout, "eval test", 0);
+    assert!(test.contains("test split"), "{test}");
+    // 20% of the 2080-character corpus: 416 characters, read as 4 streams of 16 steps
+    let positions = |b: &str| -> usize {
+        b.lines()
+            .find(|l| l.trim_start().starts_with("positions"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no positions in {b}"))
+    };
+    let n = positions(test);
+    assert!((320..=416).contains(&n), "{test}");
+    let validation = block(&stdout, "eval validation", 0);
+    assert!(validation.contains("validation split"), "{validation}");
+    assert_ne!(positions(validation), n, "test and validation are different parts");
+    // the run scored it once at the end as well
+    let summary = std::fs::read_to_string(dir.join("untitled.runs/001/summary.json")).unwrap();
+    assert!(summary.contains("\"test\""), "{summary}");
+}

@@ -200,12 +200,7 @@ impl TrainingData {
             TrainingData::Stream {
                 validation: Some(v),
                 ..
-            } => {
-                // fewer streams when the validation series is short
-                let b = batch_size.min(v.len() / steps.max(1)).max(1);
-                let steps = steps.min(v.len());
-                Ok(v.batcher(b, steps)?.epoch().collect())
-            }
+            } => stream_batches(v, batch_size, steps),
             TrainingData::Sequences {
                 validation: Some(v),
                 alignment,
@@ -215,9 +210,16 @@ impl TrainingData {
         }
     }
 
-    /// Every minibatch of the test split (CSV data), in file order; empty without one.
-    pub fn test_batches(&self, batch_size: usize) -> Result<Vec<SeqBatch>, TrainError> {
+    /// Every minibatch of the test split, in order (a text corpus's test part is cut
+    /// into streams of `steps` time steps as validation is, to be read with the state
+    /// carried); empty without one.
+    pub fn test_batches(
+        &self,
+        batch_size: usize,
+        steps: usize,
+    ) -> Result<Vec<SeqBatch>, TrainError> {
         match self {
+            TrainingData::Stream { test: Some(t), .. } => stream_batches(t, batch_size, steps),
             TrainingData::Sequences {
                 test: Some(t),
                 alignment,
@@ -311,4 +313,16 @@ fn check_corpus_size(
         )));
     }
     Ok(())
+}
+
+/// One pass over a held-out series: `batch_size` parallel streams (fewer when the series
+/// is short) of `steps` time steps, in order.
+fn stream_batches(
+    v: &StreamData,
+    batch_size: usize,
+    steps: usize,
+) -> Result<Vec<SeqBatch>, TrainError> {
+    let b = batch_size.min(v.len() / steps.max(1)).max(1);
+    let steps = steps.min(v.len());
+    Ok(v.batcher(b, steps)?.epoch().collect())
 }

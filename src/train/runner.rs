@@ -93,7 +93,7 @@ pub struct RunSummary {
     pub best_score: Option<f64>,
     pub best_iteration: Option<u64>,
     pub evaluation: Option<Evaluation>,
-    /// The test split's one score at the end (CSV data with `test`), reported apart from
+    /// The test split's one score at the end (CSV data or a text corpus with `test`), reported apart from
     /// validation.
     pub test: Option<TestScores>,
     pub wall_seconds: f64,

@@ -314,18 +314,19 @@ impl Trainer {
         )))
     }
 
-    /// Scores the test split (CSV data) once: with the current (final) weights, and with
+    /// Scores the test split (CSV data, or a text corpus's `test` part) once: with the current (final) weights, and with
     /// early stopping's best weights when there are any (`(final, best)`). Nothing here
     /// feeds back into training. `None` when there is no test split.
     pub fn evaluate_test(
         &mut self,
     ) -> Result<Option<(Evaluation, Option<Evaluation>)>, TrainError> {
-        let batches = self.data.test_batches(self.batch_size)?;
+        let batches = self.data.test_batches(self.batch_size, self.steps)?;
         if batches.is_empty() {
             return Ok(None);
         }
         let c = self.shape.classification;
-        let last = evaluate_batches(&mut self.net, &batches, c, false, self.iteration, "test");
+        let carry = self.data.is_stream();
+        let last = evaluate_batches(&mut self.net, &batches, c, carry, self.iteration, "test");
         let best = match &self.early.best_params {
             Some(best) => {
                 let current = self.net.params().to_vec();
@@ -334,7 +335,7 @@ impl Trainer {
                     &mut self.net,
                     &batches,
                     c,
-                    false,
+                    carry,
                     self.early.best_iteration,
                     "test_best",
                 );
