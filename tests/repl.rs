@@ -433,7 +433,11 @@ eval validation
     assert!((320..=416).contains(&n), "{test}");
     let validation = block(&stdout, "eval validation", 0);
     assert!(validation.contains("validation split"), "{validation}");
-    assert_ne!(positions(validation), n, "test and validation are different parts");
+    assert_ne!(
+        positions(validation),
+        n,
+        "test and validation are different parts"
+    );
     // the run scored it once at the end as well
     let summary = std::fs::read_to_string(dir.join("untitled.runs/001/summary.json")).unwrap();
     assert!(summary.contains("\"test\""), "{summary}");

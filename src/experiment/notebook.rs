@@ -151,6 +151,8 @@ pub struct Series {
 #[serde(default, deny_unknown_fields)]
 pub struct Line {
     pub name: String,
+    /// Saved as one line of `x,y` pairs (`"1,2.5 2,2.25"`), exact.
+    #[serde(with = "compact::pairs")]
     pub points: Vec<(f64, f64)>,
     /// Where the points come from when they are a run's log: then the file keeps only
     /// this reference and the points are read back on opening ([`Notebook::read_curves`]).
@@ -186,7 +188,8 @@ impl CurveSource {
 #[serde(default, deny_unknown_fields)]
 pub struct Confusion {
     pub classes: Vec<String>,
-    /// `counts[actual][predicted]`.
+    /// `counts[actual][predicted]`; saved one row a line (`"3 0 1"`).
+    #[serde(with = "compact::rows")]
     pub counts: Vec<Vec<u64>>,
 }
 
@@ -205,7 +208,10 @@ pub struct NamedState {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StateLayer {
+    /// Saved as one line of numbers (`"0.1 -0.25 ..."`), exact.
+    #[serde(with = "compact::numbers")]
     pub h: Vec<f32>,
+    #[serde(with = "compact::optional_numbers")]
     pub c: Option<Vec<f32>>,
 }
 
@@ -312,4 +318,229 @@ pub fn read_run_digest(folder: &Path) -> Option<RunDigest> {
 /// Writes a text file atomically (temporary file, then rename).
 pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), super::ExperimentError> {
     super::file::write_atomic(path, text.as_bytes())
+}
+
+/// Numbers saved as text, so a notebook file keeps a state vector, a curve or a
+/// confusion-matrix row on one line instead of one number per line (RON's pretty form).
+/// Rust's `Display` of a float is the shortest text that reads back to the same value,
+/// so the round trip is exact. Reading also takes the plain RON list form.
+mod compact {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    /// Either the compact text or the plain list.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form<T> {
+        Text(String),
+        List(T),
+    }
+
+    fn join<T: Display>(values: &[T]) -> String {
+        let mut out = String::new();
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(&v.to_string());
+        }
+        out
+    }
+
+    fn split<T: FromStr, E: serde::de::Error>(text: &str) -> Result<Vec<T>, E> {
+        text.split_whitespace()
+            .map(|w| {
+                w.parse()
+                    .map_err(|_| E::custom(format!("`{w}` is not a number")))
+            })
+            .collect()
+    }
+
+    pub mod numbers {
+        use super::*;
+        pub fn serialize<T: Display, S: Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&join(v))
+        }
+        pub fn deserialize<'de, T, D>(d: D) -> Result<Vec<T>, D::Error>
+        where
+            T: FromStr + Deserialize<'de>,
+            D: Deserializer<'de>,
+        {
+            match Form::<Vec<T>>::deserialize(d)? {
+                Form::Text(t) => split(&t),
+                Form::List(v) => Ok(v),
+            }
+        }
+    }
+
+    pub mod optional_numbers {
+        use super::*;
+        pub fn serialize<T: Display, S: Serializer>(
+            v: &Option<Vec<T>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => s.serialize_some(&join(v)),
+                None => s.serialize_none(),
+            }
+        }
+        pub fn deserialize<'de, T, D>(d: D) -> Result<Option<Vec<T>>, D::Error>
+        where
+            T: FromStr + Deserialize<'de>,
+            D: Deserializer<'de>,
+        {
+            match Option::<Form<Vec<T>>>::deserialize(d)? {
+                Some(Form::Text(t)) => split(&t).map(Some),
+                Some(Form::List(v)) => Ok(Some(v)),
+                None => Ok(None),
+            }
+        }
+    }
+
+    pub mod rows {
+        use super::*;
+        pub fn serialize<T: Display, S: Serializer>(
+            rows: &[Vec<T>],
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.collect_seq(rows.iter().map(|r| join(r)))
+        }
+        pub fn deserialize<'de, T, D>(d: D) -> Result<Vec<Vec<T>>, D::Error>
+        where
+            T: FromStr + Deserialize<'de>,
+            D: Deserializer<'de>,
+        {
+            Vec::<Form<Vec<T>>>::deserialize(d)?
+                .into_iter()
+                .map(|row| match row {
+                    Form::Text(t) => split(&t),
+                    Form::List(v) => Ok(v),
+                })
+                .collect()
+        }
+    }
+
+    pub mod pairs {
+        use super::*;
+        pub fn serialize<S: Serializer>(points: &[(f64, f64)], s: S) -> Result<S::Ok, S::Error> {
+            let text: Vec<String> = points.iter().map(|(x, y)| format!("{x},{y}")).collect();
+            s.serialize_str(&text.join(" "))
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(f64, f64)>, D::Error> {
+            match Form::<Vec<(f64, f64)>>::deserialize(d)? {
+                Form::Text(t) => t
+                    .split_whitespace()
+                    .map(|p| {
+                        let (x, y) = p
+                            .split_once(',')
+                            .ok_or_else(|| D::Error::custom(format!("`{p}` is not an x,y pair")))?;
+                        match (x.parse(), y.parse()) {
+                            (Ok(x), Ok(y)) => Ok((x, y)),
+                            _ => Err(D::Error::custom(format!("`{p}` is not an x,y pair"))),
+                        }
+                    })
+                    .collect(),
+                Form::List(v) => Ok(v),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(nb: &Notebook) -> (String, Notebook) {
+        let exp = crate::experiment::Experiment {
+            notebook: nb.clone(),
+            ..Default::default()
+        };
+        let text = crate::experiment::file::to_ron_string(&exp);
+        let back = crate::experiment::file::from_ron_str(&text, Path::new("nb.ron"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        (text, back.notebook)
+    }
+
+    #[test]
+    fn numbers_are_saved_on_one_line_and_read_back_exactly() {
+        let h = vec![1.0f32 / 3.0, -0.0, 1e-30, f32::MAX, -2.5];
+        let nb = Notebook {
+            states: vec![NamedState {
+                name: "warm".into(),
+                run: "001".into(),
+                layers: vec![
+                    Some(StateLayer {
+                        h: h.clone(),
+                        c: Some(h.iter().map(|v| v * 2.0).collect()),
+                    }),
+                    None,
+                ],
+            }],
+            cells: vec![Cell {
+                command: "eval".into(),
+                outputs: vec![
+                    Output::Confusion(Confusion {
+                        classes: vec!["a".into(), "b".into()],
+                        counts: vec![vec![3, 0], vec![1, 12]],
+                    }),
+                    Output::Series(Series {
+                        lines: vec![Line {
+                            name: "score".into(),
+                            points: vec![(1.0, 0.1 + 0.2), (2.0, 1e-12), (3.0, -7.0)],
+                            source: None,
+                        }],
+                        ..Default::default()
+                    }),
+                ],
+                ok: true,
+            }],
+            ..Default::default()
+        };
+        let (text, back) = roundtrip(&nb);
+        assert_eq!(back, nb, "{text}");
+        assert!(text.contains("\"3 0\""), "{text}");
+        assert!(
+            text.contains("\"1,0.30000000000000004 2,0.000000000001 3,-7\""),
+            "{text}"
+        );
+        // the longest state line holds all five numbers
+        assert!(
+            text.lines().any(|l| l.contains("h: \"0.33333334 -0 ")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_plain_list_form_still_reads() {
+        let text = r#"(version: 2, notebook: (states: [(name: "s", layers: [(h: [0.5, 1.0], c: None)])],
+            cells: [(command: "eval", outputs: [Confusion(classes: ["a"], counts: [[4]]),
+            Series(lines: [(name: "l", points: [(1.0, 2.0)])])])]))"#;
+        let exp = crate::experiment::file::from_ron_str(text, Path::new("old.ron"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let nb = exp.notebook;
+        assert_eq!(nb.states[0].layers[0].as_ref().unwrap().h, vec![0.5, 1.0]);
+        assert_eq!(
+            nb.cells[0].outputs[0],
+            Output::Confusion(Confusion {
+                classes: vec!["a".into()],
+                counts: vec![vec![4]]
+            })
+        );
+        match &nb.cells[0].outputs[1] {
+            Output::Series(s) => assert_eq!(s.lines[0].points, vec![(1.0, 2.0)]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_word_that_is_not_a_number_is_an_error_naming_it() {
+        let text =
+            r#"(version: 2, notebook: (states: [(name: "s", layers: [(h: "0.5 x1")])]))"#;
+        let err = crate::experiment::file::from_ron_str(text, Path::new("bad.ron"))
+            .expect_err("x1 is not a number")
+            .to_string();
+        assert!(err.contains("x1") && err.contains("bad.ron"), "{err}");
+    }
 }
