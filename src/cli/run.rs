@@ -686,56 +686,20 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         print_stdout(&(serde_json::to_string(&ev).expect("plain data") + "\n"));
     } else {
+        // the same tables and confusion matrix as the REPL's `eval`
+        let outputs = crate::repl::session::evaluation_outputs(
+            &ev,
+            Some(&args.select.run_dir.display().to_string()),
+            model.vocab.as_ref(),
+            true,
+        );
+        let text: Vec<String> = outputs.iter().map(crate::repl::render::render).collect();
         print_stdout(&format!(
-            "{} sequences, {} scored positions\n{}",
+            "{} sequences, {} scored positions\n{}\n",
             data.dataset.len(),
             ev.positions,
-            describe_evaluation(&ev)
+            text.join("\n")
         ));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// An evaluation as text: the score and metrics, per-class figures and the confusion
-/// matrix for classification.
-pub fn describe_evaluation(ev: &crate::train::Evaluation) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    match &ev.metrics {
-        EvalMetrics::Classification {
-            accuracy,
-            precision,
-            recall,
-            f1,
-            macro_f1,
-            confusion,
-        } => {
-            let _ = writeln!(
-                out,
-                "score {:.4}, accuracy {accuracy:.4}, macro F1 {macro_f1:.4}",
-                ev.score
-            );
-            let _ = writeln!(out, "class  precision  recall  F1");
-            for c in 0..precision.len() {
-                let _ = writeln!(
-                    out,
-                    "{c:>5}  {:>9.4}  {:>6.4}  {:>6.4}",
-                    precision[c], recall[c], f1[c]
-                );
-            }
-            let _ = writeln!(out, "confusion (rows: actual, columns: predicted)");
-            for row in confusion {
-                let cells: Vec<String> = row.iter().map(|v| format!("{v:>6}")).collect();
-                let _ = writeln!(out, "{}", cells.join(""));
-            }
-        }
-        EvalMetrics::Regression { mse, mae, r2 } => {
-            let _ = writeln!(
-                out,
-                "score {:.6}, MSE {mse:.6}, MAE {mae:.6}, R^2 {r2:.4}",
-                ev.score
-            );
-        }
-    }
-    out
 }

@@ -536,8 +536,7 @@ mod tests {
 
     #[test]
     fn a_word_that_is_not_a_number_is_an_error_naming_it() {
-        let text =
-            r#"(version: 2, notebook: (states: [(name: "s", layers: [(h: "0.5 x1")])]))"#;
+        let text = r#"(version: 2, notebook: (states: [(name: "s", layers: [(h: "0.5 x1")])]))"#;
         let err = crate::experiment::file::from_ron_str(text, Path::new("bad.ron"))
             .expect_err("x1 is not a number")
             .to_string();

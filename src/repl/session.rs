@@ -1790,11 +1790,10 @@ fn help(topic: Option<&str>) -> Result<Vec<Output>, String> {
     }
 }
 
-/// The outputs of an evaluation: a metrics table and a confusion matrix.
 /// The outputs of an evaluation: a metrics table, and for classification with
 /// `detail` the per-class table (classes that occur) and the confusion matrix. `labels`
 /// names the classes (a text model's characters), else they are numbered.
-fn evaluation_outputs(
+pub fn evaluation_outputs(
     ev: &crate::train::Evaluation,
     run: Option<&str>,
     labels: Option<&crate::data::Vocabulary>,
@@ -1805,12 +1804,14 @@ fn evaluation_outputs(
             .and_then(|v| v.char(c))
             .map_or(c.to_string(), |ch| format!("{:?}", ch))
     };
+    // new data scored by `seqlab eval` has no iteration of its own
+    let when = match ev.iteration {
+        0 => String::new(),
+        n => format!(" (after iteration {n})"),
+    };
     let title = match run {
-        Some(r) => format!(
-            "run {r}, {} split (after iteration {})",
-            ev.split, ev.iteration
-        ),
-        None => format!("{} split (after iteration {})", ev.split, ev.iteration),
+        Some(r) => format!("run {r}, {} split{when}", ev.split),
+        None => format!("{} split{when}", ev.split),
     };
     let mut rows = vec![
         vec!["score".to_string(), format!("{:.6}", ev.score)],
