@@ -486,6 +486,8 @@ pub fn run_local(
     report: &mut dyn FnMut(Progress),
 ) -> Result<Results, SweepError> {
     let parallel = opts.parallel.max(1);
+    // one scheduler per sweep folder (the lock is released when this process ends)
+    let _lock = crate::experiment::rundir::lock_run_dir(&sweep.dir)?;
     let initial = sweep.gather(&|_| None);
     let mut pending: VecDeque<&Trial> = sweep
         .plan
@@ -517,6 +519,7 @@ pub fn run_local(
             let Some(trial) = pending.pop_front() else {
                 break;
             };
+            wait_until_free(&sweep.run_dir(trial))?;
             let args = sweep.trial_args(trial);
             let resumed = args.iter().any(|a| a == "--resume");
             let _ = std::fs::remove_file(sweep.exit_file(trial));
@@ -602,6 +605,22 @@ pub fn run_local(
             }
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits (up to 10 s) until no process holds the run folder's lock: a trial of a killed
+/// sweep takes a moment to die. A folder still in use after that is an error.
+fn wait_until_free(run: &Path) -> Result<(), SweepError> {
+    if !run.join(crate::experiment::rundir::LOCK_FILE).exists() {
+        return Ok(());
+    }
+    let start = Instant::now();
+    loop {
+        match crate::experiment::rundir::lock_run_dir(run) {
+            Ok(_lock) => return Ok(()),
+            Err(e) if start.elapsed() >= Duration::from_secs(10) => return Err(e.into()),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
     }
 }
 
