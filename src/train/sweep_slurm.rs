@@ -218,7 +218,11 @@ pub fn write_script(
          \x20   \"$SEQLAB\" --run \"$SWEEP/{EXPERIMENT_FILE}\" --out \"$RUN\" --quiet \"${{SETS[@]}}\" >>\"$SWEEP/trials/$T.log\" 2>&1\n\
          fi\n\
          STATUS=$?\n\
-         echo \"$STATUS\" >\"$SWEEP/trials/$T.exit.tmp\" && mv -f \"$SWEEP/trials/$T.exit.tmp\" \"$SWEEP/trials/$T.exit\"\n\
+         # killed by SIGTERM or SIGKILL (scancel, time or memory limit): no status, so\n\
+         # Slurm's state says what happened and a re-run of the sweep resumes the trial\n\
+         if [ \"$STATUS\" -ne 143 ] && [ \"$STATUS\" -ne 137 ]; then\n\
+         \x20   echo \"$STATUS\" >\"$SWEEP/trials/$T.exit.tmp\" && mv -f \"$SWEEP/trials/$T.exit.tmp\" \"$SWEEP/trials/$T.exit\"\n\
+         fi\n\
          exit \"$STATUS\"\n"
     ));
     let script = dir.join("sweep.sbatch");
@@ -342,8 +346,9 @@ pub fn gather(s: &Sweep) -> Result<Results, SweepError> {
                     t.stop_reason = format!(
                         "Slurm ended the task: {state}{}",
                         match state.as_str() {
-                            "TIMEOUT" => " (give more --time)",
-                            "OUT_OF_MEMORY" => " (give more --mem)",
+                            "TIMEOUT" =>
+                                " (give more --time; a re-run resumes it from its checkpoint)",
+                            "OUT_OF_MEMORY" => " (give more --mem; a re-run resumes it)",
                             _ => "",
                         }
                     )
