@@ -79,7 +79,7 @@ fn four_trials_two_at_a_time_give_four_rows_and_the_right_best() {
     assert_eq!(&rows[3][col("model.layers[0].size")], "8");
     // the best is the trial whose own eval.csv has the highest validation accuracy
     let mut best: Option<(usize, f64)> = None;
-    for i in 0..4 {
+    for (i, row) in rows.iter().enumerate() {
         let run = sweep_dir.join(format!("trials/{i:03}"));
         assert!(
             run.join("summary.json").exists(),
@@ -90,9 +90,9 @@ fn four_trials_two_at_a_time_give_four_rows_and_the_right_best() {
             .map(|(_, m)| m.iter().find(|(n, _)| n == "accuracy").unwrap().1)
             .fold(f64::MIN, f64::max);
         assert!(acc > 0.0);
-        let row_best: f64 = rows[i][col("best_accuracy")].parse().unwrap();
+        let row_best: f64 = row[col("best_accuracy")].parse().unwrap();
         assert_eq!(row_best, acc, "trial {i}");
-        assert_eq!(&rows[i][col("state")], "completed");
+        assert_eq!(&row[col("state")], "completed");
         if best.is_none_or(|(_, b)| acc > b) {
             best = Some((i, acc));
         }

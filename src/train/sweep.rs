@@ -361,13 +361,13 @@ pub fn last_metrics_row(run: &Path) -> Option<(u64, f64)> {
     f.read_to_string(&mut tail).ok()?;
     tail.split_inclusive('\n')
         .filter(|l| l.ends_with('\n'))
-        .filter_map(|l| {
+        .rev()
+        .find_map(|l| {
             let mut cells = l.trim_end().split(',');
             let it = cells.next()?.parse().ok()?;
             let _epoch = cells.next()?;
             Some((it, cells.next()?.parse().ok()?))
         })
-        .last()
 }
 
 /// The median stopping rule: a trial whose objective value `value` at iteration `at`
