@@ -11,6 +11,7 @@ pub mod data;
 pub mod export;
 pub mod repl;
 pub mod run;
+pub mod sweep;
 
 /// seqlab: recurrent-network sequence experiments (LSTM, GRU, RNN) on the CPU.
 ///
@@ -51,6 +52,9 @@ pub enum Command {
     Export(export::ExportArgs),
     /// The notebook's command language in a terminal (or a script on standard input).
     Repl(repl::ReplArgs),
+    /// Run an experiment's sweep (many trials with other settings) on this machine or
+    /// as a Slurm job array; follow or cancel it.
+    Sweep(sweep::SweepArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -97,6 +101,7 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Repl(args)) => repl::run(&args),
+        Some(Command::Sweep(args)) => sweep::run(&args),
         None => open_window(cli.file),
     };
     match result {

@@ -8,6 +8,7 @@ pub mod file;
 pub mod notebook;
 pub mod rundir;
 pub mod schema;
+pub mod sweep;
 pub mod torch_export;
 pub mod validate;
 pub mod weights;

@@ -157,6 +157,14 @@ pub struct Line {
     /// Where the points come from when they are a run's log: then the file keeps only
     /// this reference and the points are read back on opening ([`Notebook::read_curves`]).
     pub source: Option<CurveSource>,
+    /// Draw this line stronger than the others (a sweep's best trial). Not written when
+    /// false, so files without it read as before.
+    #[serde(skip_serializing_if = "is_false")]
+    pub emphasis: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Two columns of a run's CSV log.

@@ -32,6 +32,10 @@ pub struct Experiment {
     pub sampling: SamplingSpec,
     /// Initial weights (safetensors with PyTorch names), relative to the file.
     pub initial_weights: Option<PathBuf>,
+    /// A sweep over settings of this experiment (`seqlab sweep`); see
+    /// [`super::sweep`]. Not written when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<super::sweep::SweepSpec>,
     /// What a session added: transcript, history, named states, runs (format version
     /// 2). Not a setting: run records, field paths and comparisons leave it out, and a
     /// file that was never used as a notebook does not write it.
@@ -51,6 +55,7 @@ impl Default for Experiment {
             evaluation: EvaluationSpec::default(),
             sampling: SamplingSpec::default(),
             initial_weights: None,
+            sweep: None,
             notebook: Notebook::default(),
         }
     }

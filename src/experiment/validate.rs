@@ -55,6 +55,9 @@ pub fn problems(e: &Experiment, file: &Path) -> Vec<ExperimentError> {
             "remove it to evaluate once per epoch",
         );
     }
+    if let Some(sweep) = &e.sweep {
+        c.problems.extend(super::sweep::problems(sweep, file));
+    }
     let s = &e.sampling;
     if let Some(every) = s.every {
         c.at_least_one(

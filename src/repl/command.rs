@@ -119,6 +119,8 @@ pub enum Command {
     Note(String),
     Step(String),
     State(StateCommand),
+    /// `sweep ...` (see [`super::sweep`]).
+    Sweep(super::sweep::SweepCommand),
 }
 
 /// One command's help: name, usage, what it does, and where the window offers it.
@@ -159,6 +161,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp { name: "note", usage: "note TEXT", summary: "add a Markdown note to the notebook", window: "the notebook" },
     CommandHelp { name: "step", usage: "step TEXT | step v1,v2,...[; v1,v2,...]", summary: "feed steps to the selected model keeping its state (rnnTimeStep): characters for text models (prints the top next-character probabilities), one feature vector per step otherwise (prints the outputs)", window: "the notebook" },
     CommandHelp { name: "state", usage: "state reset|show|save NAME|load NAME", summary: "forget, show (norms of h and c per layer), keep or restore the stepping state (named states are saved with the notebook)", window: "the notebook" },
+    CommandHelp { name: "sweep", usage: "sweep [--parallel N] [--slurm ...] | sweep status|wait|cancel [DIR]", summary: "run the experiment's sweep section (saved file) in the background, on this machine or as a Slurm job array (--slurm --partition P --time HH:MM:SS --cpus-per-task C --mem M --max-parallel K --sbatch-arg ARG --dry-run); status: the trials table, their validation curves and the objective against each field, the trials added as runs; wait: until it ends; cancel: stop it (trials stay resumable)", window: "the command line" },
 ];
 
 /// The help entry of `name`.
@@ -262,6 +265,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
     };
     match name.as_str() {
         "" => Err("type a command, or `help` to list them".into()),
+        "sweep" => super::sweep::parse(&args()?).map(Command::Sweep),
         "help" | "?" => Ok(Command::Help(
             (!rest.is_empty()).then(|| rest.to_ascii_lowercase()),
         )),

@@ -6,10 +6,12 @@
 //! - [`session`]: the [`Session`] that executes commands against an experiment, its
 //!   data, the selected run's model (with its stepping state) and the active run.
 //! - [`render`]: outputs as plain text (terminal, scripts, the console log).
+//! - [`sweep`]: the `sweep` commands and the notebook's sweep cell.
 
 pub mod command;
 pub mod render;
 pub mod session;
+pub mod sweep;
 
 pub use crate::experiment::notebook::{Cell, Output};
 pub use command::{parse, Command};

@@ -525,6 +525,7 @@ impl Session {
             Command::Note(t) => Ok(vec![Output::Markdown(t)]),
             Command::Step(t) => self.step(&t),
             Command::State(s) => self.state(s),
+            Command::Sweep(c) => super::sweep::execute(self, c),
         }
     }
 
@@ -1894,6 +1895,7 @@ pub fn run_curves(base: &Path, stored: &Path, name: &str) -> Option<Series> {
                 name: line.into(),
                 points,
                 source: Some(source),
+                emphasis: false,
             });
         }
     }

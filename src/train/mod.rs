@@ -7,6 +7,8 @@ pub mod memory;
 pub mod predict;
 pub mod runner;
 pub mod sample;
+pub mod sweep;
+pub mod sweep_slurm;
 pub mod trainer;
 
 pub use data::{DataShape, TrainingData};
