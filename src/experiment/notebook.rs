@@ -498,6 +498,7 @@ mod tests {
                             name: "score".into(),
                             points: vec![(1.0, 0.1 + 0.2), (2.0, 1e-12), (3.0, -7.0)],
                             source: None,
+                            emphasis: false,
                         }],
                         ..Default::default()
                     }),
