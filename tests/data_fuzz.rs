@@ -73,8 +73,22 @@ proptest! {
     #[test]
     fn text_reader_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..100)) {
         match CharCorpus::from_bytes(&bytes, "fuzz", &TextOptions::default()) {
-            Ok(c) => prop_assert_eq!(c.text().into_bytes(), bytes),
-            Err(e) => prop_assert!(e.to_string().contains("invalid UTF-8 at byte offset")),
+            // the text is the bytes, without a UTF-8 byte-order mark
+            Ok(c) => prop_assert_eq!(
+                c.text().into_bytes(),
+                bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes).to_vec()
+            ),
+            // either invalid UTF-8 at an offset, or UTF-16/32 text (a mark, or zero bytes
+            // in a wide-text pattern), each named with what to do
+            Err(e) => {
+                let m = e.to_string();
+                prop_assert!(
+                    m.contains("invalid UTF-8 at byte offset")
+                        || (m.contains("UTF-") && m.contains("save it as UTF-8")),
+                    "{}",
+                    m
+                );
+            }
         }
     }
 }
@@ -112,4 +126,16 @@ proptest! {
             }
         }
     }
+}
+
+/// Inputs the text property found: a UTF-16 mark and a UTF-8 mark.
+#[test]
+fn text_reader_names_wide_text_and_drops_a_utf8_mark() {
+    let e = CharCorpus::from_bytes(b"\xFF\xFE", "fuzz", &TextOptions::default())
+        .err()
+        .expect("UTF-16 is refused");
+    assert!(e.to_string().contains("UTF-16"), "{e}");
+    let c = CharCorpus::from_bytes(b"\xEF\xBB\xBFab", "fuzz", &TextOptions::default())
+        .expect("UTF-8 with a mark");
+    assert_eq!(c.text(), "ab");
 }
