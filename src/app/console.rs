@@ -73,6 +73,15 @@ pub struct ConsolePanel {
     pub completions: Vec<String>,
 }
 
+/// Keys the command line keeps while it has the focus (arrows for history, Tab for
+/// completion) instead of letting them move the focus.
+const LINE_KEYS: egui::EventFilter = egui::EventFilter {
+    tab: true,
+    horizontal_arrows: true,
+    vertical_arrows: true,
+    escape: false,
+};
+
 /// The command line's widget id.
 fn line_id() -> egui::Id {
     egui::Id::unique("command_line")
@@ -149,6 +158,7 @@ impl ConsolePanel {
                     .add(
                         egui::TextEdit::singleline(&mut self.input)
                             .id(line_id())
+                            .event_filter(LINE_KEYS)
                             .hint_text("help · load data FILE · add lstm 128 · train 500 iterations · eval  (Up/Down: history, Tab: complete)")
                             .font(egui::TextStyle::Monospace)
                             .desired_width(ui.available_width()),

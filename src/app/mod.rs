@@ -596,7 +596,9 @@ impl eframe::App for SeqlabApp {
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.view, View::Notebook, "Notebook")
-                    .on_hover_text("The cells: each command with its output; runs and their live monitor");
+                    .on_hover_text(
+                        "The cells: each command with its output; runs and their live monitor",
+                    );
                 ui.selectable_value(&mut self.view, View::Data, "Data preview")
                     .on_hover_text("How CSV sequences are aligned, padded and masked");
             });

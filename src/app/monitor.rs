@@ -112,7 +112,8 @@ impl Smoothed {
         for p in &pts[self.upto..] {
             self.ema = alpha * self.ema + (1.0 - alpha) * p.y;
             self.weight = alpha * self.weight + (1.0 - alpha);
-            self.points.push(PlotPoint::new(p.x, self.ema / self.weight));
+            self.points
+                .push(PlotPoint::new(p.x, self.ema / self.weight));
         }
         self.upto = pts.len();
         &self.points
@@ -629,7 +630,14 @@ impl Monitor {
     }
 
     /// A finished run's charts (its record), with the overlay and chart options.
-    pub fn record_ui(&mut self, ui: &mut egui::Ui, id: &str, folder: &Path, name: &str, height: f32) {
+    pub fn record_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        id: &str,
+        folder: &Path,
+        name: &str,
+        height: f32,
+    ) {
         if self.curves(folder, name).is_none() {
             ui.weak(format!(
                 "run {name}: no metrics log in {} (the folder is missing or the run wrote no iteration)",

@@ -180,7 +180,12 @@ impl NotebookView {
                                 );
                                 if ui.is_rect_visible(rect) && !self.pinned {
                                     train_cell_visible = true;
-                                    monitor.live_ui(ui, &format!("cell{i}"), MONITOR_HEIGHT - 120.0, actions);
+                                    monitor.live_ui(
+                                        ui,
+                                        &format!("cell{i}"),
+                                        MONITOR_HEIGHT - 120.0,
+                                        actions,
+                                    );
                                 } else if self.pinned {
                                     ui.weak("The live monitor is pinned above the notebook.");
                                 } else {
@@ -290,11 +295,9 @@ impl NotebookView {
                 Output::Probabilities(p) => probabilities_ui(ui, p),
                 Output::Error(e) => {
                     ui.add(
-                        egui::Label::new(
-                            egui::RichText::new(e).color(ui.visuals().error_fg_color),
-                        )
-                        .wrap()
-                        .selectable(true),
+                        egui::Label::new(egui::RichText::new(e).color(ui.visuals().error_fg_color))
+                            .wrap()
+                            .selectable(true),
                     );
                 }
             }
@@ -326,8 +329,14 @@ impl NotebookView {
                             .num_columns(8)
                             .show(ui, |ui| {
                                 for h in [
-                                    "overlay", "run", "stop reason", "iterations", "best validation",
-                                    "final score", "", "",
+                                    "overlay",
+                                    "run",
+                                    "stop reason",
+                                    "iterations",
+                                    "best validation",
+                                    "final score",
+                                    "",
+                                    "",
                                 ] {
                                     ui.weak(h);
                                 }
@@ -362,8 +371,12 @@ impl NotebookView {
                                         d.stop_reason.clone()
                                     });
                                     ui.monospace(d.iterations.to_string());
-                                    ui.monospace(d.best_score.map_or("-".into(), |s| format!("{s:.4}")));
-                                    ui.monospace(d.final_score.map_or("-".into(), |s| format!("{s:.4}")));
+                                    ui.monospace(
+                                        d.best_score.map_or("-".into(), |s| format!("{s:.4}")),
+                                    );
+                                    ui.monospace(
+                                        d.final_score.map_or("-".into(), |s| format!("{s:.4}")),
+                                    );
                                     run_buttons_ui(ui, i, r, running, actions);
                                     ui.end_row();
                                 }
@@ -430,13 +443,20 @@ pub fn settings_diff(runs: &[(&String, &Vec<(String, String)>)]) -> Table {
             })
             .collect();
         if values.iter().any(|v| *v != values[0]) {
-            t.rows.push(std::iter::once(p.clone()).chain(values).collect());
+            t.rows
+                .push(std::iter::once(p.clone()).chain(values).collect());
         }
     }
     t
 }
 
-fn run_buttons_ui(ui: &mut egui::Ui, i: usize, r: &RunEntry, running: bool, actions: &mut Vec<Action>) {
+fn run_buttons_ui(
+    ui: &mut egui::Ui,
+    i: usize,
+    r: &RunEntry,
+    running: bool,
+    actions: &mut Vec<Action>,
+) {
     if ui
         .add_enabled(!running, egui::Button::new("Branch from here").small())
         .on_hover_text(format!(
@@ -505,10 +525,19 @@ fn empty_notebook_ui(ui: &mut egui::Ui) {
     ui.add_space(6.0);
     for (cmd, what) in [
         ("help", "every command"),
-        ("load data assets/tiny_shakespeare.txt", "a text corpus, or a folder of CSV sequences"),
-        ("add lstm 128", "a layer (show model lists them with their sizes)"),
+        (
+            "load data assets/tiny_shakespeare.txt",
+            "a text corpus, or a folder of CSV sequences",
+        ),
+        (
+            "add lstm 128",
+            "a layer (show model lists them with their sizes)",
+        ),
         ("analyze", "sizes, parameter counts and training memory"),
-        ("train 500 iterations", "a run, with its live monitor in its cell"),
+        (
+            "train 500 iterations",
+            "a run, with its live monitor in its cell",
+        ),
         ("eval", "the selected run's validation metrics"),
         ("sample 200 --temperature 0.8", "text from a text model"),
     ] {
@@ -571,7 +600,10 @@ fn table_ui(
                             };
                             let label = format!("{name}{arrow}");
                             if ui
-                                .add(egui::Button::new(egui::RichText::new(label).strong()).frame(false))
+                                .add(
+                                    egui::Button::new(egui::RichText::new(label).strong())
+                                        .frame(false),
+                                )
                                 .on_hover_text(format!("Sort by {name}"))
                                 .clicked()
                             {
@@ -667,7 +699,9 @@ pub fn shown_classes(c: &Confusion) -> Vec<usize> {
     (0..n)
         .filter(|&k| {
             c.counts[k].iter().sum::<u64>() > 0
-                || c.counts.iter().any(|row| row.get(k).copied().unwrap_or(0) > 0)
+                || c.counts
+                    .iter()
+                    .any(|row| row.get(k).copied().unwrap_or(0) > 0)
         })
         .collect()
 }
@@ -683,9 +717,8 @@ fn confusion_ui(ui: &mut egui::Ui, c: &Confusion) {
         return;
     }
     let hidden = c.classes.len() - n;
-    ui.label(egui::RichText::new("confusion matrix").strong()).on_hover_text(
-        "Rows: actual class; columns: predicted class; colour: share of the row",
-    );
+    ui.label(egui::RichText::new("confusion matrix").strong())
+        .on_hover_text("Rows: actual class; columns: predicted class; colour: share of the row");
     if hidden > 0 {
         ui.weak(format!(
             "{hidden} classes that never occur (actual or predicted) are left out"
@@ -693,7 +726,10 @@ fn confusion_ui(ui: &mut egui::Ui, c: &Confusion) {
     }
     let label_w = 56.0;
     let cell = ((ui.available_width() - label_w - 20.0) / n as f32).clamp(8.0, 40.0);
-    let size = egui::vec2(label_w + cell * n as f32, label_w * 0.5 + cell * n as f32 + 16.0);
+    let size = egui::vec2(
+        label_w + cell * n as f32,
+        label_w * 0.5 + cell * n as f32 + 16.0,
+    );
     let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
     let painter = ui.painter_at(rect);
     let origin = rect.min + egui::vec2(label_w, label_w * 0.5);
@@ -753,7 +789,13 @@ fn confusion_ui(ui: &mut egui::Ui, c: &Confusion) {
                 } else {
                     text_color
                 };
-                painter.text(r.center(), egui::Align2::CENTER_CENTER, count.to_string(), font.clone(), fg);
+                painter.text(
+                    r.center(),
+                    egui::Align2::CENTER_CENTER,
+                    count.to_string(),
+                    font.clone(),
+                    fg,
+                );
             }
             if response.hover_pos().is_some_and(|pos| r.contains(pos)) {
                 hovered = Some((a, p, count, share));
@@ -805,7 +847,9 @@ mod tests {
         ];
         let cell = Cell {
             command: "train 10 iterations".into(),
-            outputs: vec![Output::Text("run 002 started in /t/x.runs/002 (pause…)".into())],
+            outputs: vec![Output::Text(
+                "run 002 started in /t/x.runs/002 (pause…)".into(),
+            )],
             ok: true,
         };
         assert_eq!(cell_run(&cell, &runs), Some(1));
