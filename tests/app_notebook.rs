@@ -217,6 +217,23 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
     assert_eq!(csv.lines().count(), 31);
     assert!(csv.lines().next().unwrap().ends_with(",validation_score"));
 
+    // branch from run 001: its weights start a new run with an edited setting
+    h.query_all_by_label("Branch from here").next().unwrap().click();
+    h.step();
+    h.step();
+    let exp = &h.state().session.experiment;
+    assert_eq!(
+        exp.initial_weights.as_deref(),
+        Some(Path::new("charts.runs/001/weights.safetensors"))
+    );
+    // run 001's settings came back (run 002 had lr 0.003)
+    assert_eq!(seqlab::app::monitor::updater_lr(&exp.training.updater), 0.01);
+    command(&mut h, "set training.batch_size 8");
+    command(&mut h, "train 5 iterations");
+    step_until(&mut h, "the end of the branch", finished);
+    let branch = h.state().session.experiment.notebook.runs.last().unwrap();
+    assert_eq!(branch.summary.stop_reason, "Completed", "{:?}", branch.summary);
+
     command(&mut h, "save");
     let cells_before = h.state().session.experiment.notebook.cells.len();
     drop(h);
@@ -227,12 +244,13 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
         h.state().session.experiment.notebook.cells.len(),
         cells_before
     );
-    assert_eq!(h.state().session.experiment.notebook.runs.len(), 2);
+    assert_eq!(h.state().session.experiment.notebook.runs.len(), 3);
     for label in [
         "Run 001 charts",
         "Run 002 charts",
+        "Run 003 charts",
         "confusion matrix",
-        "Runs (2)",
+        "Runs (3)",
     ] {
         assert!(h.query_by_label(label).is_some(), "{label} after reopening");
     }
