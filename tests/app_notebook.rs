@@ -218,7 +218,10 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
     assert!(csv.lines().next().unwrap().ends_with(",validation_score"));
 
     // branch from run 001: its weights start a new run with an edited setting
-    h.query_all_by_label("Branch from here").next().unwrap().click();
+    h.query_all_by_label("Branch from here")
+        .next()
+        .unwrap()
+        .click();
     h.step();
     h.step();
     let exp = &h.state().session.experiment;
@@ -227,12 +230,19 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
         Some(Path::new("charts.runs/001/weights.safetensors"))
     );
     // run 001's settings came back (run 002 had lr 0.003)
-    assert_eq!(seqlab::app::monitor::updater_lr(&exp.training.updater), 0.01);
+    assert_eq!(
+        seqlab::app::monitor::updater_lr(&exp.training.updater),
+        0.01
+    );
     command(&mut h, "set training.batch_size 8");
     command(&mut h, "train 5 iterations");
     step_until(&mut h, "the end of the branch", finished);
     let branch = h.state().session.experiment.notebook.runs.last().unwrap();
-    assert_eq!(branch.summary.stop_reason, "Completed", "{:?}", branch.summary);
+    assert_eq!(
+        branch.summary.stop_reason, "Completed",
+        "{:?}",
+        branch.summary
+    );
 
     command(&mut h, "save");
     let cells_before = h.state().session.experiment.notebook.cells.len();

@@ -181,6 +181,11 @@ impl SeqlabApp {
         cell.ok
     }
 
+    /// Queues an action as a button would (applied at the end of the next frame).
+    pub fn push_action(&mut self, action: Action) {
+        self.actions.push(action);
+    }
+
     /// Opens an experiment file (problems are logged; the notebook stays as it was).
     pub fn open(&mut self, path: &Path) {
         if self.run_line(&format!("open! {}", quote(path))) {

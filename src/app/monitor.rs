@@ -134,7 +134,8 @@ pub struct RunCurves {
 }
 
 impl RunCurves {
-    fn named(name: &str) -> Self {
+    /// Empty curves for the run called `name`.
+    pub fn named(name: &str) -> Self {
         RunCurves {
             name: name.to_string(),
             ..RunCurves::default()
@@ -230,6 +231,7 @@ pub struct Monitor {
     /// adds `setup` to that event; until it is merged this stays `None` and the status
     /// line shows this process's BLAS).
     setup: Option<String>,
+    decimated: DecimationCache,
 }
 
 impl Default for Monitor {
@@ -246,6 +248,7 @@ impl Default for Monitor {
             lr_input: 1e-3,
             blas: crate::blas::blas_info().to_string(),
             setup: None,
+            decimated: DecimationCache::default(),
         }
     }
 }
@@ -671,8 +674,10 @@ impl Monitor {
             ui.weak("No iteration yet.");
             return;
         };
-        let smoothed = main.smoothed.update(&main.score, alpha).to_vec();
+        main.smoothed.update(&main.score, alpha);
         let main = &self.runs[folder];
+        let smoothed = &main.smoothed.points;
+        let cache = &mut self.decimated;
         let others: Vec<&RunCurves> = overlay.iter().filter_map(|p| self.runs.get(p)).collect();
         let plot_h = ((height - 2.0 * 24.0) / 2.0).max(100.0);
 
@@ -716,7 +721,7 @@ impl Monitor {
             if raw_faint {
                 lines.push(ChartLine {
                     name: format!("run {} training (smoothed)", main.name),
-                    points: &smoothed,
+                    points: smoothed,
                     color: TRAIN_COLOR,
                     width: 2.0,
                     dashed: false,
@@ -739,6 +744,7 @@ impl Monitor {
                 .map(|s| format!(" — {s:.4}"))
                 .unwrap_or_default();
             chart_ui(
+                cache,
                 &mut cols[0],
                 &format!("{id}_score"),
                 &format!("Score{last}"),
@@ -773,6 +779,7 @@ impl Monitor {
                 });
             }
             chart_ui(
+                cache,
                 &mut cols[1],
                 &format!("{id}_lr"),
                 "Learning rate",
@@ -808,6 +815,7 @@ impl Monitor {
                 markers: false,
             });
             chart_ui(
+                cache,
                 &mut cols[0],
                 &format!("{id}_grad"),
                 "Gradient norm per layer (log scale)",
@@ -818,6 +826,7 @@ impl Monitor {
                 grad,
             );
             chart_ui(
+                cache,
                 &mut cols[1],
                 &format!("{id}_ratio"),
                 "Update : parameter ratio per layer (log scale)",
@@ -945,6 +954,7 @@ impl Monitor {
 /// at `guide` (in data units).
 #[allow(clippy::too_many_arguments)]
 fn chart_ui(
+    cache: &mut DecimationCache,
     ui: &mut egui::Ui,
     id: &str,
     title: &str,
@@ -990,10 +1000,7 @@ fn chart_ui(
             );
         }
         for l in lines {
-            let mut pts = super::series::decimate(l.points, range, columns);
-            if log_y {
-                pts = pts.into_iter().filter_map(log10).collect();
-            }
+            let pts = cache.get(&format!("{id}/{}", l.name), l.points, range, columns, log_y);
             if l.markers {
                 plot.add(
                     Points::new(l.name.clone(), PlotPoints::Owned(pts.clone()))
@@ -1010,6 +1017,50 @@ fn chart_ui(
             plot.line(line);
         }
     });
+}
+
+/// The decimated points of each chart line, kept while the line, the visible x range
+/// and the plot's width stay the same: a frame then only copies them, and a long
+/// overlaid run costs nothing after its first frame.
+#[derive(Default)]
+struct DecimationCache {
+    /// `chart/line` -> (points in the source, first point's x, range, columns, log
+    /// scale, the points to draw)
+    lines: HashMap<String, DecimatedLine>,
+}
+
+type DecimatedLine = (usize, f64, Option<(f64, f64)>, usize, bool, Vec<PlotPoint>);
+
+impl DecimationCache {
+    fn get(
+        &mut self,
+        key: &str,
+        points: &[PlotPoint],
+        range: Option<(f64, f64)>,
+        columns: usize,
+        log_y: bool,
+    ) -> Vec<PlotPoint> {
+        let first = points.first().map_or(f64::NAN, |p| p.x);
+        if let Some((n, x0, r, c, l, pts)) = self.lines.get(key) {
+            if *n == points.len()
+                && (x0.to_bits() == first.to_bits())
+                && *r == range
+                && *c == columns
+                && *l == log_y
+            {
+                return pts.clone();
+            }
+        }
+        let mut pts = super::series::decimate(points, range, columns);
+        if log_y {
+            pts = pts.into_iter().filter_map(log10).collect();
+        }
+        self.lines.insert(
+            key.to_string(),
+            (points.len(), first, range, columns, log_y, pts.clone()),
+        );
+        pts
+    }
 }
 
 /// A colour per layer.
