@@ -433,6 +433,9 @@ impl Monitor {
                     }
                 }
                 self.state = RunState::Finished(how.to_string());
+                // the last iterations' events may have been dropped (the window fell
+                // behind); the summary has the count
+                self.live.iteration = self.live.iteration.max(summary.iterations);
                 self.blas = crate::blas::blas_info().to_string();
             }
         }

@@ -234,7 +234,6 @@ impl NotebookView {
                 }
             }
             ui.weak(format!("[{}]", i + 1));
-            ui.label(egui::RichText::new(&cell.command).monospace().strong());
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let running = status == CellStatus::Running;
                 if ui
@@ -259,6 +258,14 @@ impl NotebookView {
                 };
                 ui.label(egui::RichText::new(text).color(color).small())
                     .on_hover_text("This cell's status");
+                // the command takes what is left of the row, cut short when long
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(&cell.command).monospace().strong())
+                            .truncate(),
+                    )
+                    .on_hover_text(&cell.command);
+                });
             });
         });
     }
@@ -526,7 +533,7 @@ fn empty_notebook_ui(ui: &mut egui::Ui) {
     for (cmd, what) in [
         ("help", "every command"),
         (
-            "load data assets/tiny_shakespeare.txt",
+            "load data assets/corpus.txt",
             "a text corpus, or a folder of CSV sequences",
         ),
         (
@@ -581,54 +588,63 @@ fn table_ui(
         });
     }
     let mut clicked = None;
-    egui::ScrollArea::both()
-        .id_salt(("table", id))
-        .max_height(320.0)
-        .auto_shrink([false, true])
-        .show(ui, |ui| {
-            egui::Grid::new(("table_grid", id))
-                .striped(true)
-                .num_columns(t.columns.len())
-                .spacing([14.0, 3.0])
-                .show(ui, |ui| {
-                    if t.columns.iter().any(|c| !c.is_empty()) {
-                        for (c, name) in t.columns.iter().enumerate() {
-                            let arrow = match sort {
-                                Some((col, true)) if col == c => " ^",
-                                Some((col, false)) if col == c => " v",
-                                _ => "",
-                            };
-                            let label = format!("{name}{arrow}");
-                            if ui
-                                .add(
-                                    egui::Button::new(egui::RichText::new(label).strong())
-                                        .frame(false),
-                                )
-                                .on_hover_text(format!("Sort by {name}"))
-                                .clicked()
-                            {
-                                clicked = Some(match sort {
-                                    Some((col, asc)) if col == c => (c, !asc),
-                                    _ => (c, true),
-                                });
-                            }
+    let mut draw = |ui: &mut egui::Ui| {
+        egui::Grid::new(("table_grid", id))
+            .striped(true)
+            .num_columns(t.columns.len())
+            .spacing([14.0, 3.0])
+            .show(ui, |ui| {
+                if t.columns.iter().any(|c| !c.is_empty()) {
+                    for (c, name) in t.columns.iter().enumerate() {
+                        let arrow = match sort {
+                            Some((col, true)) if col == c => " ^",
+                            Some((col, false)) if col == c => " v",
+                            _ => "",
+                        };
+                        let label = format!("{name}{arrow}");
+                        if ui
+                            .add(
+                                egui::Button::new(egui::RichText::new(label).strong()).frame(false),
+                            )
+                            .on_hover_text(format!("Sort by {name}"))
+                            .clicked()
+                        {
+                            clicked = Some(match sort {
+                                Some((col, asc)) if col == c => (c, !asc),
+                                _ => (c, true),
+                            });
                         }
-                        ui.end_row();
                     }
-                    for &r in order.iter().take(MAX_TABLE_ROWS) {
-                        for v in &t.rows[r] {
-                            ui.monospace(v);
-                        }
-                        ui.end_row();
+                    ui.end_row();
+                }
+                for &r in order.iter().take(MAX_TABLE_ROWS) {
+                    for v in &t.rows[r] {
+                        ui.monospace(v);
                     }
-                });
-            if t.rows.len() > MAX_TABLE_ROWS {
-                ui.weak(format!(
-                    "… {} more rows (the first {MAX_TABLE_ROWS} are shown)",
-                    t.rows.len() - MAX_TABLE_ROWS
-                ));
-            }
-        });
+                    ui.end_row();
+                }
+            });
+        if t.rows.len() > MAX_TABLE_ROWS {
+            ui.weak(format!(
+                "… {} more rows (the first {MAX_TABLE_ROWS} are shown)",
+                t.rows.len() - MAX_TABLE_ROWS
+            ));
+        }
+    };
+    // a wide table scrolls sideways rather than widening the notebook; a long one
+    // scrolls down too, a short one takes its own height
+    if t.rows.len() > 12 {
+        egui::ScrollArea::both()
+            .id_salt(("table", id))
+            .max_height(320.0)
+            .auto_shrink([false, true])
+            .show(ui, |ui| draw(ui));
+    } else {
+        egui::ScrollArea::horizontal()
+            .id_salt(("table", id))
+            .auto_shrink([false, true])
+            .show(ui, |ui| draw(ui));
+    }
     clicked
 }
 
