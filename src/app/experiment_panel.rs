@@ -16,7 +16,7 @@ use crate::experiment::schema::{
     LayerType, LossSpec, OutputModeSpec, SentenceSpec, TbpttSpec, TextSpec, UpdaterSpec,
 };
 
-use super::train_panel::updater_lr;
+use super::monitor::updater_lr;
 use super::{Action, BrowseTarget};
 
 /// The editor's own state (which sections are open lives in egui's memory).

@@ -17,8 +17,9 @@
 pub mod console;
 pub mod data_panel;
 pub mod experiment_panel;
-mod series;
-pub mod train_panel;
+pub mod monitor;
+pub mod notebook_view;
+pub mod series;
 
 use eframe::egui;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,11 @@ use crate::train::Command;
 use console::{ConsolePanel, LogKind};
 use data_panel::DataPanel;
 use experiment_panel::{relative_to, ExperimentPanel};
-use train_panel::TrainPanel;
+use monitor::Monitor;
+use notebook_view::NotebookView;
+
+/// Frames per second at most while a run streams events (a display's rate).
+pub const REDRAW_HZ: f64 = 60.0;
 
 /// Opens the window; `initial_file` is an experiment to open.
 pub fn run(initial_file: Option<PathBuf>) -> anyhow::Result<()> {
@@ -59,7 +64,7 @@ pub fn run(initial_file: Option<PathBuf>) -> anyhow::Result<()> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum View {
     #[default]
-    Training,
+    Notebook,
     Data,
 }
 
@@ -86,8 +91,15 @@ pub enum Action {
     New,
     /// Ask for a data file or folder.
     Browse(BrowseTarget),
-    /// A line typed in the command line.
+    /// A line typed in the command line (or a cell re-run).
     Command(String),
+    /// Delete this cell of the transcript.
+    DeleteCell(usize),
+    /// A new run from this run's (index in the notebook's runs) final weights and
+    /// settings, to be edited before training.
+    Branch(usize),
+    /// Write this run's metrics as one CSV file beside the experiment.
+    ExportMetrics(usize),
     Log(LogKind, String),
 }
 
@@ -107,7 +119,10 @@ pub struct SeqlabApp {
     pub view: View,
     pub editor: ExperimentPanel,
     pub data: DataPanel,
-    pub train: TrainPanel,
+    /// The live monitor and every run's curves.
+    pub train: Monitor,
+    /// The notebook's cells (view state).
+    pub notebook: NotebookView,
     pub console: ConsolePanel,
     actions: Vec<Action>,
     /// The experiment the problems were computed for, and the problems.
@@ -133,7 +148,8 @@ impl SeqlabApp {
             view: View::default(),
             editor: ExperimentPanel::default(),
             data: DataPanel::default(),
-            train: TrainPanel::default(),
+            train: Monitor::default(),
+            notebook: NotebookView::default(),
             console: ConsolePanel::default(),
             actions: Vec::new(),
             problems: None,
@@ -165,10 +181,15 @@ impl SeqlabApp {
         cell.ok
     }
 
+    /// Queues an action as a button would (applied at the end of the next frame).
+    pub fn push_action(&mut self, action: Action) {
+        self.actions.push(action);
+    }
+
     /// Opens an experiment file (problems are logged; the notebook stays as it was).
     pub fn open(&mut self, path: &Path) {
         if self.run_line(&format!("open! {}", quote(path))) {
-            self.train = TrainPanel::default();
+            self.notebook_replaced();
         }
     }
 
@@ -219,9 +240,109 @@ impl SeqlabApp {
     }
 
     fn start_training(&mut self) {
-        let lr = train_panel::updater_lr(&self.session.experiment.training.updater);
-        if self.run_line("train") {
-            self.train.begin(lr);
+        self.run_train_line("train");
+    }
+
+    /// Runs a `train` command line and, when the run started, follows it in the monitor
+    /// (the previous run stays, overlaid).
+    fn run_train_line(&mut self, line: &str) {
+        let lr = monitor::updater_lr(&self.session.experiment.training.updater);
+        let base = self.base_dir();
+        let previous = self
+            .session
+            .experiment
+            .notebook
+            .runs
+            .last()
+            .map(|r| r.folder(&base));
+        if self.run_line(line) {
+            if let Some((_, run)) = self.session.active_cell() {
+                let entry = &self.session.experiment.notebook.runs[run];
+                let (name, folder) = (entry.name(), entry.folder(&base));
+                self.train.begin(&name, folder, lr, previous);
+            }
+        }
+    }
+
+    /// A new or opened notebook: the live run and the cells' view state start afresh.
+    fn notebook_replaced(&mut self) {
+        self.train.reset();
+        self.notebook.reset();
+    }
+
+    /// "Branch from here": the run's model and training settings (where they differ)
+    /// and its final weights as the initial weights, each as a `set` command line, so
+    /// the notebook records the branch; the user edits, then trains.
+    fn branch(&mut self, run: usize) {
+        let Some(entry) = self.session.experiment.notebook.runs.get(run).cloned() else {
+            return;
+        };
+        let base = self.base_dir();
+        let folder = entry.folder(&base);
+        let weights = folder.join("weights.safetensors");
+        if !weights.is_file() {
+            self.console.log.error(format!(
+                "run {}: {} is missing, so there is nothing to branch from (the run wrote no final weights)",
+                entry.name(),
+                weights.display()
+            ));
+            return;
+        }
+        let record = match crate::experiment::rundir::RunDir::read_record(&folder) {
+            Ok(r) => r,
+            Err(e) => {
+                self.console.log.error(format!("run {}: {e}", entry.name()));
+                return;
+            }
+        };
+        use crate::experiment::fields;
+        let one_line = |v: String| v.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        for field in ["model", "training"] {
+            let (Ok(theirs), Ok(ours)) = (
+                fields::get(&record.experiment, field),
+                fields::get(&self.session.experiment, field),
+            ) else {
+                continue;
+            };
+            if theirs != ours && !self.run_line(&format!("set {field} {}", one_line(theirs))) {
+                return;
+            }
+        }
+        let path = match self.session.file() {
+            Some(_) => experiment_panel::relative_to(&weights, Some(base.as_path())),
+            None => weights,
+        };
+        if self.run_line(&format!("set initial_weights Some({})", quote(&path))) {
+            self.run_line(&format!(
+                "note Branched from run **{}**: its final weights are the initial weights. \
+                 Edit the settings (e.g. `set training.updater ...`), then `train`.",
+                entry.name()
+            ));
+        }
+    }
+
+    /// Writes a run's metrics and validation scores as one CSV file beside the
+    /// experiment (`<name>-run<NNN>-metrics.csv`).
+    fn export_metrics(&mut self, run: usize) {
+        let Some(entry) = self.session.experiment.notebook.runs.get(run).cloned() else {
+            return;
+        };
+        let base = self.base_dir();
+        let dest = base.join(format!(
+            "{}-run{}-metrics.csv",
+            self.session.experiment.name,
+            entry.name()
+        ));
+        match crate::experiment::notebook::export_metrics_csv(&entry.folder(&base), &dest) {
+            Ok(rows) => self.console.log.info(format!(
+                "run {}: {rows} rows of metrics written to {}",
+                entry.name(),
+                dest.display()
+            )),
+            Err(e) => self
+                .console
+                .log
+                .error(format!("run {}: export failed: {e}", entry.name())),
         }
     }
 
@@ -289,28 +410,34 @@ impl SeqlabApp {
             Action::Open(path) => self.open(&path),
             Action::New => {
                 if self.run_line("new!") {
-                    self.train = TrainPanel::default();
+                    self.notebook_replaced();
                 }
             }
             Action::Browse(target) => self.browse(target),
             Action::Command(line) => {
-                let is_train = crate::repl::parse(&line)
+                let parsed = crate::repl::parse(&line);
+                let is_train = parsed
+                    .as_ref()
                     .is_ok_and(|c| matches!(c, crate::repl::Command::Train(_)));
-                let reset = crate::repl::parse(&line).is_ok_and(|c| {
+                let reset = parsed.as_ref().is_ok_and(|c| {
                     matches!(
                         c,
                         crate::repl::Command::New { .. } | crate::repl::Command::Open { .. }
                     )
                 });
-                let lr = train_panel::updater_lr(&self.session.experiment.training.updater);
-                if self.run_line(&line) {
-                    if is_train {
-                        self.train.begin(lr);
-                    } else if reset {
-                        self.train = TrainPanel::default();
-                    }
+                if is_train {
+                    self.run_train_line(&line);
+                } else if self.run_line(&line) && reset {
+                    self.notebook_replaced();
                 }
             }
+            Action::DeleteCell(i) => {
+                if self.session.delete_cell(i) {
+                    self.notebook.cell_deleted(i);
+                }
+            }
+            Action::Branch(run) => self.branch(run),
+            Action::ExportMetrics(run) => self.export_metrics(run),
             Action::Log(kind, text) => self.console.log.push(kind, text),
         }
     }
@@ -410,9 +537,13 @@ impl SeqlabApp {
 impl eframe::App for SeqlabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         if !self.wake_set {
+            // trainer events arrive up to thousands of times a second: each asks for a
+            // frame within one display interval, so frames come at most at the display
+            // rate however fast the events do
             let ctx = ctx.clone();
-            self.session
-                .set_wake(Arc::new(move || ctx.request_repaint()));
+            self.session.set_wake(Arc::new(move || {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(1.0 / REDRAW_HZ))
+            }));
             self.wake_set = true;
         }
         let events = self.session.poll();
@@ -461,22 +592,27 @@ impl eframe::App for SeqlabApp {
             });
         egui::Panel::bottom("console")
             .resizable(true)
-            .default_size(150.0)
-            .size_range(80.0..=500.0)
+            .default_size(120.0)
+            .size_range(60.0..=500.0)
             .show(ui, |ui| {
                 ui.add_space(4.0);
-                self.console.ui(ui, &mut self.actions);
+                self.console.ui(ui, &self.session, &mut self.actions);
             });
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.view, View::Training, "Training")
-                    .on_hover_text("Live plots, validation and samples");
+                ui.selectable_value(&mut self.view, View::Notebook, "Notebook")
+                    .on_hover_text(
+                        "The cells: each command with its output; runs and their live monitor",
+                    );
                 ui.selectable_value(&mut self.view, View::Data, "Data preview")
                     .on_hover_text("How CSV sequences are aligned, padded and masked");
             });
             ui.separator();
             match self.view {
-                View::Training => self.train.ui(ui, &mut self.actions),
+                View::Notebook => {
+                    self.notebook
+                        .ui(ui, &self.session, &mut self.train, &mut self.actions)
+                }
                 View::Data => {
                     let base = self.base_dir();
                     self.data.ui(ui, &mut self.session.experiment, &base);

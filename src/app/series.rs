@@ -1,107 +1,191 @@
-//! A plot history with bounded memory: once it holds [`Series::MAX_POINTS`] points,
-//! neighbouring pairs are merged (their mean) and later values are averaged in buckets
-//! twice as wide. Plots borrow [`Series::points`] as they are; nothing is copied per frame.
+//! A plot history that keeps every point, and a decimated view of it for drawing.
+//!
+//! A long run has 10⁵–10⁶ iterations, and a plot line drawn through all of them costs
+//! the UI thread a frame's budget while showing nothing more than a few hundred pixel
+//! columns can. [`Series::decimate`] keeps, for each pixel column of the visible x range,
+//! the first, minimum, maximum and last point (the M4 reduction: the drawn line is the
+//! same as with every point), so a frame draws O(width) points whatever the history.
+//! The full history stays in [`Series::points`] (zooming in shows the real points; export
+//! reads the run's `metrics.csv`).
 
 use egui_plot::PlotPoint;
 
-#[derive(Clone, Debug)]
+/// Every point pushed (non-finite values left out), in x order.
+#[derive(Clone, Debug, Default)]
 pub struct Series {
     points: Vec<PlotPoint>,
-    /// Values averaged into each point.
-    stride: usize,
-    /// The bucket being filled: sum of y, count, last x.
-    pending: (f64, usize, f64),
-    /// Values pushed in total.
-    pushed: u64,
-}
-
-impl Default for Series {
-    fn default() -> Self {
-        Series {
-            points: Vec::new(),
-            stride: 1,
-            pending: (0.0, 0, 0.0),
-            pushed: 0,
-        }
-    }
 }
 
 impl Series {
-    /// At most this many points are kept.
-    pub const MAX_POINTS: usize = 2048;
-
-    /// Adds a value; non-finite values are left out.
+    /// Adds a point; non-finite values are left out. `x` must not go back (a point with
+    /// a smaller x than the last replaces the history from there: a run resumed from an
+    /// earlier checkpoint).
     pub fn push(&mut self, x: f64, y: f64) {
         if !(x.is_finite() && y.is_finite()) {
             return;
         }
-        self.pushed += 1;
-        let (sum, n, _) = self.pending;
-        self.pending = (sum + y, n + 1, x);
-        if n + 1 < self.stride {
-            return;
+        if self.points.last().is_some_and(|p| p.x > x) {
+            let keep = self.points.partition_point(|p| p.x < x);
+            self.points.truncate(keep);
         }
-        let (sum, n, x) = std::mem::replace(&mut self.pending, (0.0, 0, 0.0));
-        self.points.push(PlotPoint::new(x, sum / n as f64));
-        if self.points.len() >= Self::MAX_POINTS {
-            self.points = self
-                .points
-                .chunks(2)
-                .map(|c| {
-                    let last = c[c.len() - 1];
-                    let mean = c.iter().map(|p| p.y).sum::<f64>() / c.len() as f64;
-                    PlotPoint::new(last.x, mean)
-                })
-                .collect();
-            self.stride *= 2;
-        }
+        self.points.push(PlotPoint::new(x, y));
     }
 
-    /// The points to draw (borrowed by the plot).
+    /// A series from `(x, y)` pairs (a run's log).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (f64, f64)>) -> Series {
+        let mut s = Series::default();
+        for (x, y) in pairs {
+            s.push(x, y);
+        }
+        s
+    }
+
+    /// Every point (the full history).
     pub fn points(&self) -> &[PlotPoint] {
         &self.points
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
     }
 
-    /// The last value pushed into a point.
+    /// The last value.
     pub fn last(&self) -> Option<f64> {
         self.points.last().map(|p| p.y)
     }
 
-    /// Values pushed in total (before decimation).
-    pub fn pushed(&self) -> u64 {
-        self.pushed
+    /// The points to draw for `columns` pixel columns over `x_range`: see [`decimate`].
+    pub fn decimate(&self, x_range: Option<(f64, f64)>, columns: usize) -> Vec<PlotPoint> {
+        decimate(&self.points, x_range, columns)
     }
+}
+
+/// The points of `pts` (in x order) to draw for `columns` pixel columns over `x_range` (the whole series
+/// when `None`): per column the first, lowest, highest and last point, in x order,
+/// plus the nearest point on each side of the range so the line runs to the edges.
+/// Series no longer than `2 * columns` are returned whole.
+pub fn decimate(pts: &[PlotPoint], x_range: Option<(f64, f64)>, columns: usize) -> Vec<PlotPoint> {
+    let (lo, hi) = match x_range {
+        Some((a, b)) if a.is_finite() && b.is_finite() && b > a => {
+            let lo = pts.partition_point(|p| p.x < a).saturating_sub(1);
+            let hi = (pts.partition_point(|p| p.x <= b) + 1).min(pts.len());
+            (lo, hi)
+        }
+        _ => (0, pts.len()),
+    };
+    let slice = &pts[lo..hi];
+    let columns = columns.max(1);
+    if slice.len() <= 2 * columns {
+        return slice.to_vec();
+    }
+    let (x0, x1) = (slice[0].x, slice[slice.len() - 1].x);
+    let width = (x1 - x0).max(f64::MIN_POSITIVE);
+    let column = |x: f64| (((x - x0) / width * columns as f64) as usize).min(columns - 1);
+    let mut out = Vec::with_capacity(4 * columns + 2);
+    let mut start = 0;
+    while start < slice.len() {
+        let c = column(slice[start].x);
+        let mut end = start + 1;
+        while end < slice.len() && column(slice[end].x) == c {
+            end += 1;
+        }
+        let bucket = &slice[start..end];
+        let (mut min, mut max) = (0, 0);
+        for (i, p) in bucket.iter().enumerate() {
+            if p.y < bucket[min].y {
+                min = i;
+            }
+            if p.y > bucket[max].y {
+                max = i;
+            }
+        }
+        let mut picks = [0, min, max, bucket.len() - 1];
+        picks.sort_unstable();
+        let mut last = usize::MAX;
+        for i in picks {
+            if i != last {
+                out.push(bucket[i]);
+                last = i;
+            }
+        }
+        start = end;
+    }
+    out
+}
+
+/// `y` as drawn on a log10 axis (`None` for values that have no logarithm).
+pub fn log10(p: PlotPoint) -> Option<PlotPoint> {
+    (p.y > 0.0).then(|| PlotPoint::new(p.x, p.y.log10()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn long_histories_stay_bounded_and_keep_their_mean() {
+    fn sawtooth(n: usize) -> Series {
         let mut s = Series::default();
-        for i in 0..100_000 {
-            s.push(i as f64, 1.0 + (i % 2) as f64);
+        for i in 0..n {
+            s.push(i as f64, (i % 7) as f64 - 3.0);
         }
-        assert!(s.points().len() <= Series::MAX_POINTS);
-        assert!(s.points().len() >= Series::MAX_POINTS / 4);
-        assert_eq!(s.pushed(), 100_000);
-        for p in s.points() {
-            assert!((p.y - 1.5).abs() < 1e-9, "{p:?}");
-        }
-        assert!(s.points().windows(2).all(|w| w[0].x < w[1].x));
+        s
     }
 
     #[test]
-    fn non_finite_values_are_left_out() {
+    fn the_full_history_is_kept() {
+        let s = sawtooth(100_000);
+        assert_eq!(s.len(), 100_000);
+        assert_eq!(s.points()[99_999].x, 99_999.0);
+    }
+
+    #[test]
+    fn decimation_keeps_each_columns_extremes_and_stays_bounded() {
+        let s = sawtooth(100_000);
+        let d = s.decimate(None, 500);
+        assert!(d.len() <= 4 * 500, "{} points", d.len());
+        assert!(d.len() >= 500);
+        assert!(d.windows(2).all(|w| w[0].x <= w[1].x));
+        // every column spans 200 values of a period-7 sawtooth: its extremes survive
+        assert_eq!(d.iter().map(|p| p.y).fold(f64::MAX, f64::min), -3.0);
+        assert_eq!(d.iter().map(|p| p.y).fold(f64::MIN, f64::max), 3.0);
+        assert_eq!(d.first().unwrap().x, 0.0);
+        assert_eq!(d.last().unwrap().x, 99_999.0);
+    }
+
+    #[test]
+    fn decimating_a_visible_range_returns_its_points_and_one_neighbour_each_side() {
+        let s = sawtooth(100_000);
+        let d = s.decimate(Some((1000.0, 1100.0)), 500);
+        assert_eq!(d.len(), 103);
+        assert_eq!(d[0].x, 999.0);
+        assert_eq!(d[102].x, 1101.0);
+    }
+
+    #[test]
+    fn a_spike_survives_decimation() {
+        let mut s = Series::default();
+        for i in 0..50_000 {
+            s.push(i as f64, if i == 31_337 { 100.0 } else { 1.0 });
+        }
+        let d = s.decimate(None, 100);
+        assert!(d.iter().any(|p| p.y == 100.0 && p.x == 31_337.0));
+    }
+
+    #[test]
+    fn non_finite_values_are_left_out_and_a_step_back_truncates() {
         let mut s = Series::default();
         s.push(1.0, f64::NAN);
         s.push(2.0, 3.0);
-        assert_eq!(s.points().len(), 1);
-        assert_eq!(s.last(), Some(3.0));
+        s.push(3.0, 4.0);
+        s.push(4.0, 5.0);
+        assert_eq!(s.len(), 3);
+        s.push(3.0, 9.0);
+        assert_eq!(
+            s.points().iter().map(|p| (p.x, p.y)).collect::<Vec<_>>(),
+            vec![(2.0, 3.0), (3.0, 9.0)]
+        );
     }
 }

@@ -328,6 +328,69 @@ pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), super::Experimen
     super::file::write_atomic(path, text.as_bytes())
 }
 
+/// A run's numeric CSV log (`metrics.csv`): the header and the rows, a cell that does
+/// not parse as a number read as NaN. `None` when the file cannot be read or is empty.
+/// Rows with fewer fields than the header (a torn last line) are skipped.
+pub fn read_log(csv: &Path) -> Option<(Vec<String>, Vec<Vec<f64>>)> {
+    let text = std::fs::read_to_string(csv).ok()?;
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next()?.split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|cells| cells.len() == header.len())
+        .map(|cells| {
+            cells
+                .iter()
+                .map(|c| c.trim().parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    Some((header, rows))
+}
+
+/// Writes a run's metrics as one CSV file at `dest` (atomically): every row of its
+/// `metrics.csv` with a last column `validation_score`, the validation score logged in
+/// `eval.csv` after that iteration (empty where there was none). Returns the rows
+/// written.
+///
+/// # Errors
+/// The run folder has no `metrics.csv` (names the file), or `dest` cannot be written.
+pub fn export_metrics_csv(run: &Path, dest: &Path) -> Result<usize, super::ExperimentError> {
+    let metrics = run.join("metrics.csv");
+    let text = std::fs::read_to_string(&metrics)
+        .map_err(|e| super::ExperimentError::io("read", &metrics, e))?;
+    let validation: std::collections::HashMap<String, String> =
+        std::fs::read_to_string(run.join("eval.csv"))
+            .map(|t| {
+                t.lines()
+                    .skip(1)
+                    .filter_map(|l| {
+                        let c: Vec<&str> = l.split(',').collect();
+                        (c.len() >= 3 && c[1] == "validation")
+                            .then(|| (c[0].to_string(), c[2].to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+    let mut lines = text.lines();
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let header = lines.next().unwrap_or("");
+    out.push_str(header);
+    out.push_str(",validation_score\n");
+    let width = header.split(',').count();
+    let mut rows = 0;
+    for l in lines.filter(|l| l.split(',').count() == width) {
+        let iteration = l.split(',').next().unwrap_or("");
+        out.push_str(l);
+        out.push(',');
+        out.push_str(validation.get(iteration).map_or("", String::as_str));
+        out.push('\n');
+        rows += 1;
+    }
+    write_text_atomic(dest, &out)?;
+    Ok(rows)
+}
+
 /// Numbers saved as text, so a notebook file keeps a state vector, a curve or a
 /// confusion-matrix row on one line instead of one number per line (RON's pretty form).
 /// Rust's `Display` of a float is the shortest text that reads back to the same value,

@@ -168,6 +168,27 @@ impl Session {
         })
     }
 
+    /// The transcript index of the active run's `train` cell (where a front end draws
+    /// the live monitor), and the run's index in the notebook's runs.
+    pub fn active_cell(&self) -> Option<(usize, usize)> {
+        self.active.as_ref().map(|a| (a.cell, a.entry))
+    }
+
+    /// Removes cell `index` from the transcript (the front ends' "delete"); the active
+    /// run's cell moves with the cells after it. False when there is no such cell or it
+    /// is the active run's (stop the run first).
+    pub fn delete_cell(&mut self, index: usize) -> bool {
+        let cells = &mut self.experiment.notebook.cells;
+        if index >= cells.len() || self.active.as_ref().is_some_and(|a| a.cell == index) {
+            return false;
+        }
+        cells.remove(index);
+        if let Some(a) = self.active.as_mut().filter(|a| a.cell > index) {
+            a.cell -= 1;
+        }
+        true
+    }
+
     /// The folder relative paths are read from: the file's, or the current folder.
     pub fn base_dir(&self) -> PathBuf {
         self.file

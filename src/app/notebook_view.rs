@@ -1,0 +1,920 @@
+//! The notebook: the centre of the window, a scrolling list of cells (each command with
+//! its typed outputs drawn richly), the runs list with overlays and the settings that
+//! differ, and the monitor pinned above the cells while a run goes on.
+//!
+//! Cells are the session's transcript ([`crate::experiment::notebook::Cell`]), so they are
+//! saved with the file and drawn again on reopening. Only view state lives here
+//! (collapsed cells, table sort orders, the Markdown cache). What the user chooses
+//! (delete, re-run, branch, export) becomes an [`Action`] applied at the end of the frame.
+
+use eframe::egui;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use egui_plot::{Legend, Line, Plot, PlotPoint, PlotPoints};
+
+use crate::experiment::notebook::{Cell, Confusion, Output, RunEntry, Series, Table};
+use crate::experiment::rundir::RunDir;
+use crate::repl::Session;
+
+use super::monitor::Monitor;
+use super::Action;
+
+/// Height of the monitor's charts inside a cell.
+const MONITOR_HEIGHT: f32 = 430.0;
+/// Rows of a table drawn at most (the rest is summarised).
+const MAX_TABLE_ROWS: usize = 500;
+
+/// A cell's state as shown in its header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellStatus {
+    Running,
+    Done,
+    Failed,
+}
+
+/// The notebook's view state (nothing here is saved).
+pub struct NotebookView {
+    /// Collapsed cells, by transcript index.
+    collapsed: HashSet<usize>,
+    /// Sort order of tables: (cell, output) -> (column, ascending).
+    sorts: HashMap<(usize, usize), (usize, bool)>,
+    /// Keep the live monitor above the cells even when its cell is in view.
+    pub pinned: bool,
+    /// Whether the active run's cell was in view last frame.
+    train_cell_visible: bool,
+    /// Cells last frame: a new one scrolls the notebook to the bottom.
+    cells_seen: usize,
+    /// Settings of runs, by folder, for "settings that differ" (`None`: unreadable).
+    settings: HashMap<PathBuf, Option<Vec<(String, String)>>>,
+    markdown: egui_commonmark::CommonMarkCache,
+}
+
+impl Default for NotebookView {
+    fn default() -> Self {
+        NotebookView {
+            collapsed: HashSet::new(),
+            sorts: HashMap::new(),
+            pinned: false,
+            train_cell_visible: true,
+            cells_seen: 0,
+            settings: HashMap::new(),
+            markdown: Default::default(),
+        }
+    }
+}
+
+/// The run a `train` cell started: its index in `runs`, from the cell's first line
+/// (`run 003 started in …`).
+pub fn cell_run(cell: &Cell, runs: &[RunEntry]) -> Option<usize> {
+    if !cell.command.trim_start().starts_with("train") {
+        return None;
+    }
+    let Some(Output::Text(first)) = cell.outputs.first() else {
+        return None;
+    };
+    let name = first.strip_prefix("run ")?.split_whitespace().next()?;
+    runs.iter().position(|r| r.name() == name)
+}
+
+impl NotebookView {
+    /// Forgets the view state of the cells (a new or opened notebook).
+    pub fn reset(&mut self) {
+        self.collapsed.clear();
+        self.sorts.clear();
+        self.cells_seen = 0;
+    }
+
+    /// Whether cell `index` is collapsed.
+    pub fn is_collapsed(&self, index: usize) -> bool {
+        self.collapsed.contains(&index)
+    }
+
+    /// Keeps the view state in step with a cell removed from the transcript.
+    pub fn cell_deleted(&mut self, index: usize) {
+        let shift = |i: usize| if i > index { i - 1 } else { i };
+        self.collapsed = self
+            .collapsed
+            .iter()
+            .filter(|&&i| i != index)
+            .map(|&i| shift(i))
+            .collect();
+        self.sorts = self
+            .sorts
+            .iter()
+            .filter(|(&(c, _), _)| c != index)
+            .map(|(&(c, o), &v)| ((shift(c), o), v))
+            .collect();
+        self.cells_seen = self.cells_seen.saturating_sub(1);
+    }
+
+    /// The runs list, the pinned monitor and the cells.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &Session,
+        monitor: &mut Monitor,
+        actions: &mut Vec<Action>,
+    ) {
+        let base = session.base_dir();
+        let nb = &session.experiment.notebook;
+        let active = session.active_cell();
+
+        if !nb.runs.is_empty() {
+            self.runs_ui(ui, session, monitor, actions);
+        }
+        if active.is_some() {
+            let show_pinned = self.pinned || !self.train_cell_visible;
+            ui.horizontal(|ui| {
+                ui.toggle_value(&mut self.pinned, "Pin monitor")
+                    .on_hover_text(
+                        "Keep the live monitor above the notebook (it is shown here \
+                         anyway while the run's cell is scrolled out of view)",
+                    );
+            });
+            if show_pinned {
+                egui::CollapsingHeader::new("Monitor (active run)")
+                    .id_salt("pinned_monitor")
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        monitor.live_ui(ui, "pinned", 300.0, actions);
+                    });
+                ui.separator();
+            }
+        }
+
+        let new_cell = nb.cells.len() > self.cells_seen;
+        self.cells_seen = nb.cells.len();
+        let mut train_cell_visible = false;
+        egui::ScrollArea::vertical()
+            .id_salt("notebook_scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                if nb.cells.is_empty() {
+                    empty_notebook_ui(ui);
+                }
+                for (i, cell) in nb.cells.iter().enumerate() {
+                    let is_active = active.is_some_and(|(c, _)| c == i);
+                    let status = if is_active {
+                        CellStatus::Running
+                    } else if cell.ok {
+                        CellStatus::Done
+                    } else {
+                        CellStatus::Failed
+                    };
+                    let run = cell_run(cell, &nb.runs);
+                    let response = egui::Frame::group(ui.style())
+                        .inner_margin(egui::Margin::same(6))
+                        .show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            self.cell_header_ui(ui, i, cell, status, actions);
+                            if self.collapsed.contains(&i) {
+                                return;
+                            }
+                            if is_active {
+                                // the live monitor, drawn only when in view
+                                let top = ui.cursor().min;
+                                let rect = egui::Rect::from_min_size(
+                                    top,
+                                    egui::vec2(ui.available_width(), MONITOR_HEIGHT),
+                                );
+                                if ui.is_rect_visible(rect) && !self.pinned {
+                                    train_cell_visible = true;
+                                    monitor.live_ui(
+                                        ui,
+                                        &format!("cell{i}"),
+                                        MONITOR_HEIGHT - 120.0,
+                                        actions,
+                                    );
+                                } else if self.pinned {
+                                    ui.weak("The live monitor is pinned above the notebook.");
+                                } else {
+                                    ui.allocate_space(rect.size());
+                                }
+                                return;
+                            }
+                            self.outputs_ui(ui, i, cell, run.is_some());
+                            if let Some(r) = run {
+                                run_record_ui(ui, i, r, &nb.runs[r], &base, monitor, actions);
+                            }
+                        });
+                    if new_cell && i + 1 == nb.cells.len() {
+                        response.response.scroll_to_me(Some(egui::Align::BOTTOM));
+                    }
+                    ui.add_space(4.0);
+                }
+            });
+        self.train_cell_visible = train_cell_visible || active.is_none();
+    }
+
+    fn cell_header_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        i: usize,
+        cell: &Cell,
+        status: CellStatus,
+        actions: &mut Vec<Action>,
+    ) {
+        ui.horizontal(|ui| {
+            let collapsed = self.collapsed.contains(&i);
+            let arrow = if collapsed { "+" } else { "-" };
+            if ui
+                .small_button(arrow)
+                .on_hover_text(if collapsed {
+                    "Expand this cell"
+                } else {
+                    "Collapse this cell"
+                })
+                .clicked()
+            {
+                if collapsed {
+                    self.collapsed.remove(&i);
+                } else {
+                    self.collapsed.insert(i);
+                }
+            }
+            ui.weak(format!("[{}]", i + 1));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let running = status == CellStatus::Running;
+                if ui
+                    .add_enabled(!running, egui::Button::new("Delete").small())
+                    .on_hover_text("Delete this cell from the notebook")
+                    .on_disabled_hover_text("The run is under way; stop it first")
+                    .clicked()
+                {
+                    actions.push(Action::DeleteCell(i));
+                }
+                if ui
+                    .add_enabled(!running, egui::Button::new("Re-run").small())
+                    .on_hover_text("Run this command again (as a new cell at the end)")
+                    .clicked()
+                {
+                    actions.push(Action::Command(cell.command.clone()));
+                }
+                let (text, color) = match status {
+                    CellStatus::Running => ("running", egui::Color32::from_rgb(90, 180, 90)),
+                    CellStatus::Done => ("done", ui.visuals().weak_text_color()),
+                    CellStatus::Failed => ("failed", ui.visuals().error_fg_color),
+                };
+                ui.label(egui::RichText::new(text).color(color).small())
+                    .on_hover_text("This cell's status");
+                // the command takes what is left of the row, cut short when long
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(&cell.command).monospace().strong())
+                            .truncate(),
+                    )
+                    .on_hover_text(&cell.command);
+                });
+            });
+        });
+    }
+
+    /// The outputs of cell `i`; a run's score curves are left to its record when
+    /// `has_record`.
+    fn outputs_ui(&mut self, ui: &mut egui::Ui, i: usize, cell: &Cell, has_record: bool) {
+        for (k, out) in cell.outputs.iter().enumerate() {
+            match out {
+                Output::Text(t) => {
+                    ui.add(egui::Label::new(egui::RichText::new(t).monospace()).selectable(true));
+                }
+                Output::Markdown(md) => {
+                    egui_commonmark::CommonMarkViewer::new().show(ui, &mut self.markdown, md);
+                }
+                Output::Table(t) => {
+                    let sort = self.sorts.get(&(i, k)).copied();
+                    if let Some(s) = table_ui(ui, (i, k), t, sort) {
+                        self.sorts.insert((i, k), s);
+                    }
+                }
+                Output::Series(s) if has_record && s.lines.iter().any(|l| l.source.is_some()) => {}
+                Output::Series(s) => series_ui(ui, &format!("cell{i}_series{k}"), s),
+                Output::Confusion(c) => confusion_ui(ui, c),
+                Output::Sample(text) => {
+                    egui::Frame::group(ui.style()).show(ui, |ui| {
+                        ui.add(
+                            egui::Label::new(egui::RichText::new(text).monospace())
+                                .wrap()
+                                .selectable(true),
+                        );
+                    });
+                }
+                Output::Probabilities(p) => probabilities_ui(ui, p),
+                Output::Error(e) => {
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(e).color(ui.visuals().error_fg_color))
+                            .wrap()
+                            .selectable(true),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The runs: overlay toggles, branch and export, and the settings that differ
+    /// between the overlaid runs.
+    fn runs_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &Session,
+        monitor: &mut Monitor,
+        actions: &mut Vec<Action>,
+    ) {
+        let base = session.base_dir();
+        let runs = &session.experiment.notebook.runs;
+        let active = session.active_cell().map(|(_, r)| r);
+        egui::CollapsingHeader::new(format!("Runs ({})", runs.len()))
+            .id_salt("runs_list")
+            .default_open(false)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("runs_scroll")
+                    .max_height(160.0)
+                    .show(ui, |ui| {
+                        egui::Grid::new("runs_grid")
+                            .striped(true)
+                            .num_columns(8)
+                            .show(ui, |ui| {
+                                for h in [
+                                    "overlay",
+                                    "run",
+                                    "stop reason",
+                                    "iterations",
+                                    "best validation",
+                                    "final score",
+                                    "",
+                                    "",
+                                ] {
+                                    ui.weak(h);
+                                }
+                                ui.end_row();
+                                for (i, r) in runs.iter().enumerate() {
+                                    let folder = r.folder(&base);
+                                    let mut on = monitor.overlay.contains(&folder);
+                                    if ui
+                                        .checkbox(&mut on, "")
+                                        .on_hover_text(format!(
+                                            "Overlay run {}'s curves on the charts",
+                                            r.name()
+                                        ))
+                                        .changed()
+                                    {
+                                        if on {
+                                            monitor.overlay.insert(folder.clone());
+                                        } else {
+                                            monitor.overlay.remove(&folder);
+                                        }
+                                    }
+                                    ui.monospace(r.name());
+                                    let d = &r.summary;
+                                    let running = active == Some(i);
+                                    ui.label(if running {
+                                        "running".into()
+                                    } else if !folder.is_dir() {
+                                        "missing".into()
+                                    } else if d.stop_reason.is_empty() {
+                                        "-".into()
+                                    } else {
+                                        d.stop_reason.clone()
+                                    });
+                                    ui.monospace(d.iterations.to_string());
+                                    ui.monospace(
+                                        d.best_score.map_or("-".into(), |s| format!("{s:.4}")),
+                                    );
+                                    ui.monospace(
+                                        d.final_score.map_or("-".into(), |s| format!("{s:.4}")),
+                                    );
+                                    run_buttons_ui(ui, i, r, running, actions);
+                                    ui.end_row();
+                                }
+                            });
+                    });
+                let selected: Vec<(String, PathBuf)> = runs
+                    .iter()
+                    .map(|r| (r.name(), r.folder(&base)))
+                    .filter(|(_, f)| monitor.overlay.contains(f) || *f == monitor.live_folder())
+                    .collect();
+                if selected.len() >= 2 {
+                    self.settings_diff_ui(ui, &selected);
+                }
+            });
+    }
+
+    /// The settings that differ between `runs` (name, folder), from their `run.ron`.
+    fn settings_diff_ui(&mut self, ui: &mut egui::Ui, runs: &[(String, PathBuf)]) {
+        for (_, folder) in runs {
+            self.settings.entry(folder.clone()).or_insert_with(|| {
+                RunDir::read_record(folder)
+                    .ok()
+                    .map(|r| crate::experiment::fields::leaves(&r.experiment))
+            });
+        }
+        let columns: Vec<(&String, &Vec<(String, String)>)> = runs
+            .iter()
+            .filter_map(|(name, folder)| Some((name, self.settings.get(folder)?.as_ref()?)))
+            .collect();
+        let table = settings_diff(&columns);
+        ui.add_space(4.0);
+        if table.rows.is_empty() {
+            ui.weak("The overlaid runs have the same settings.");
+        } else {
+            table_ui(ui, (usize::MAX, 0), &table, None);
+        }
+    }
+}
+
+/// A table of the settings whose values differ between runs (`(name, leaves)` each).
+pub fn settings_diff(runs: &[(&String, &Vec<(String, String)>)]) -> Table {
+    let mut paths: Vec<&String> = Vec::new();
+    for (_, leaves) in runs {
+        for (p, _) in leaves.iter() {
+            if !paths.contains(&p) {
+                paths.push(p);
+            }
+        }
+    }
+    let mut t = Table {
+        title: "settings that differ between the overlaid runs".into(),
+        columns: std::iter::once("setting".to_string())
+            .chain(runs.iter().map(|(n, _)| format!("run {n}")))
+            .collect(),
+        rows: Vec::new(),
+    };
+    for p in paths {
+        let values: Vec<String> = runs
+            .iter()
+            .map(|(_, l)| {
+                l.iter()
+                    .find(|(k, _)| k == p)
+                    .map_or("—".into(), |(_, v)| v.clone())
+            })
+            .collect();
+        if values.iter().any(|v| *v != values[0]) {
+            t.rows
+                .push(std::iter::once(p.clone()).chain(values).collect());
+        }
+    }
+    t
+}
+
+fn run_buttons_ui(
+    ui: &mut egui::Ui,
+    i: usize,
+    r: &RunEntry,
+    running: bool,
+    actions: &mut Vec<Action>,
+) {
+    if ui
+        .add_enabled(!running, egui::Button::new("Branch from here").small())
+        .on_hover_text(format!(
+            "Start from run {}'s final weights with its model and training settings: edit \
+             them, then Train",
+            r.name()
+        ))
+        .clicked()
+    {
+        actions.push(Action::Branch(i));
+    }
+    if ui
+        .button("Export CSV")
+        .on_hover_text(format!(
+            "Write run {}'s metrics (every iteration, with the validation score) as one CSV \
+             file beside the experiment",
+            r.name()
+        ))
+        .clicked()
+    {
+        actions.push(Action::ExportMetrics(i));
+    }
+}
+
+/// A finished run's record under its `train` cell: the charts and the run's buttons.
+fn run_record_ui(
+    ui: &mut egui::Ui,
+    cell: usize,
+    run: usize,
+    entry: &RunEntry,
+    base: &Path,
+    monitor: &mut Monitor,
+    actions: &mut Vec<Action>,
+) {
+    let folder = entry.folder(base);
+    ui.horizontal(|ui| {
+        let mut on = monitor.overlay.contains(&folder);
+        if ui
+            .checkbox(&mut on, "Overlay")
+            .on_hover_text("Draw this run's curves under the other runs' charts")
+            .changed()
+        {
+            if on {
+                monitor.overlay.insert(folder.clone());
+            } else {
+                monitor.overlay.remove(&folder);
+            }
+        }
+        run_buttons_ui(ui, run, entry, false, actions);
+    });
+    egui::CollapsingHeader::new(format!("Run {} charts", entry.name()))
+        .id_salt(format!("record{cell}"))
+        .default_open(true)
+        .show(ui, |ui| {
+            monitor.record_ui(ui, &format!("record{cell}"), &folder, &entry.name(), 300.0);
+        });
+}
+
+fn empty_notebook_ui(ui: &mut egui::Ui) {
+    ui.add_space(12.0);
+    ui.heading("An empty notebook");
+    ui.label(
+        "Type a command in the command line below (Enter runs it, Up/Down recall earlier ones, \
+         Tab completes), or use the buttons: each becomes a cell here with its output.",
+    );
+    ui.add_space(6.0);
+    for (cmd, what) in [
+        ("help", "every command"),
+        (
+            "load data assets/corpus.txt",
+            "a text corpus, or a folder of CSV sequences",
+        ),
+        (
+            "add lstm 128",
+            "a layer (show model lists them with their sizes)",
+        ),
+        ("analyze", "sizes, parameter counts and training memory"),
+        (
+            "train 500 iterations",
+            "a run, with its live monitor in its cell",
+        ),
+        ("eval", "the selected run's validation metrics"),
+        ("sample 200 --temperature 0.8", "text from a text model"),
+    ] {
+        ui.horizontal(|ui| {
+            ui.monospace(cmd);
+            ui.weak(format!("— {what}"));
+        });
+    }
+}
+
+/// A table whose columns sort when their header is clicked (numbers as numbers).
+/// Returns the new sort order when a header was clicked.
+fn table_ui(
+    ui: &mut egui::Ui,
+    id: (usize, usize),
+    t: &Table,
+    sort: Option<(usize, bool)>,
+) -> Option<(usize, bool)> {
+    if !t.title.is_empty() {
+        ui.label(egui::RichText::new(&t.title).strong());
+    }
+    let mut order: Vec<usize> = (0..t.rows.len()).collect();
+    if let Some((col, asc)) = sort {
+        let key = |r: usize| t.rows[r].get(col).map(String::as_str).unwrap_or("");
+        let numeric = t.rows.iter().all(|r| {
+            r.get(col)
+                .is_some_and(|v| v.parse::<f64>().is_ok() || v == "-" || v.is_empty())
+        });
+        order.sort_by(|&a, &b| {
+            let o = if numeric {
+                let n = |r| key(r).parse::<f64>().unwrap_or(f64::NEG_INFINITY);
+                n(a).total_cmp(&n(b))
+            } else {
+                key(a).cmp(key(b))
+            };
+            if asc {
+                o
+            } else {
+                o.reverse()
+            }
+        });
+    }
+    let mut clicked = None;
+    let mut draw = |ui: &mut egui::Ui| {
+        egui::Grid::new(("table_grid", id))
+            .striped(true)
+            .num_columns(t.columns.len())
+            .spacing([14.0, 3.0])
+            .show(ui, |ui| {
+                if t.columns.iter().any(|c| !c.is_empty()) {
+                    for (c, name) in t.columns.iter().enumerate() {
+                        let arrow = match sort {
+                            Some((col, true)) if col == c => " ^",
+                            Some((col, false)) if col == c => " v",
+                            _ => "",
+                        };
+                        let label = format!("{name}{arrow}");
+                        if ui
+                            .add(
+                                egui::Button::new(egui::RichText::new(label).strong()).frame(false),
+                            )
+                            .on_hover_text(format!("Sort by {name}"))
+                            .clicked()
+                        {
+                            clicked = Some(match sort {
+                                Some((col, asc)) if col == c => (c, !asc),
+                                _ => (c, true),
+                            });
+                        }
+                    }
+                    ui.end_row();
+                }
+                for &r in order.iter().take(MAX_TABLE_ROWS) {
+                    for v in &t.rows[r] {
+                        ui.monospace(v);
+                    }
+                    ui.end_row();
+                }
+            });
+        if t.rows.len() > MAX_TABLE_ROWS {
+            ui.weak(format!(
+                "… {} more rows (the first {MAX_TABLE_ROWS} are shown)",
+                t.rows.len() - MAX_TABLE_ROWS
+            ));
+        }
+    };
+    // a wide table scrolls sideways rather than widening the notebook; a long one
+    // scrolls down too, a short one takes its own height
+    if t.rows.len() > 12 {
+        egui::ScrollArea::both()
+            .id_salt(("table", id))
+            .max_height(320.0)
+            .auto_shrink([false, true])
+            .show(ui, |ui| draw(ui));
+    } else {
+        egui::ScrollArea::horizontal()
+            .id_salt(("table", id))
+            .auto_shrink([false, true])
+            .show(ui, |ui| draw(ui));
+    }
+    clicked
+}
+
+/// Curves with a legend; a log-scale series is drawn on a log10 axis.
+fn series_ui(ui: &mut egui::Ui, id: &str, s: &Series) {
+    if !s.title.is_empty() {
+        ui.label(egui::RichText::new(&s.title).strong());
+    }
+    let mut plot = Plot::new(id)
+        .height(220.0)
+        .legend(Legend::default())
+        .x_axis_label(s.x_label.clone())
+        .y_axis_label(s.y_label.clone())
+        .allow_scroll(false);
+    if s.log_y {
+        plot = plot
+            .y_axis_formatter(|mark, _| format!("1e{:.0}", mark.value))
+            .y_grid_spacer(egui_plot::log_grid_spacer(10));
+    }
+    plot.show(ui, |plot| {
+        let columns = plot.transform().frame().width().max(50.0) as usize;
+        for line in &s.lines {
+            let pts: Vec<PlotPoint> = line
+                .points
+                .iter()
+                .map(|&(x, y)| PlotPoint::new(x, y))
+                .filter(|p| p.x.is_finite() && p.y.is_finite())
+                .collect();
+            let mut pts = super::series::decimate(&pts, None, columns);
+            if s.log_y {
+                pts = pts.into_iter().filter_map(super::series::log10).collect();
+            }
+            plot.line(Line::new(line.name.clone(), PlotPoints::Owned(pts)));
+        }
+    });
+}
+
+/// Next-step probabilities as horizontal bars, most likely first.
+fn probabilities_ui(ui: &mut egui::Ui, probs: &[(String, f64)]) {
+    let bar_w = (ui.available_width() - 160.0).clamp(80.0, 400.0);
+    egui::Grid::new(ui.next_auto_id())
+        .num_columns(3)
+        .spacing([8.0, 2.0])
+        .show(ui, |ui| {
+            for (label, p) in probs {
+                ui.monospace(label);
+                let (rect, resp) =
+                    ui.allocate_exact_size(egui::vec2(bar_w, 14.0), egui::Sense::hover());
+                let painter = ui.painter();
+                painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+                let mut fill = rect;
+                fill.set_width(rect.width() * p.clamp(0.0, 1.0) as f32);
+                painter.rect_filled(fill, 2.0, egui::Color32::from_rgb(90, 160, 230));
+                resp.on_hover_text(format!("{label}: {p:.4}"));
+                ui.monospace(format!("{:5.1}%", p * 100.0));
+                ui.end_row();
+            }
+        });
+}
+
+/// The classes a heat map shows: all of them when there are few, else those that occur
+/// (as actual or predicted class).
+pub fn shown_classes(c: &Confusion) -> Vec<usize> {
+    let n = c.classes.len().min(c.counts.len());
+    if n <= 12 {
+        return (0..n).collect();
+    }
+    (0..n)
+        .filter(|&k| {
+            c.counts[k].iter().sum::<u64>() > 0
+                || c.counts
+                    .iter()
+                    .any(|row| row.get(k).copied().unwrap_or(0) > 0)
+        })
+        .collect()
+}
+
+/// A confusion matrix as a heat map: rows the actual class, columns the predicted one,
+/// coloured by the share of the actual class, with counts written when the cells are
+/// large enough (and on hover always).
+fn confusion_ui(ui: &mut egui::Ui, c: &Confusion) {
+    let classes = shown_classes(c);
+    let n = classes.len();
+    if n == 0 {
+        ui.weak("(empty confusion matrix)");
+        return;
+    }
+    let hidden = c.classes.len() - n;
+    ui.label(egui::RichText::new("confusion matrix").strong())
+        .on_hover_text("Rows: actual class; columns: predicted class; colour: share of the row");
+    if hidden > 0 {
+        ui.weak(format!(
+            "{hidden} classes that never occur (actual or predicted) are left out"
+        ));
+    }
+    let label_w = 56.0;
+    let cell = ((ui.available_width() - label_w - 20.0) / n as f32).clamp(8.0, 40.0);
+    let size = egui::vec2(
+        label_w + cell * n as f32,
+        label_w * 0.5 + cell * n as f32 + 16.0,
+    );
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let origin = rect.min + egui::vec2(label_w, label_w * 0.5);
+    let text_color = ui.visuals().text_color();
+    let font = egui::FontId::monospace((cell * 0.4).clamp(8.0, 12.0));
+    let base = ui.visuals().extreme_bg_color;
+    let hot = egui::Color32::from_rgb(50, 120, 220);
+    painter.text(
+        rect.min + egui::vec2(label_w, 0.0),
+        egui::Align2::LEFT_TOP,
+        "predicted (columns)",
+        egui::FontId::proportional(11.0),
+        ui.visuals().weak_text_color(),
+    );
+    painter.text(
+        rect.min + egui::vec2(0.0, label_w * 0.5 + cell * n as f32),
+        egui::Align2::LEFT_TOP,
+        "actual (rows)",
+        egui::FontId::proportional(11.0),
+        ui.visuals().weak_text_color(),
+    );
+    let mut hovered = None;
+    for (ri, &a) in classes.iter().enumerate() {
+        let row_total: u64 = c.counts[a].iter().sum();
+        if cell >= 10.0 || ri % 5 == 0 {
+            painter.text(
+                origin + egui::vec2(-4.0, (ri as f32 + 0.5) * cell),
+                egui::Align2::RIGHT_CENTER,
+                &c.classes[a],
+                font.clone(),
+                text_color,
+            );
+        }
+        for (ci, &p) in classes.iter().enumerate() {
+            let count = c.counts[a].get(p).copied().unwrap_or(0);
+            let share = if row_total > 0 {
+                count as f32 / row_total as f32
+            } else {
+                0.0
+            };
+            let r = egui::Rect::from_min_size(
+                origin + egui::vec2(ci as f32 * cell, ri as f32 * cell),
+                egui::vec2(cell, cell),
+            );
+            painter.rect_filled(r.shrink(0.5), 1.0, lerp_color(base, hot, share.sqrt()));
+            if a == p {
+                painter.rect_stroke(
+                    r.shrink(0.5),
+                    1.0,
+                    egui::Stroke::new(1.0, ui.visuals().weak_text_color()),
+                    egui::StrokeKind::Inside,
+                );
+            }
+            if cell >= 24.0 && count > 0 {
+                let fg = if share > 0.45 {
+                    egui::Color32::WHITE
+                } else {
+                    text_color
+                };
+                painter.text(
+                    r.center(),
+                    egui::Align2::CENTER_CENTER,
+                    count.to_string(),
+                    font.clone(),
+                    fg,
+                );
+            }
+            if response.hover_pos().is_some_and(|pos| r.contains(pos)) {
+                hovered = Some((a, p, count, share));
+            }
+        }
+    }
+    for (ci, &p) in classes.iter().enumerate() {
+        if cell >= 14.0 || ci % 5 == 0 {
+            painter.text(
+                origin + egui::vec2((ci as f32 + 0.5) * cell, -2.0),
+                egui::Align2::CENTER_BOTTOM,
+                &c.classes[p],
+                font.clone(),
+                text_color,
+            );
+        }
+    }
+    if let Some((a, p, count, share)) = hovered {
+        response.on_hover_text(format!(
+            "actual {}, predicted {}: {count} ({:.1}% of the actual class)",
+            c.classes[a],
+            c.classes[p],
+            share * 100.0
+        ));
+    }
+}
+
+fn lerp_color(a: egui::Color32, b: egui::Color32, t: f32) -> egui::Color32 {
+    let t = t.clamp(0.0, 1.0);
+    let mix = |x: u8, y: u8| (x as f32 + (y as f32 - x as f32) * t).round() as u8;
+    egui::Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_train_cell_names_its_run() {
+        let runs = vec![
+            RunEntry {
+                path: "x.runs/001".into(),
+                ..Default::default()
+            },
+            RunEntry {
+                path: "x.runs/002".into(),
+                ..Default::default()
+            },
+        ];
+        let cell = Cell {
+            command: "train 10 iterations".into(),
+            outputs: vec![Output::Text(
+                "run 002 started in /t/x.runs/002 (pause…)".into(),
+            )],
+            ok: true,
+        };
+        assert_eq!(cell_run(&cell, &runs), Some(1));
+        let other = Cell {
+            command: "note run 002 started".into(),
+            ..cell.clone()
+        };
+        assert_eq!(cell_run(&other, &runs), None);
+    }
+
+    #[test]
+    fn only_settings_that_differ_are_listed() {
+        let (a, b) = ("001".to_string(), "002".to_string());
+        let la = vec![
+            ("training.batch_size".to_string(), "16".to_string()),
+            ("training.seed".to_string(), "1".to_string()),
+        ];
+        let lb = vec![
+            ("training.batch_size".to_string(), "32".to_string()),
+            ("training.seed".to_string(), "1".to_string()),
+            ("training.tbptt".to_string(), "Some(50)".to_string()),
+        ];
+        let t = settings_diff(&[(&a, &la), (&b, &lb)]);
+        assert_eq!(t.columns, vec!["setting", "run 001", "run 002"]);
+        assert_eq!(
+            t.rows,
+            vec![
+                vec!["training.batch_size", "16", "32"],
+                vec!["training.tbptt", "—", "Some(50)"],
+            ]
+        );
+    }
+
+    #[test]
+    fn many_classes_show_only_those_that_occur() {
+        let n = 40;
+        let mut counts = vec![vec![0u64; n]; n];
+        counts[3][3] = 5;
+        counts[3][7] = 1;
+        counts[9][9] = 2;
+        let c = Confusion {
+            classes: (0..n).map(|k| k.to_string()).collect(),
+            counts,
+        };
+        assert_eq!(shown_classes(&c), vec![3, 7, 9]);
+        let small = Confusion {
+            classes: vec!["a".into(), "b".into()],
+            counts: vec![vec![0, 0], vec![0, 1]],
+        };
+        assert_eq!(shown_classes(&small), vec![0, 1]);
+    }
+}
