@@ -677,7 +677,9 @@ fn series_ui(ui: &mut egui::Ui, id: &str, s: &Series) {
             if s.log_y {
                 pts = pts.into_iter().filter_map(super::series::log10).collect();
             }
-            plot.line(Line::new(line.name.clone(), PlotPoints::Owned(pts)));
+            // a marked line (a sweep's best trial) is drawn bold over thin ones
+            let width = if line.emphasis { 3.0 } else { 1.2 };
+            plot.line(Line::new(line.name.clone(), PlotPoints::Owned(pts)).width(width));
         }
     });
 }
