@@ -204,9 +204,10 @@ fn status(dir: &Path) -> anyhow::Result<ExitCode> {
         }
         r
     } else {
-        let r = s.gather(&|_| None);
-        s.write_results(&r)?;
-        r
+        if sweep::scheduler_running(&s.dir) {
+            println!("a local sweep is running in {}", s.dir.display());
+        }
+        s.local_status()?
     };
     print_results(&s, &results);
     Ok(ExitCode::SUCCESS)

@@ -232,16 +232,7 @@ fn locked_by(dir: &Path, pid: u32) -> bool {
 
 /// True while some process holds the sweep folder's lock (a local sweep is running).
 fn lock_held(dir: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(dir.join("lock")) else {
-        return false;
-    };
-    match f.try_lock_shared() {
-        Ok(()) => {
-            let _ = f.unlock();
-            false
-        }
-        Err(_) => true,
-    }
+    sweep::scheduler_running(dir)
 }
 
 /// Blocks until the sweep has ended (local: its scheduler released the folder; Slurm:
@@ -291,18 +282,7 @@ pub fn status_cell(session: &mut Session, s: &Sweep) -> Result<Vec<Output>, Stri
     let results = if sweep_slurm::is_slurm(s) {
         sweep_slurm::gather(s).map_err(|e| e.to_string())?
     } else {
-        let running = lock_held(&s.dir);
-        // while it runs, its scheduler writes the files; read its view of the trials
-        let r = s.gather(&|i| {
-            let t = &s.plan.trials[i];
-            let started = s.run_dir(t).join("run.ron").exists();
-            (running && started && !s.exit_file(t).exists())
-                .then_some(crate::experiment::sweep::TrialState::Running)
-        });
-        if !running {
-            s.write_results(&r).map_err(|e| e.to_string())?;
-        }
-        r
+        s.local_status().map_err(|e| e.to_string())?
     };
     let base = session.base_dir();
     add_runs(session, s, &results, &base);

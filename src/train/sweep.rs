@@ -309,6 +309,38 @@ impl Sweep {
     }
 }
 
+/// True while a local sweep's scheduler runs in `dir` (it holds the folder's lock).
+pub fn scheduler_running(dir: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(dir.join(crate::experiment::rundir::LOCK_FILE)) else {
+        return false;
+    };
+    match f.try_lock_shared() {
+        Ok(()) => {
+            let _ = f.unlock();
+            false
+        }
+        Err(_) => true,
+    }
+}
+
+impl Sweep {
+    /// A local sweep's results as seen from outside its scheduler: while it runs, the
+    /// started trials without an exit status are running. Writes `sweep.csv` and
+    /// `sweep.json` only when no scheduler runs (a running one writes them itself).
+    pub fn local_status(&self) -> Result<Results, SweepError> {
+        let running = scheduler_running(&self.dir);
+        let r = self.gather(&|i| {
+            let t = &self.plan.trials[i];
+            let started = self.run_dir(t).join("run.ron").exists();
+            (running && started && !self.exit_file(t).exists()).then_some(TrialState::Running)
+        });
+        if !running {
+            self.write_results(&r)?;
+        }
+        Ok(r)
+    }
+}
+
 /// The objective's metric at each validation of a run: `(iteration, value)`.
 pub fn objective_curve(run: &Path, objective: &Objective) -> Vec<(u64, f64)> {
     spec::read_validation(run)
