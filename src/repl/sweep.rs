@@ -253,28 +253,11 @@ fn wait(s: &Sweep) -> Result<(), String> {
 
 fn cancel(s: &Sweep) -> Result<String, String> {
     if sweep_slurm::is_slurm(s) {
-        return sweep_slurm::cancel(s).map_err(|e| e.to_string());
+        sweep_slurm::cancel(s)
+    } else {
+        sweep::cancel_local(s)
     }
-    if !lock_held(&s.dir) {
-        return Ok(format!("{}: no sweep is running there", s.dir.display()));
-    }
-    let pid: i32 = std::fs::read_to_string(s.dir.join("lock"))
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .ok_or_else(|| format!("{}: the lock names no process", s.dir.display()))?;
-    #[cfg(unix)]
-    // SAFETY: kill(2) on the pid that holds the sweep's lock, asking it to stop (SIGINT,
-    // as Ctrl-C): it stops its trials cleanly
-    unsafe {
-        libc::kill(pid, libc::SIGINT);
-    }
-    let start = Instant::now();
-    while lock_held(&s.dir) && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(format!(
-        "stopped the sweep (process {pid}); its unfinished trials resume when it runs again"
-    ))
+    .map_err(|e| e.to_string())
 }
 
 /// The sweep as notebook outputs; its trials are added to the notebook's runs.
