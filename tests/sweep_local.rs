@@ -305,3 +305,52 @@ fn a_changed_sweep_is_refused_in_the_old_folder() {
     assert!(err.contains("holds a sweep with other trials"), "{err}");
     assert!(err.contains("--out"), "{err}");
 }
+
+#[test]
+fn sweep_cancel_stops_a_local_sweep_from_another_process() {
+    let dir = common::temp_dir("sweep_cancel_local");
+    let file = experiment(
+        &dir,
+        20000,
+        r#"(grid: {"model.layers[0].size": [4, 5, 6]})"#,
+    );
+    let sweep_dir = dir.join("echo.sweep");
+    let mut child = seqlab()
+        .arg("sweep")
+        .arg(&file)
+        .args(["--parallel", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = sweep_dir.join("trials/000");
+    let start = Instant::now();
+    while !t0.join("checkpoints/latest").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "trial 0 never checkpointed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = seqlab()
+        .args(["sweep", "--cancel"])
+        .arg(&sweep_dir)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("stopped the sweep"), "{said}");
+    // the sweep ended as after Ctrl-C
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let results = Results::read(&sweep_dir).unwrap();
+    assert!(
+        results
+            .trials
+            .iter()
+            .all(|t| t.state == TrialState::Pending),
+        "{results:?}"
+    );
+    // the interrupted trials wrote their summary: stopped, resumable
+    let summary = std::fs::read_to_string(t0.join("summary.json")).unwrap();
+    assert!(summary.contains("\"stopped\""), "{summary}");
+}

@@ -35,7 +35,8 @@ pub struct SweepArgs {
     /// and sweep.json.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["file", "cancel"])]
     pub status: Option<PathBuf>,
-    /// Cancel the Slurm job array of the sweep in DIR.
+    /// Cancel the sweep in DIR: its Slurm job array, or the local sweep running there
+    /// (its trials stop cleanly and resume when the sweep runs again).
     #[arg(long, value_name = "DIR", conflicts_with = "file")]
     pub cancel: Option<PathBuf>,
     #[command(flatten)]
@@ -101,9 +102,12 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(dir) = &args.cancel {
         let s = Sweep::open(dir)?;
-        let said = sweep_slurm::cancel(&s)?;
+        let (said, results) = if sweep_slurm::is_slurm(&s) {
+            (sweep_slurm::cancel(&s)?, sweep_slurm::gather(&s)?)
+        } else {
+            (sweep::cancel_local(&s)?, s.local_status()?)
+        };
         println!("{said}");
-        let results = sweep_slurm::gather(&s)?;
         print_results(&s, &results);
         return Ok(ExitCode::SUCCESS);
     }
@@ -204,9 +208,10 @@ fn status(dir: &Path) -> anyhow::Result<ExitCode> {
         }
         r
     } else {
-        let r = s.gather(&|_| None);
-        s.write_results(&r)?;
-        r
+        if sweep::scheduler_running(&s.dir) {
+            println!("a local sweep is running in {}", s.dir.display());
+        }
+        s.local_status()?
     };
     print_results(&s, &results);
     Ok(ExitCode::SUCCESS)

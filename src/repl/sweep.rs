@@ -232,16 +232,7 @@ fn locked_by(dir: &Path, pid: u32) -> bool {
 
 /// True while some process holds the sweep folder's lock (a local sweep is running).
 fn lock_held(dir: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(dir.join("lock")) else {
-        return false;
-    };
-    match f.try_lock_shared() {
-        Ok(()) => {
-            let _ = f.unlock();
-            false
-        }
-        Err(_) => true,
-    }
+    sweep::scheduler_running(dir)
 }
 
 /// Blocks until the sweep has ended (local: its scheduler released the folder; Slurm:
@@ -262,28 +253,11 @@ fn wait(s: &Sweep) -> Result<(), String> {
 
 fn cancel(s: &Sweep) -> Result<String, String> {
     if sweep_slurm::is_slurm(s) {
-        return sweep_slurm::cancel(s).map_err(|e| e.to_string());
+        sweep_slurm::cancel(s)
+    } else {
+        sweep::cancel_local(s)
     }
-    if !lock_held(&s.dir) {
-        return Ok(format!("{}: no sweep is running there", s.dir.display()));
-    }
-    let pid: i32 = std::fs::read_to_string(s.dir.join("lock"))
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .ok_or_else(|| format!("{}: the lock names no process", s.dir.display()))?;
-    #[cfg(unix)]
-    // SAFETY: kill(2) on the pid that holds the sweep's lock, asking it to stop (SIGINT,
-    // as Ctrl-C): it stops its trials cleanly
-    unsafe {
-        libc::kill(pid, libc::SIGINT);
-    }
-    let start = Instant::now();
-    while lock_held(&s.dir) && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(format!(
-        "stopped the sweep (process {pid}); its unfinished trials resume when it runs again"
-    ))
+    .map_err(|e| e.to_string())
 }
 
 /// The sweep as notebook outputs; its trials are added to the notebook's runs.
@@ -291,18 +265,7 @@ pub fn status_cell(session: &mut Session, s: &Sweep) -> Result<Vec<Output>, Stri
     let results = if sweep_slurm::is_slurm(s) {
         sweep_slurm::gather(s).map_err(|e| e.to_string())?
     } else {
-        let running = lock_held(&s.dir);
-        // while it runs, its scheduler writes the files; read its view of the trials
-        let r = s.gather(&|i| {
-            let t = &s.plan.trials[i];
-            let started = s.run_dir(t).join("run.ron").exists();
-            (running && started && !s.exit_file(t).exists())
-                .then_some(crate::experiment::sweep::TrialState::Running)
-        });
-        if !running {
-            s.write_results(&r).map_err(|e| e.to_string())?;
-        }
-        r
+        s.local_status().map_err(|e| e.to_string())?
     };
     let base = session.base_dir();
     add_runs(session, s, &results, &base);

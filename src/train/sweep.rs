@@ -309,6 +309,64 @@ impl Sweep {
     }
 }
 
+/// True while a local sweep's scheduler runs in `dir` (it holds the folder's lock).
+pub fn scheduler_running(dir: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(dir.join(crate::experiment::rundir::LOCK_FILE)) else {
+        return false;
+    };
+    match f.try_lock_shared() {
+        Ok(()) => {
+            let _ = f.unlock();
+            false
+        }
+        Err(_) => true,
+    }
+}
+
+impl Sweep {
+    /// A local sweep's results as seen from outside its scheduler: while it runs, the
+    /// started trials without an exit status are running. Writes `sweep.csv` and
+    /// `sweep.json` only when no scheduler runs (a running one writes them itself).
+    pub fn local_status(&self) -> Result<Results, SweepError> {
+        let running = scheduler_running(&self.dir);
+        let r = self.gather(&|i| {
+            let t = &self.plan.trials[i];
+            let started = self.run_dir(t).join("run.ron").exists();
+            (running && started && !self.exit_file(t).exists()).then_some(TrialState::Running)
+        });
+        if !running {
+            self.write_results(&r)?;
+        }
+        Ok(r)
+    }
+}
+
+/// Stops the local sweep running in the sweep's folder: SIGINT (as Ctrl-C) to the
+/// process holding its lock, which stops its trials cleanly (they stay resumable); waits
+/// up to a minute for it to end.
+pub fn cancel_local(s: &Sweep) -> Result<String, SweepError> {
+    if !scheduler_running(&s.dir) {
+        return Ok(format!("{}: no sweep is running there", s.dir.display()));
+    }
+    let lock = s.dir.join(crate::experiment::rundir::LOCK_FILE);
+    let pid: i32 = std::fs::read_to_string(&lock)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .ok_or_else(|| other(format!("{}: names no process", lock.display())))?;
+    #[cfg(unix)]
+    // SAFETY: kill(2) on the pid that holds the sweep's lock, asking it to stop
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let start = Instant::now();
+    while scheduler_running(&s.dir) && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(format!(
+        "stopped the sweep (process {pid}); its unfinished trials resume when it runs again"
+    ))
+}
+
 /// The objective's metric at each validation of a run: `(iteration, value)`.
 pub fn objective_curve(run: &Path, objective: &Objective) -> Vec<(u64, f64)> {
     spec::read_validation(run)

@@ -386,8 +386,7 @@ pub fn follow(s: &Sweep, report: &mut dyn FnMut(&Results)) -> Result<Results, Sw
 pub fn cancel(s: &Sweep) -> Result<String, SweepError> {
     let id = job_id(s).ok_or_else(|| {
         other(format!(
-            "{}: this sweep was not submitted to Slurm (no slurm/job_id); a local sweep \
-             stops with Ctrl-C",
+            "{}: this sweep was not submitted to Slurm (no slurm/job_id)",
             s.dir.display()
         ))
     })?;
