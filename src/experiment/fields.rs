@@ -542,7 +542,7 @@ mod tests {
     fn get_and_set_follow_the_file_syntax() {
         let exp = Experiment::default();
         let file = Path::new("t.ron");
-        assert_eq!(get(&exp, "training.batch_size").unwrap(), "32");
+        assert_eq!(get(&exp, "training.batch_size").unwrap(), "1");
         let e2 = set(&exp, "model.layers[0].size", "256", file).unwrap();
         assert_eq!(e2.model.layers[0].size, 256);
         let e3 = set(&exp, "training.updater", "Sgd(lr: 0.5)", file).unwrap();
