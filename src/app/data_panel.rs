@@ -142,12 +142,7 @@ impl DataPanel {
     }
 
     /// The class count offer: a button that counts, then one that uses the count.
-    fn classes_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        config: &mut CsvDataConfig,
-        base: &Path,
-    ) {
+    fn classes_ui(&mut self, ui: &mut egui::Ui, config: &mut CsvDataConfig, base: &Path) {
         ui.horizontal_wrapped(|ui| {
             if ui
                 .button("Count the classes in the labels")
@@ -344,7 +339,11 @@ fn stats_ui(ui: &mut egui::Ui, s: &crate::data::DatasetStats) {
                 let bars: Vec<Bar> = counts
                     .iter()
                     .enumerate()
-                    .map(|(c, &n)| Bar::new(c as f64, n as f64).width(0.8).name(format!("class {c}")))
+                    .map(|(c, &n)| {
+                        Bar::new(c as f64, n as f64)
+                            .width(0.8)
+                            .name(format!("class {c}"))
+                    })
                     .collect();
                 Plot::new("class_counts")
                     .height(110.0)
@@ -358,18 +357,20 @@ fn stats_ui(ui: &mut egui::Ui, s: &crate::data::DatasetStats) {
             }
             LabelStats::Ranges { min, max } => {
                 ui.strong("Label values per column");
-                egui::Grid::new("label_ranges").striped(true).show(ui, |ui| {
-                    ui.weak("column");
-                    ui.weak("min");
-                    ui.weak("max");
-                    ui.end_row();
-                    for (c, (lo, hi)) in min.iter().zip(max).enumerate() {
-                        ui.label(c.to_string());
-                        ui.monospace(format!("{lo}"));
-                        ui.monospace(format!("{hi}"));
+                egui::Grid::new("label_ranges")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        ui.weak("column");
+                        ui.weak("min");
+                        ui.weak("max");
                         ui.end_row();
-                    }
-                });
+                        for (c, (lo, hi)) in min.iter().zip(max).enumerate() {
+                            ui.label(c.to_string());
+                            ui.monospace(format!("{lo}"));
+                            ui.monospace(format!("{hi}"));
+                            ui.end_row();
+                        }
+                    });
             }
         }
     });
@@ -421,12 +422,16 @@ fn preview_ui(ui: &mut egui::Ui, p: &DataPreview, mode: &mut AlignmentMode, deli
         egui::CollapsingHeader::new(format!("First rows of {}", file_name(&head.path)))
             .id_salt("raw_head")
             .default_open(true)
-            .show(ui, |ui| raw_rows_ui(ui, "raw_rows_0", &head.lines, delimiter));
+            .show(ui, |ui| {
+                raw_rows_ui(ui, "raw_rows_0", &head.lines, delimiter)
+            });
     }
     if let Some(head) = p.raw_heads.get(1) {
         egui::CollapsingHeader::new(format!("First rows of {}", file_name(&head.path)))
             .id_salt("raw_head_labels")
-            .show(ui, |ui| raw_rows_ui(ui, "raw_rows_1", &head.lines, delimiter));
+            .show(ui, |ui| {
+                raw_rows_ui(ui, "raw_rows_1", &head.lines, delimiter)
+            });
     }
     if let Some(problem) = &p.problem {
         ui.colored_label(

@@ -106,7 +106,12 @@ pub fn native_dialogs_available() -> bool {
 pub fn examples() -> Vec<PathBuf> {
     let mut roots: Vec<PathBuf> = Vec::new();
     if let Ok(exe) = std::env::current_exe() {
-        roots.extend(exe.ancestors().skip(1).take(4).map(|d| d.join("experiments")));
+        roots.extend(
+            exe.ancestors()
+                .skip(1)
+                .take(4)
+                .map(|d| d.join("experiments")),
+        );
     }
     roots.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments"));
     for root in roots {
@@ -320,7 +325,9 @@ mod tests {
     fn the_shipped_examples_are_found() {
         let found = examples();
         assert!(
-            found.iter().any(|p| p.ends_with("experiments/char_text.ron")),
+            found
+                .iter()
+                .any(|p| p.ends_with("experiments/char_text.ron")),
             "{found:?}"
         );
     }

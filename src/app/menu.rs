@@ -24,12 +24,7 @@ pub fn shortcuts() -> [(KeyboardShortcut, Action); 4] {
     ]
 }
 
-fn item(
-    ui: &mut egui::Ui,
-    text: &str,
-    shortcut: Option<&KeyboardShortcut>,
-    hover: &str,
-) -> bool {
+fn item(ui: &mut egui::Ui, text: &str, shortcut: Option<&KeyboardShortcut>, hover: &str) -> bool {
     let mut button = egui::Button::new(text);
     if let Some(s) = shortcut {
         button = button.shortcut_text(ui.ctx().format_shortcut(s));

@@ -237,10 +237,12 @@ impl SeqlabApp {
                 .notebook
                 .cells
                 .last()
-                .and_then(|c| c.outputs.iter().find_map(|o| match o {
-                    crate::repl::Output::Error(e) => Some(e.clone()),
-                    _ => None,
-                }))
+                .and_then(|c| {
+                    c.outputs.iter().find_map(|o| match o {
+                        crate::repl::Output::Error(e) => Some(e.clone()),
+                        _ => None,
+                    })
+                })
                 .unwrap_or_else(|| format!("{}: could not be opened", path.display()));
             // a file that is there but cannot be parsed at all opens empty, with its
             // error; one that cannot be read leaves the experiment as it was
@@ -371,11 +373,7 @@ impl SeqlabApp {
     /// then about unsaved changes.
     pub fn request(&mut self, ctx: &egui::Context, pending: Pending) {
         if self.session.is_running() {
-            let run = self
-                .session
-                .progress()
-                .map(|p| p.run)
-                .unwrap_or_default();
+            let run = self.session.progress().map(|p| p.run).unwrap_or_default();
             self.prompt = Some(Prompt::running(pending, run));
         } else if self.has_unsaved_edits() {
             let what = self
@@ -628,17 +626,21 @@ impl SeqlabApp {
     fn load_notice_ui(&mut self, ui: &mut egui::Ui) {
         let error = ui.visuals().error_fg_color;
         if let Some(e) = self.open_error.clone() {
-            ui.add(egui::Label::new(egui::RichText::new(format!("Could not open: {e}")).color(error)).wrap());
+            ui.add(
+                egui::Label::new(egui::RichText::new(format!("Could not open: {e}")).color(error))
+                    .wrap(),
+            );
             if ui.small_button("Dismiss").clicked() {
                 self.open_error = None;
             }
         }
-        let problems = self.session.load_problems();
+        let problems = self.session.unreadable_entries();
         if !problems.is_empty() {
             egui::CollapsingHeader::new(
                 egui::RichText::new(format!(
-                    "The file had {} problem(s) when opened",
-                    problems.len()
+                    "{} entr{} of the file could not be read and took the default",
+                    problems.len(),
+                    if problems.len() == 1 { "y" } else { "ies" }
                 ))
                 .color(ui.visuals().warn_fg_color),
             )

@@ -94,6 +94,8 @@ pub struct Session {
     progress_hook: Option<ProgressHook>,
     /// The problems the opened file had (it opened with what could be read).
     load_problems: Vec<String>,
+    /// How many of them are entries that could not be read (they come first).
+    load_dropped: usize,
 }
 
 impl Default for Session {
@@ -123,6 +125,7 @@ impl Session {
             transcript_epoch: 0,
             progress_hook: None,
             load_problems: Vec::new(),
+            load_dropped: 0,
         }
     }
 
@@ -159,6 +162,13 @@ impl Session {
     /// empty after `new` and for a file without problems.
     pub fn load_problems(&self) -> &[String] {
         &self.load_problems
+    }
+
+    /// The entries of the opened file that could not be read at all (a wrong type, an
+    /// unknown field or kind) and took their defaults: the part of
+    /// [`Session::load_problems`] that the experiment itself no longer shows.
+    pub fn unreadable_entries(&self) -> &[String] {
+        &self.load_problems[..self.load_dropped]
     }
 
     /// True while a run is under way.
@@ -204,6 +214,7 @@ impl Session {
         self.stop_active();
         self.experiment = read.experiment;
         self.load_problems = read.problems.iter().map(|p| p.to_string()).collect();
+        self.load_dropped = read.dropped;
         self.transcript_epoch += 1;
         self.file = Some(path.to_path_buf());
         let base = self.base_dir();
@@ -929,7 +940,10 @@ impl Session {
         let shape = match self.data() {
             Ok(data) => crate::train::memory::minibatch_shape(&t, data.longest_sequence()),
             // the table says why the sizes are missing
-            Err(_) => (t.batch_size, t.tbptt.map_or(t.sequence_length, |tb| tb.forward)),
+            Err(_) => (
+                t.batch_size,
+                t.tbptt.map_or(t.sequence_length, |tb| tb.forward),
+            ),
         };
         Ok(vec![self.model_table(Some(shape))?])
     }

@@ -36,20 +36,27 @@ pub(super) fn data_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
     let data = &mut exp.data;
     let mut kind = kind_of(data);
     grid(ui, "data_grid", |ui| {
-        row(ui, form, "data.kind", "Source", "Where the training data comes from", |ui| {
-            combo(
-                ui,
-                "data_kind",
-                "Data source",
-                &mut kind,
-                &[
-                    (DataKind::Sentence, "One sentence (learn by heart)"),
-                    (DataKind::Text, "Text file (next character)"),
-                    (DataKind::Echo, "Echo task (synthetic bits)"),
-                    (DataKind::Csv, "CSV sequence files"),
-                ],
-            )
-        });
+        row(
+            ui,
+            form,
+            "data.kind",
+            "Source",
+            "Where the training data comes from",
+            |ui| {
+                combo(
+                    ui,
+                    "data_kind",
+                    "Data source",
+                    &mut kind,
+                    &[
+                        (DataKind::Sentence, "One sentence (learn by heart)"),
+                        (DataKind::Text, "Text file (next character)"),
+                        (DataKind::Echo, "Echo task (synthetic bits)"),
+                        (DataKind::Csv, "CSV sequence files"),
+                    ],
+                )
+            },
+        );
         if kind != kind_of(data) {
             *data = match kind {
                 DataKind::Sentence => DataSpec::Sentence(SentenceSpec::default()),
@@ -358,7 +365,11 @@ fn split_ui(ui: &mut Ui, form: &mut Form, c: &mut CsvDataConfig, which: &str) {
         ValidationSplit::Fraction { .. } => SplitKind::Fraction,
         ValidationSplit::Folders { .. } => SplitKind::Folders,
     };
-    let title = if which == "test" { "Test" } else { "Validation" };
+    let title = if which == "test" {
+        "Test"
+    } else {
+        "Validation"
+    };
     row(
         ui,
         form,

@@ -196,23 +196,23 @@ fn sizes(exp: &Experiment, form: &Form) -> Option<(Vec<LayerSize>, memory::Memor
 fn size_line(ui: &mut Ui, s: Option<&LayerSize>) {
     let text = match s {
         Some(s) => format!(
-            "in {} → out {} · {} parameters",
+            "in {} -> out {} · {} parameters",
             s.input,
             s.output,
             thousands(s.parameters)
         ),
-        None => "in ? → out ? (sizes come from the data)".into(),
+        None => "in ? -> out ? (sizes come from the data)".into(),
     };
     ui.label(RichText::new(text).small().weak());
 }
 
-/// `12345678` as `12 345 678`.
+/// `12345678` as `12,345,678`.
 pub(crate) fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push('\u{202f}');
+            out.push(',');
         }
         out.push(c);
     }
@@ -227,70 +227,73 @@ pub(super) fn layers_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
         let id = k + 1;
         let at = format!("model.layers[{k}]");
         ui.push_id(&at, |ui| {
-            egui::Frame::group(ui.style()).inner_margin(6.0).show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                let head = ui
-                    .horizontal_wrapped(|ui| {
-                        ui.strong(format!("Layer {id}"));
-                        let before = layer.kind;
-                        combo(
-                            ui,
-                            "kind",
-                            &format!("Layer {id} kind"),
-                            &mut layer.kind,
-                            &KINDS,
-                        )
-                        .on_hover_text("The layer type");
-                        if layer.kind != before {
-                            fit_layer_to_kind(layer);
-                        }
-                        let r = ui
-                            .add(
-                                DragValue::new(&mut layer.size)
-                                    .range(1..=65_536)
-                                    .prefix("units "),
+            egui::Frame::group(ui.style())
+                .inner_margin(6.0)
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    let head = ui
+                        .horizontal_wrapped(|ui| {
+                            ui.strong(format!("Layer {id}"));
+                            let before = layer.kind;
+                            combo(
+                                ui,
+                                "kind",
+                                &format!("Layer {id} kind"),
+                                &mut layer.kind,
+                                &KINDS,
                             )
-                            .accessible_name(format!("Layer {id} size"))
-                            .on_hover_text("Hidden units");
-                        if ui
-                            .add_enabled(k > 0, egui::Button::new("up").small())
-                            .accessible_name(format!("Move layer {id} up"))
-                            .on_hover_text("Move this layer towards the input")
-                            .clicked()
-                        {
-                            op = Some(LayerOp::Up(k));
-                        }
-                        if ui
-                            .add_enabled(k + 1 < n, egui::Button::new("down").small())
-                            .accessible_name(format!("Move layer {id} down"))
-                            .on_hover_text("Move this layer towards the output")
-                            .clicked()
-                        {
-                            op = Some(LayerOp::Down(k));
-                        }
-                        if ui
-                            .small_button("×")
-                            .accessible_name(format!("Remove layer {id}"))
-                            .on_hover_text("Remove this layer")
-                            .clicked()
-                        {
-                            op = Some(LayerOp::Remove(k));
-                        }
-                        r
-                    })
-                    .inner;
-                mark(ui, form, &format!("{at}.size"), &head);
-                mark(ui, form, &format!("{at}.kind"), &head);
-                size_line(ui, sizes.as_ref().and_then(|(s, _)| s.get(k)));
-                egui::CollapsingHeader::new(format!("Layer {id} settings"))
-                    .id_salt("settings")
-                    .default_open(false)
-                    .show(ui, |ui| layer_settings_ui(ui, form, layer, id, &at));
-                // whatever else is wrong with the layer, at the layer
-                let frame = ui.min_rect();
-                let resp = ui.interact(frame, ui.scope_id().with("frame"), egui::Sense::hover());
-                mark(ui, form, &at, &resp);
-            });
+                            .on_hover_text("The layer type");
+                            if layer.kind != before {
+                                fit_layer_to_kind(layer);
+                            }
+                            let r = ui
+                                .add(
+                                    DragValue::new(&mut layer.size)
+                                        .range(1..=65_536)
+                                        .prefix("units "),
+                                )
+                                .accessible_name(format!("Layer {id} size"))
+                                .on_hover_text("Hidden units");
+                            if ui
+                                .add_enabled(k > 0, egui::Button::new("up").small())
+                                .accessible_name(format!("Move layer {id} up"))
+                                .on_hover_text("Move this layer towards the input")
+                                .clicked()
+                            {
+                                op = Some(LayerOp::Up(k));
+                            }
+                            if ui
+                                .add_enabled(k + 1 < n, egui::Button::new("down").small())
+                                .accessible_name(format!("Move layer {id} down"))
+                                .on_hover_text("Move this layer towards the output")
+                                .clicked()
+                            {
+                                op = Some(LayerOp::Down(k));
+                            }
+                            if ui
+                                .small_button("×")
+                                .accessible_name(format!("Remove layer {id}"))
+                                .on_hover_text("Remove this layer")
+                                .clicked()
+                            {
+                                op = Some(LayerOp::Remove(k));
+                            }
+                            r
+                        })
+                        .inner;
+                    mark(ui, form, &format!("{at}.size"), &head);
+                    mark(ui, form, &format!("{at}.kind"), &head);
+                    size_line(ui, sizes.as_ref().and_then(|(s, _)| s.get(k)));
+                    egui::CollapsingHeader::new(format!("Layer {id} settings"))
+                        .id_salt("settings")
+                        .default_open(false)
+                        .show(ui, |ui| layer_settings_ui(ui, form, layer, id, &at));
+                    // whatever else is wrong with the layer, at the layer
+                    let frame = ui.min_rect();
+                    let resp =
+                        ui.interact(frame, ui.scope_id().with("frame"), egui::Sense::hover());
+                    mark(ui, form, &at, &resp);
+                });
         });
     }
     ui.horizontal(|ui| {

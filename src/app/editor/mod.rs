@@ -149,12 +149,10 @@ pub struct DataInfo {
 impl DataInfo {
     fn new(data: TrainingData) -> Self {
         let validation_steps = match &data {
-            TrainingData::Stream { validation, .. } => {
-                validation.as_ref().map_or(0, |v| v.len())
-            }
-            TrainingData::Sequences { validation, .. } => validation.as_ref().map_or(0, |v| {
-                v.examples().iter().map(|e| e.feature_steps()).sum()
-            }),
+            TrainingData::Stream { validation, .. } => validation.as_ref().map_or(0, |v| v.len()),
+            TrainingData::Sequences { validation, .. } => validation
+                .as_ref()
+                .map_or(0, |v| v.examples().iter().map(|e| e.feature_steps()).sum()),
         };
         DataInfo {
             longest: data.longest_sequence(),
@@ -313,7 +311,9 @@ impl Editor {
         });
 
         section(ui, "Data", true, |ui| data::data_ui(ui, exp, &mut form));
-        section(ui, "Layers", true, |ui| layers::layers_ui(ui, exp, &mut form));
+        section(ui, "Layers", true, |ui| {
+            layers::layers_ui(ui, exp, &mut form)
+        });
         section(ui, "Training", true, |ui| {
             training::training_ui(ui, exp, &mut form)
         });
@@ -346,8 +346,9 @@ fn summary_ui(ui: &mut Ui, problems: &Problems) {
     let (e, w) = (problems.errors(), problems.warnings());
     let text = match (e, w) {
         (0, 0) => RichText::new("No problems: ready to train").weak(),
-        (0, w) => RichText::new(format!("{w} warning(s), marked below"))
-            .color(ui.visuals().warn_fg_color),
+        (0, w) => {
+            RichText::new(format!("{w} warning(s), marked below")).color(ui.visuals().warn_fg_color)
+        }
         (e, _) => RichText::new(format!(
             "{e} problem(s) to fix before training, marked below{}",
             if w > 0 {

@@ -162,7 +162,11 @@ fn updater_params(u: &mut UpdaterSpec) -> Vec<(&'static str, &mut f64, &'static 
             ),
         ],
         UpdaterSpec::RmsProp(s) => vec![
-            ("alpha", &mut s.alpha, "Decay of the squared-gradient average"),
+            (
+                "alpha",
+                &mut s.alpha,
+                "Decay of the squared-gradient average",
+            ),
             ("eps", &mut s.eps, EPS),
         ],
         UpdaterSpec::AdaGrad(s) => vec![
@@ -254,7 +258,12 @@ fn schedule_ui(ui: &mut Ui, form: &Form, s: &mut ScheduleSpec, at: &str) {
     }
     let gamma_row = |ui: &mut Ui, field: &str, g: &mut f64, hover: &str| {
         row(ui, form, field, "Gamma", hover, |ui| {
-            ui.add(DragValue::new(g).range(0.0..=1.0).speed(0.001).max_decimals(6))
+            ui.add(
+                DragValue::new(g)
+                    .range(0.0..=1.0)
+                    .speed(0.001)
+                    .max_decimals(6),
+            )
         });
     };
     match s {
@@ -371,7 +380,13 @@ fn warmup_ui(ui: &mut Ui, form: &Form, s: &mut ScheduleSpec) {
         "training.schedule.Warmup",
         "Warm-up",
         "Iterations over which the rate ramps up linearly to the base rate (0: none)",
-        |ui| ui.add(DragValue::new(&mut steps).range(0..=10_000_000).suffix(" it")),
+        |ui| {
+            ui.add(
+                DragValue::new(&mut steps)
+                    .range(0..=10_000_000)
+                    .suffix(" it"),
+            )
+        },
     );
     let inner = match std::mem::replace(s, ScheduleSpec::Constant) {
         ScheduleSpec::Warmup { then, .. } => *then,
@@ -405,7 +420,8 @@ fn run_length(exp: &Experiment, data: Option<&DataInfo>) -> Option<(u64, u64)> {
 
 /// A small plot of the learning rate over the run.
 fn schedule_plot_ui(ui: &mut Ui, exp: &Experiment, data: Option<&DataInfo>) {
-    let (per_epoch, total) = run_length(exp, data).unwrap_or((1, exp.training.iterations.unwrap_or(1000)));
+    let (per_epoch, total) =
+        run_length(exp, data).unwrap_or((1, exp.training.iterations.unwrap_or(1000)));
     let schedule = exp.training.schedule.to_nn(per_epoch);
     let base = updater_lr(&exp.training.updater);
     let total = total.max(2);
@@ -549,9 +565,13 @@ pub(super) fn training_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
         if !(implicit && by_epochs) {
             remembered(ui, "training.epochs", &mut t.epochs, by_epochs, || 10);
         }
-        remembered(ui, "training.iterations", &mut t.iterations, !by_epochs, || {
-            1000
-        });
+        remembered(
+            ui,
+            "training.iterations",
+            &mut t.iterations,
+            !by_epochs,
+            || 1000,
+        );
         if by_epochs {
             let mut n = t.epochs.unwrap_or(10);
             let r = row(
@@ -586,7 +606,13 @@ pub(super) fn training_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
             "Train in segments; gradients flow back through part of each",
             |ui| ui.checkbox(&mut tbptt, ""),
         );
-        remembered(ui, "training.tbptt", &mut t.tbptt, tbptt, TbpttSpec::default);
+        remembered(
+            ui,
+            "training.tbptt",
+            &mut t.tbptt,
+            tbptt,
+            TbpttSpec::default,
+        );
         if let Some(tb) = &mut t.tbptt {
             row(
                 ui,
