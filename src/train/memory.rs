@@ -69,8 +69,8 @@ pub struct LayerSize {
     pub parameters: usize,
 }
 
-/// The sizes of every hidden layer of `config`, then the output layer (`config.layers.len()
-/// + 1` entries). Counts come from each layer kind's own `param_len` and allocate
+/// The sizes of every hidden layer of `config`, then the output layer (one entry per
+/// hidden layer, plus one). Counts come from each layer kind's own `param_len` and allocate
 /// nothing, so absurd sizes can be shown before they are refused. The REPL's `analyze`
 /// and the window's layer editor both show these.
 pub fn layer_sizes(config: &NetworkConfig) -> Vec<LayerSize> {
