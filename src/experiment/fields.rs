@@ -588,7 +588,7 @@ mod tests {
         let exp = Experiment::default();
         let leaves = leaves(&exp);
         let find = |p: &str| leaves.iter().find(|(k, _)| k == p).map(|(_, v)| v.clone());
-        assert_eq!(find("training.batch_size").as_deref(), Some("32"));
+        assert_eq!(find("training.batch_size").as_deref(), Some("1"));
         assert_eq!(find("model.layers[0].size").as_deref(), Some("100"));
         assert_eq!(find("training.updater").as_deref(), Some("Adam"));
         assert!(find("training.updater.Adam.lr").is_some());
