@@ -419,15 +419,18 @@ fn preview_ui(ui: &mut egui::Ui, p: &DataPreview, mode: &mut AlignmentMode, deli
     ));
     stats_ui(ui, s);
     if let Some(head) = p.raw_heads.first() {
-        egui::CollapsingHeader::new(format!("First rows of {}", file_name(&head.path)))
-            .id_salt("raw_head")
-            .default_open(true)
-            .show(ui, |ui| {
-                raw_rows_ui(ui, "raw_rows_0", &head.lines, delimiter)
-            });
+        egui::CollapsingHeader::new(format!(
+            "First rows of {} (features)",
+            file_name(&head.path)
+        ))
+        .id_salt("raw_head")
+        .default_open(true)
+        .show(ui, |ui| {
+            raw_rows_ui(ui, "raw_rows_0", &head.lines, delimiter)
+        });
     }
     if let Some(head) = p.raw_heads.get(1) {
-        egui::CollapsingHeader::new(format!("First rows of {}", file_name(&head.path)))
+        egui::CollapsingHeader::new(format!("First rows of {} (labels)", file_name(&head.path)))
             .id_salt("raw_head_labels")
             .show(ui, |ui| {
                 raw_rows_ui(ui, "raw_rows_1", &head.lines, delimiter)
