@@ -78,15 +78,19 @@ fn an_invalid_experiment_lists_its_problems_and_does_not_train() {
     .unwrap();
     let p = path.clone();
     let mut h = Harness::builder()
-        .with_size([1400.0, 900.0])
+        .with_size([1400.0, 2400.0])
         .build_eframe(move |_cc| SeqlabApp::new(Some(p)));
     h.state_mut().session.experiment.training.tbptt = Some(seqlab::experiment::schema::TbpttSpec {
         forward: 5,
         backward: 10,
     });
     h.run();
+    // counted on top, and drawn under the field it concerns
     assert!(h
-        .query_by_label_contains("training.tbptt.backward")
+        .query_by_label_contains("1 problem(s) to fix before training")
+        .is_some());
+    assert!(h
+        .query_by_label_contains("is 10 but forward is 5")
         .is_some());
     h.get_by_label("Train").click();
     h.run();

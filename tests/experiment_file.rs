@@ -490,3 +490,36 @@ fn every_shipped_example_loads_and_validates() {
         }
     }
 }
+
+#[test]
+fn a_lenient_load_keeps_what_it_can_read_and_lists_every_problem() {
+    use seqlab::experiment::file::from_ron_str_lenient;
+    let text = "(name: \"x\", batch: 3, \
+                model: (layers: [(kind: Lstm, size: 12, dropout: \"lots\"), (kind: Gruu)]), \
+                training: (updater: Adam(lr: -0.5), batch_size: 4))";
+    let read = from_ron_str_lenient(text, std::path::Path::new("x.ron")).unwrap();
+    let e = &read.experiment;
+    assert_eq!(e.name, "x");
+    assert_eq!(e.training.batch_size, 4);
+    assert_eq!(e.model.layers.len(), 2);
+    assert_eq!(e.model.layers[0].size, 12, "the rest of the layer is kept");
+    assert_eq!(read.dropped, 3, "{:?}", read.problems);
+    let fields: Vec<_> = read
+        .problems
+        .iter()
+        .map(|p| p.field_path().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "batch",
+            "model.layers[0].dropout",
+            "model.layers[1].kind",
+            "training.updater.Adam.lr"
+        ]
+    );
+    // not RON at all: an error with its position
+    let err = from_ron_str_lenient("(name: \"x\" training: ())", std::path::Path::new("x.ron"))
+        .unwrap_err();
+    assert!(err.to_string().starts_with("x.ron:1:"), "{err}");
+}

@@ -223,7 +223,7 @@ fn a_failing_command_stops_a_script_unless_keep_going() {
     );
     // an invalid set changed nothing
     assert!(
-        block(&stdout, "show training.batch_size", 0).contains("training.batch_size = 32"),
+        block(&stdout, "show training.batch_size", 0).contains("training.batch_size = 1"),
         "{stdout}"
     );
     assert!(stderr.contains("unknown command `fly`"), "{stderr}");

@@ -16,9 +16,12 @@
 
 pub mod console;
 pub mod data_panel;
-pub mod experiment_panel;
+pub mod editor;
+pub mod files;
+mod menu;
 pub mod monitor;
 pub mod notebook_view;
+mod prompt;
 pub mod series;
 
 use eframe::egui;
@@ -34,14 +37,18 @@ use crate::train::Command;
 
 use console::{ConsolePanel, LogKind};
 use data_panel::DataPanel;
-use experiment_panel::{relative_to, ExperimentPanel};
+use editor::Editor;
+use files::{Dialogs, Purpose, Settings};
 use monitor::Monitor;
 use notebook_view::NotebookView;
+use prompt::{Pending, Prompt};
 
 /// Frames per second at most while a run streams events (a display's rate).
 pub const REDRAW_HZ: f64 = 60.0;
 
-/// Opens the window; `initial_file` is an experiment to open.
+/// Opens the window; `initial_file` is an experiment to open. The window's size, the
+/// panels' sizes, the theme and the recent files come back from the last launch
+/// (eframe's storage).
 pub fn run(initial_file: Option<PathBuf>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -54,7 +61,15 @@ pub fn run(initial_file: Option<PathBuf>) -> anyhow::Result<()> {
     eframe::run_native(
         "seqlab",
         options,
-        Box::new(move |_cc| Ok(Box::new(SeqlabApp::new(initial_file)))),
+        Box::new(move |cc| {
+            let settings: Settings = cc
+                .storage
+                .and_then(|s| eframe::get_value(s, Settings::KEY))
+                .unwrap_or_default();
+            let app = SeqlabApp::with_settings(initial_file, settings);
+            app.apply_theme(&cc.egui_ctx);
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))
     .context("could not open the window (is a display available?)")
@@ -85,12 +100,19 @@ pub enum Action {
     Save(Option<PathBuf>),
     /// Ask for a path, then save there.
     SaveAs,
-    /// Ask for an experiment file, then open it.
+    /// Ask for an experiment file, then open it (asking first about unsaved changes).
     OpenDialog,
+    /// Open this file (asking first about unsaved changes and a run under way).
     Open(PathBuf),
+    /// A new experiment (asking first about unsaved changes and a run under way).
     New,
     /// Ask for a data file or folder.
     Browse(BrowseTarget),
+    /// Data files or a folder picked (dropped on the window): the data source follows
+    /// what they are (a folder or `.csv` files: CSV sequences; another file: text).
+    PickData(Vec<PathBuf>),
+    /// Light or dark theme.
+    SetDark(bool),
     /// A line typed in the command line (or a cell re-run).
     Command(String),
     /// Delete this cell of the transcript.
@@ -117,16 +139,31 @@ pub struct SeqlabApp {
     pub session: Session,
     /// The tab shown in the middle.
     pub view: View,
-    pub editor: ExperimentPanel,
+    pub editor: Editor,
     pub data: DataPanel,
     /// The live monitor and every run's curves.
     pub train: Monitor,
     /// The notebook's cells (view state).
     pub notebook: NotebookView,
     pub console: ConsolePanel,
+    /// What is kept between launches (recent files, theme, dialog choice).
+    pub settings: Settings,
+    /// The file dialogs (native on a thread, or in the window).
+    pub dialogs: Dialogs,
+    /// The question shown before losing work (unsaved changes, a run under way).
+    pub prompt: Option<Prompt>,
+    /// Why the last file could not be opened at all (shown until dismissed).
+    pub open_error: Option<String>,
+    /// What is done once the active run has stopped (New, Open or closing, asked for
+    /// during the run).
+    after_run: Option<Pending>,
+    /// What is done once the Save As dialog has saved (the prompt's "Save").
+    after_save: Option<Pending>,
+    /// Closing was confirmed: the next close request is let through.
+    allow_close: bool,
     actions: Vec<Action>,
     /// The experiment the problems were computed for, and the problems.
-    problems: Option<(Experiment, Vec<String>)>,
+    problems: Option<(Experiment, Vec<editor::Problem>)>,
     title: String,
     /// The session repaints the window on runner events once it has the context.
     wake_set: bool,
@@ -141,16 +178,28 @@ fn quote(path: &Path) -> String {
 impl SeqlabApp {
     /// A new window, with `file` opened if given (errors go to the console).
     pub fn new(file: Option<PathBuf>) -> Self {
+        SeqlabApp::with_settings(file, Settings::default())
+    }
+
+    /// A new window with the settings of the last launch.
+    pub fn with_settings(file: Option<PathBuf>, settings: Settings) -> Self {
         let mut session = Session::new();
         session.set_blocking_allowed(false);
         let mut app = SeqlabApp {
             session,
             view: View::default(),
-            editor: ExperimentPanel::default(),
+            editor: Editor::default(),
             data: DataPanel::default(),
             train: Monitor::default(),
             notebook: NotebookView::default(),
             console: ConsolePanel::default(),
+            settings,
+            dialogs: Dialogs::default(),
+            prompt: None,
+            open_error: None,
+            after_run: None,
+            after_save: None,
+            allow_close: false,
             actions: Vec::new(),
             problems: None,
             title: String::new(),
@@ -164,6 +213,14 @@ impl SeqlabApp {
             app.open(&path);
         }
         app
+    }
+
+    fn apply_theme(&self, ctx: &egui::Context) {
+        match self.settings.dark {
+            Some(true) => ctx.set_theme(egui::Theme::Dark),
+            Some(false) => ctx.set_theme(egui::Theme::Light),
+            None => {}
+        }
     }
 
     /// Runs one command line in the session and logs the command and its outputs.
@@ -186,17 +243,48 @@ impl SeqlabApp {
         self.actions.push(action);
     }
 
-    /// Opens an experiment file (problems are logged; the notebook stays as it was).
+    /// Opens an experiment file, discarding unsaved changes (the window asks first). A
+    /// file with problems opens with what could be read and its problems listed; a file
+    /// that cannot be read at all leaves a new, empty experiment and says why.
     pub fn open(&mut self, path: &Path) {
         if self.run_line(&format!("open! {}", quote(path))) {
             self.notebook_replaced();
+            self.settings.remember(path);
+            self.open_error = None;
+        } else {
+            let why = self
+                .session
+                .experiment
+                .notebook
+                .cells
+                .last()
+                .and_then(|c| {
+                    c.outputs.iter().find_map(|o| match o {
+                        crate::repl::Output::Error(e) => Some(e.clone()),
+                        _ => None,
+                    })
+                })
+                .unwrap_or_else(|| format!("{}: could not be opened", path.display()));
+            // a file that is there but cannot be parsed at all opens empty, with its
+            // error; one that cannot be read leaves the experiment as it was
+            if path.is_file() && self.run_line("new!") {
+                self.notebook_replaced();
+            }
+            self.open_error = Some(why);
         }
     }
 
     /// Writes the experiment and its notebook to `path` (atomically) and makes it the
-    /// notebook's file.
-    pub fn save_to(&mut self, path: &Path) {
-        self.run_line(&format!("save {}", quote(path)));
+    /// notebook's file. Relative data paths are rebased onto the new folder (the
+    /// session's `save` does it), so a copy saved elsewhere still finds its data.
+    pub fn save_to(&mut self, path: &Path) -> bool {
+        let ok = self.run_line(&format!("save {}", quote(path)));
+        if ok {
+            if let Some(file) = self.session.file().map(Path::to_path_buf) {
+                self.settings.remember(&file);
+            }
+        }
+        ok
     }
 
     /// The folder relative data paths are read from: the experiment file's, or the
@@ -210,7 +298,13 @@ impl SeqlabApp {
         self.session.is_dirty()
     }
 
-    fn problems(&mut self) -> Vec<String> {
+    /// True when closing, New or Open would lose edits (a notebook that only ran
+    /// commands, or a new experiment nobody edited, has nothing to lose).
+    pub fn has_unsaved_edits(&self) -> bool {
+        self.session.has_unsaved_edits()
+    }
+
+    fn problems(&mut self) -> Vec<editor::Problem> {
         let exp = &self.session.experiment;
         if self.problems.as_ref().is_none_or(|(e, _)| {
             e.data != exp.data
@@ -228,8 +322,8 @@ impl SeqlabApp {
             let mut settings = exp.clone();
             settings.notebook = Default::default();
             let list = validate::problems(&settings, &file)
-                .into_iter()
-                .map(|e| e.to_string())
+                .iter()
+                .map(editor::Problem::from_error)
                 .collect();
             self.problems = Some((settings, list));
         }
@@ -309,7 +403,7 @@ impl SeqlabApp {
             }
         }
         let path = match self.session.file() {
-            Some(_) => experiment_panel::relative_to(&weights, Some(base.as_path())),
+            Some(_) => editor::relative_to(&weights, Some(base.as_path())),
             None => weights,
         };
         if self.run_line(&format!("set initial_weights Some({})", quote(&path))) {
@@ -357,7 +451,166 @@ impl SeqlabApp {
         }
     }
 
-    fn apply(&mut self, action: Action, _ctx: &egui::Context) {
+    /// Opens a file dialog for `purpose` (never blocks the window).
+    fn ask_path(&mut self, ctx: &egui::Context, purpose: Purpose) {
+        let name = matches!(purpose, Purpose::SaveAs).then(|| {
+            self.session
+                .file()
+                .and_then(Path::file_name)
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| format!("{}.ron", self.session.experiment.name))
+        });
+        let dir = self.base_dir();
+        self.dialogs
+            .open(ctx, purpose, &dir, name, self.settings.builtin_dialogs);
+        if let Some(why) = self.dialogs.fell_back.take() {
+            self.console.log.info(why);
+        }
+    }
+
+    /// A path picked in a dialog (native or in the window) for `purpose`.
+    pub fn dialog_picked(&mut self, ctx: &egui::Context, purpose: Purpose, path: PathBuf) {
+        match purpose {
+            Purpose::Open => self.open(&path),
+            Purpose::SaveAs => {
+                let path = if path.extension().is_none() {
+                    path.with_extension("ron")
+                } else {
+                    path
+                };
+                if self.save_to(&path) {
+                    if let Some(next) = self.after_save.take() {
+                        self.perform(ctx, next);
+                    }
+                } else {
+                    self.after_save = None;
+                }
+            }
+            Purpose::Browse(target) => self.pick_data(Some(target), vec![path]),
+        }
+    }
+
+    /// Goes on with `pending` once nothing would be lost: asks to stop a run under way,
+    /// then about unsaved changes.
+    pub fn request(&mut self, ctx: &egui::Context, pending: Pending) {
+        if self.session.is_running() {
+            let run = self.session.progress().map(|p| p.run).unwrap_or_default();
+            self.prompt = Some(Prompt::running(pending, run));
+        } else if self.has_unsaved_edits() {
+            let what = self
+                .session
+                .file()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| format!("{} (not saved yet)", self.session.experiment.name));
+            self.prompt = Some(Prompt::unsaved(pending, what));
+        } else {
+            self.perform(ctx, pending);
+        }
+    }
+
+    /// Does `pending` now (whatever is unsaved is dropped).
+    fn perform(&mut self, ctx: &egui::Context, pending: Pending) {
+        match pending {
+            Pending::New => {
+                if self.run_line("new!") {
+                    self.notebook_replaced();
+                    self.open_error = None;
+                }
+            }
+            Pending::Open(path) => self.open(&path),
+            Pending::OpenDialog => self.ask_path(ctx, Purpose::Open),
+            Pending::Close => {
+                self.allow_close = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        }
+    }
+
+    /// The prompt's answer.
+    fn answer(&mut self, ctx: &egui::Context, answer: prompt::Answer) {
+        let Some(p) = self.prompt.take() else {
+            return;
+        };
+        match answer {
+            prompt::Answer::Cancel => {}
+            prompt::Answer::StopRun => {
+                self.run_line("stop");
+                self.after_run = Some(p.pending);
+            }
+            prompt::Answer::Discard => self.perform(ctx, p.pending),
+            prompt::Answer::Save => match self.session.file() {
+                Some(_) => {
+                    if self.run_line("save") {
+                        self.perform(ctx, p.pending);
+                    }
+                }
+                None => {
+                    self.after_save = Some(p.pending);
+                    self.ask_path(ctx, Purpose::SaveAs);
+                }
+            },
+        }
+    }
+
+    /// Data files or a folder picked for `target` (a Browse… button), or dropped on the
+    /// window (`None`): the data source follows what they are.
+    pub fn pick_data(&mut self, target: Option<BrowseTarget>, paths: Vec<PathBuf>) {
+        use crate::data::{CsvDataConfig, LabelSource, SequenceSource};
+        use crate::experiment::schema::{DataSpec, TextSpec};
+        let Some(first) = paths.first().cloned() else {
+            return;
+        };
+        let base = self.session.file().map(|_| self.base_dir());
+        let rel = |p: &Path| editor::relative_to(p, base.as_deref());
+        let is_csv = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let data = &mut self.session.experiment.data;
+        let what = match target {
+            Some(BrowseTarget::CsvLabels) => {
+                if let DataSpec::Csv(c) = data {
+                    c.labels = LabelSource::Files(if first.is_dir() {
+                        SequenceSource::Directory(rel(&first))
+                    } else {
+                        SequenceSource::Files(paths.iter().map(|p| rel(p)).collect())
+                    });
+                }
+                "labels"
+            }
+            _ if first.is_dir() || paths.iter().all(|p| is_csv(p)) => {
+                let source = if first.is_dir() {
+                    SequenceSource::Directory(rel(&first))
+                } else {
+                    SequenceSource::Files(paths.iter().map(|p| rel(p)).collect())
+                };
+                match data {
+                    DataSpec::Csv(c) => c.features = source,
+                    other => {
+                        *other = DataSpec::Csv(CsvDataConfig {
+                            features: source,
+                            ..CsvDataConfig::default()
+                        })
+                    }
+                }
+                "CSV sequences"
+            }
+            _ => {
+                match data {
+                    DataSpec::Text(t) => t.path = rel(&first),
+                    other => {
+                        *other = DataSpec::Text(TextSpec {
+                            path: rel(&first),
+                            ..TextSpec::default()
+                        })
+                    }
+                }
+                "a text corpus"
+            }
+        };
+        self.console
+            .log
+            .info(format!("data: {} as {what}", first.display()));
+    }
+
+    fn apply(&mut self, action: Action, ctx: &egui::Context) {
         match action {
             Action::Train => self.start_training(),
             Action::Pause => {
@@ -380,40 +633,25 @@ impl SeqlabApp {
             }
             Action::SampleNow => self.command(Command::SampleNow),
             Action::EvaluateNow => self.command(Command::EvaluateNow),
-            Action::Save(Some(path)) => self.save_to(&path),
-            Action::Save(None) => match self.session.file().map(Path::to_path_buf) {
+            Action::Save(Some(path)) => {
+                self.save_to(&path);
+            }
+            Action::Save(None) => match self.session.file() {
                 Some(_) => {
                     self.run_line("save");
                 }
-                None => self.apply(Action::SaveAs, _ctx),
+                None => self.ask_path(ctx, Purpose::SaveAs),
             },
-            Action::SaveAs => {
-                let name = format!("{}.ron", self.session.experiment.name);
-                if let Some(path) = rfd::FileDialog::new()
-                    .add_filter("experiment", &["ron"])
-                    .set_file_name(name)
-                    .set_directory(self.base_dir())
-                    .save_file()
-                {
-                    self.save_to(&path);
-                }
+            Action::SaveAs => self.ask_path(ctx, Purpose::SaveAs),
+            Action::OpenDialog => self.request(ctx, Pending::OpenDialog),
+            Action::Open(path) => self.request(ctx, Pending::Open(path)),
+            Action::New => self.request(ctx, Pending::New),
+            Action::Browse(target) => self.ask_path(ctx, Purpose::Browse(target)),
+            Action::PickData(paths) => self.pick_data(None, paths),
+            Action::SetDark(dark) => {
+                self.settings.dark = Some(dark);
+                self.apply_theme(ctx);
             }
-            Action::OpenDialog => {
-                if let Some(path) = rfd::FileDialog::new()
-                    .add_filter("experiment", &["ron"])
-                    .set_directory(self.base_dir())
-                    .pick_file()
-                {
-                    self.open(&path);
-                }
-            }
-            Action::Open(path) => self.open(&path),
-            Action::New => {
-                if self.run_line("new!") {
-                    self.notebook_replaced();
-                }
-            }
-            Action::Browse(target) => self.browse(target),
             Action::Command(line) => {
                 let parsed = crate::repl::parse(&line);
                 let is_train = parsed
@@ -442,32 +680,6 @@ impl SeqlabApp {
         }
     }
 
-    fn browse(&mut self, target: BrowseTarget) {
-        use crate::data::{LabelSource, SequenceSource};
-        use crate::experiment::schema::DataSpec;
-        let base = self.base_dir();
-        let dialog = rfd::FileDialog::new().set_directory(&base);
-        let base = self.session.file().map(|_| base.as_path());
-        match (target, &mut self.session.experiment.data) {
-            (BrowseTarget::TextCorpus, DataSpec::Text(t)) => {
-                if let Some(p) = dialog.pick_file() {
-                    t.path = relative_to(&p, base);
-                }
-            }
-            (BrowseTarget::CsvFeatures, DataSpec::Csv(c)) => {
-                if let Some(p) = dialog.pick_folder() {
-                    c.features = SequenceSource::Directory(relative_to(&p, base));
-                }
-            }
-            (BrowseTarget::CsvLabels, DataSpec::Csv(c)) => {
-                if let Some(p) = dialog.pick_folder() {
-                    c.labels = LabelSource::Files(SequenceSource::Directory(relative_to(&p, base)));
-                }
-            }
-            _ => {}
-        }
-    }
-
     fn update_title(&mut self, ctx: &egui::Context) {
         let file = self
             .session
@@ -484,36 +696,7 @@ impl SeqlabApp {
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.heading("seqlab");
-            ui.separator();
-            if ui
-                .button("New")
-                .on_hover_text("Start a new experiment")
-                .clicked()
-            {
-                self.actions.push(Action::New);
-            }
-            if ui
-                .button("Open…")
-                .on_hover_text("Open an experiment file (.ron)")
-                .clicked()
-            {
-                self.actions.push(Action::OpenDialog);
-            }
-            if ui
-                .button("Save")
-                .on_hover_text("Save the experiment to its file (Ctrl+S)")
-                .clicked()
-            {
-                self.actions.push(Action::Save(None));
-            }
-            if ui
-                .button("Save as…")
-                .on_hover_text("Save the experiment to another file")
-                .clicked()
-            {
-                self.actions.push(Action::SaveAs);
-            }
+            menu::menu_bar_ui(ui, &mut self.settings, &mut self.actions);
             ui.separator();
             self.train.controls_ui(ui, &mut self.actions);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -532,6 +715,80 @@ impl SeqlabApp {
             });
         });
     }
+
+    /// The left panel: the editor, bounded so the centre keeps its room, scrolling
+    /// inside (both ways) when its content is larger.
+    fn editor_panel_ui(&mut self, ui: &mut egui::Ui) {
+        let width = ui.available_width();
+        let max = (width * 0.42).clamp(300.0, 620.0);
+        egui::Panel::left("experiment")
+            .resizable(true)
+            .default_size(380.0_f32.min(max))
+            .size_range(280.0..=max)
+            .show(ui, |ui| {
+                ui.add_space(4.0);
+                ui.heading("Experiment");
+                self.load_notice_ui(ui);
+                ui.separator();
+                let errors = self.problems();
+                let base = self.base_dir();
+                egui::ScrollArea::both()
+                    .id_salt("experiment_scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        ui.set_max_width(ui.available_width());
+                        self.editor.ui(
+                            ui,
+                            &mut self.session.experiment,
+                            &errors,
+                            &base,
+                            &mut self.actions,
+                        );
+                    });
+            });
+    }
+
+    /// What the opened file's problems were (entries left out), or why it could not be
+    /// opened, until dismissed.
+    fn load_notice_ui(&mut self, ui: &mut egui::Ui) {
+        let error = ui.visuals().error_fg_color;
+        if let Some(e) = self.open_error.clone() {
+            ui.add(
+                egui::Label::new(egui::RichText::new(format!("Could not open: {e}")).color(error))
+                    .wrap(),
+            );
+            if ui.small_button("Dismiss").clicked() {
+                self.open_error = None;
+            }
+        }
+        let problems = self.session.unreadable_entries();
+        if !problems.is_empty() {
+            egui::CollapsingHeader::new(
+                egui::RichText::new(format!(
+                    "{} entr{} of the file could not be read and took the default",
+                    problems.len(),
+                    if problems.len() == 1 { "y" } else { "ies" }
+                ))
+                .color(ui.visuals().warn_fg_color),
+            )
+            .id_salt("load_problems")
+            .default_open(true)
+            .show(ui, |ui| {
+                for p in problems {
+                    ui.add(egui::Label::new(egui::RichText::new(p).small()).wrap());
+                }
+            });
+        }
+    }
+
+    /// Keyboard shortcuts of the File menu.
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        for (shortcut, action) in menu::shortcuts() {
+            if ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
+                self.actions.push(action);
+            }
+        }
+    }
 }
 
 impl eframe::App for SeqlabApp {
@@ -549,15 +806,38 @@ impl eframe::App for SeqlabApp {
         let events = self.session.poll();
         self.train.apply_events(events, &mut self.console.log);
         self.data.poll();
-        if ctx.input_mut(|i| {
-            i.consume_shortcut(&egui::KeyboardShortcut::new(
-                egui::Modifiers::COMMAND,
-                egui::Key::S,
-            ))
-        }) {
-            self.actions.push(Action::Save(None));
+        self.editor.poll();
+        if self.after_run.is_some() && !self.session.is_running() {
+            let next = self.after_run.take().expect("checked");
+            self.request(ctx, next);
         }
+        if ctx.input(|i| i.viewport().close_requested())
+            && !self.allow_close
+            && (self.session.is_running() || self.has_unsaved_edits())
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.request(ctx, Pending::Close);
+        }
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if let Some(first) = dropped.first() {
+            if first.extension().is_some_and(|e| e == "ron") {
+                self.actions.push(Action::Open(first.clone()));
+            } else {
+                self.actions.push(Action::PickData(dropped));
+            }
+        }
+        self.shortcuts(ctx);
         self.update_title(ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, Settings::KEY, &self.settings);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -569,27 +849,7 @@ impl eframe::App for SeqlabApp {
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| self.train.status_ui(ui));
         });
-        egui::Panel::left("experiment")
-            .resizable(true)
-            .default_size(400.0)
-            .size_range(300.0..=700.0)
-            .show(ui, |ui| {
-                ui.add_space(4.0);
-                ui.heading("Experiment");
-                ui.separator();
-                let problems = self.problems();
-                egui::ScrollArea::vertical()
-                    .id_salt("experiment_scroll")
-                    .auto_shrink([false, false])
-                    .show(ui, |ui| {
-                        self.editor.ui(
-                            ui,
-                            &mut self.session.experiment,
-                            &problems,
-                            &mut self.actions,
-                        );
-                    });
-            });
+        self.editor_panel_ui(ui);
         egui::Panel::bottom("console")
             .resizable(true)
             .default_size(120.0)
@@ -621,6 +881,17 @@ impl eframe::App for SeqlabApp {
         });
 
         let ctx = ui.ctx().clone();
+        if let Some((purpose, path)) = self.dialogs.ui(&ctx) {
+            self.dialog_picked(&ctx, purpose, path);
+        }
+        if let Some(why) = self.dialogs.fell_back.take() {
+            self.console.log.info(why);
+        }
+        if let Some(p) = &self.prompt {
+            if let Some(answer) = p.ui(&ctx) {
+                self.answer(&ctx, answer);
+            }
+        }
         for action in std::mem::take(&mut self.actions) {
             self.apply(action, &ctx);
         }

@@ -542,7 +542,7 @@ mod tests {
     fn get_and_set_follow_the_file_syntax() {
         let exp = Experiment::default();
         let file = Path::new("t.ron");
-        assert_eq!(get(&exp, "training.batch_size").unwrap(), "32");
+        assert_eq!(get(&exp, "training.batch_size").unwrap(), "1");
         let e2 = set(&exp, "model.layers[0].size", "256", file).unwrap();
         assert_eq!(e2.model.layers[0].size, 256);
         let e3 = set(&exp, "training.updater", "Sgd(lr: 0.5)", file).unwrap();
@@ -588,7 +588,7 @@ mod tests {
         let exp = Experiment::default();
         let leaves = leaves(&exp);
         let find = |p: &str| leaves.iter().find(|(k, _)| k == p).map(|(_, v)| v.clone());
-        assert_eq!(find("training.batch_size").as_deref(), Some("32"));
+        assert_eq!(find("training.batch_size").as_deref(), Some("1"));
         assert_eq!(find("model.layers[0].size").as_deref(), Some("100"));
         assert_eq!(find("training.updater").as_deref(), Some("Adam"));
         assert!(find("training.updater.Adam.lr").is_some());

@@ -94,6 +94,12 @@ pub fn to_ron_string(experiment: &Experiment) -> String {
 /// Reads, migrates and validates the experiment file at `path`. Paths inside stay as
 /// written (relative to the file); see [`resolve_paths`].
 pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
+    let text = read_text(path)?;
+    from_ron_str(&text, path)
+}
+
+/// The file's text: a regular file, UTF-8 (syntax errors name the position otherwise).
+fn read_text(path: &Path) -> Result<String, ExperimentError> {
     use crate::data::read::{decode_text, read_regular, TextProblem};
     let bytes = read_regular(path).map_err(|e| ExperimentError::io("read", path, e))?;
     let text = decode_text(&bytes).map_err(|problem| {
@@ -118,7 +124,81 @@ pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
             hint: "save it as UTF-8".into(),
         }
     })?;
-    from_ron_str(text, path)
+    Ok(text.to_string())
+}
+
+/// What could be read of an experiment file with problems: the experiment, and every
+/// problem found (values out of range, fields with the wrong type or an unknown name).
+#[derive(Debug)]
+pub struct Lenient {
+    /// The experiment as read; a field that could not be read has its default.
+    pub experiment: Experiment,
+    /// Every problem, in the order found: fields that could not be read (dropped) first,
+    /// then what [`validate::problems`] finds in the rest.
+    pub problems: Vec<ExperimentError>,
+    /// How many entries of the file were dropped because they could not be read.
+    pub dropped: usize,
+}
+
+/// Reads the experiment file at `path` as far as it can be read, so a file with a wrong
+/// value opens with its problems listed and can be fixed (the window and the REPL's
+/// `open` use this). An entry that cannot be read (unknown field, wrong type, unknown
+/// kind) is left out and takes its default; values that parse but are out of range are
+/// kept. Only a file that is not RON at all (a syntax error), not UTF-8, unreadable or
+/// written by a newer seqlab is an error.
+pub fn load_lenient(path: &Path) -> Result<Lenient, ExperimentError> {
+    let text = read_text(path)?;
+    from_ron_str_lenient(&text, path)
+}
+
+/// [`load_lenient`] on text; `source` is only used in messages.
+pub fn from_ron_str_lenient(text: &str, source: &Path) -> Result<Lenient, ExperimentError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let version = probe_version(text);
+    if version > FORMAT_VERSION {
+        return Err(ExperimentError::NewerVersion {
+            file: source.to_path_buf(),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let mut text = if version < FORMAT_VERSION {
+        migrate(text, version)
+    } else {
+        text.to_string()
+    };
+    let mut problems = Vec::new();
+    // each round drops one entry, so the text shrinks; the bound only guards the loop
+    for _ in 0..256 {
+        match parse(&text, source) {
+            Ok(mut experiment) => {
+                experiment.version = FORMAT_VERSION;
+                let dropped = problems.len();
+                problems.extend(validate::problems(&experiment, source));
+                return Ok(Lenient {
+                    experiment,
+                    problems,
+                    dropped,
+                });
+            }
+            Err(e) => {
+                let ExperimentError::Field {
+                    position: Some((line, column)),
+                    ..
+                } = &e
+                else {
+                    return Err(e);
+                };
+                let offset = byte_offset(&text, *line, *column);
+                let Some(span) = scan::innermost_entry(text.as_bytes(), offset) else {
+                    return Err(e);
+                };
+                text.replace_range(span, "");
+                problems.push(e);
+            }
+        }
+    }
+    Err(problems.pop().expect("the loop ran"))
 }
 
 /// Writes the experiment to `path` atomically: a failed save leaves any existing file as
@@ -828,6 +908,47 @@ pub(crate) mod scan {
     pub fn struct_open(s: &[u8], i: usize) -> Option<usize> {
         let j = skip_trivia(s, ident_end(s, i));
         (s.get(j) == Some(&b'(')).then_some(j)
+    }
+
+    /// The span of the innermost `key: value` entry (of any struct, in lists too) that
+    /// holds the byte `offset`: what to drop when the value at `offset` cannot be read.
+    pub fn innermost_entry(s: &[u8], offset: usize) -> Option<Range<usize>> {
+        innermost_in_struct(s, root_open(s)?, offset)
+    }
+
+    fn innermost_in_struct(s: &[u8], open: usize, offset: usize) -> Option<Range<usize>> {
+        let entries = struct_entries(s, open)?;
+        let entry = entries
+            .into_iter()
+            .find(|e| e.span.start <= offset && offset < e.span.end.max(e.value.end + 1))?;
+        Some(innermost_in_value(s, entry.value.clone(), offset).unwrap_or(entry.span))
+    }
+
+    /// The innermost entry holding `offset` inside the value at `value` (a struct, a
+    /// variant with fields, or a list of them).
+    fn innermost_in_value(s: &[u8], value: Range<usize>, offset: usize) -> Option<Range<usize>> {
+        if value.is_empty() {
+            return None;
+        }
+        if s[value.start] == b'[' {
+            let mut i = value.start + 1;
+            while i < value.end {
+                i = skip_trivia(s, i);
+                if i >= value.end || s[i] == b']' {
+                    return None;
+                }
+                let end = value_end(s, i);
+                if (i..=end).contains(&offset) {
+                    return innermost_in_value(s, i..end, offset);
+                }
+                i = end + 1;
+            }
+            return None;
+        }
+        let open = struct_open(s, value.start)?;
+        (open < value.end)
+            .then(|| innermost_in_struct(s, open, offset))
+            .flatten()
     }
 
     /// The `(` of the top-level struct, after any `#![enable(..)]` attributes.

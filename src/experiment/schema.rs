@@ -43,6 +43,12 @@ pub struct Experiment {
     pub notebook: Notebook,
 }
 
+/// A new experiment: one LSTM of 100 learning the default sentence by heart, as one
+/// stream of 100-step minibatches (a sentence is too short to cut into 32 parallel
+/// streams of 3 characters), for 300 iterations with Adam at 5e-3, validating every 50
+/// iterations and sampling every 100. It reproduces the sentence in well under a
+/// minute. A file that leaves out `training`, `evaluation` or `sampling` gets these;
+/// one that gives them gets each struct's own defaults for the fields it leaves out.
 impl Default for Experiment {
     fn default() -> Self {
         Experiment {
@@ -51,9 +57,21 @@ impl Default for Experiment {
             notes: String::new(),
             data: DataSpec::default(),
             model: ModelSpec::default(),
-            training: TrainingSpec::default(),
-            evaluation: EvaluationSpec::default(),
-            sampling: SamplingSpec::default(),
+            training: TrainingSpec {
+                updater: UpdaterSpec::Adam(AdamSpec {
+                    lr: 5e-3,
+                    ..AdamSpec::default()
+                }),
+                batch_size: 1,
+                sequence_length: 100,
+                iterations: Some(300),
+                ..TrainingSpec::default()
+            },
+            evaluation: EvaluationSpec { every: Some(50) },
+            sampling: SamplingSpec {
+                every: Some(100),
+                ..SamplingSpec::default()
+            },
             initial_weights: None,
             sweep: None,
             notebook: Notebook::default(),

@@ -26,6 +26,7 @@ use crate::experiment::schema::{DataSpec, LayerSpec, TextSpec};
 use crate::experiment::{validate, Experiment};
 use crate::nn::network::{LayerState, NetState};
 use crate::train::eval::EvalMetrics;
+use crate::train::memory::layer_sizes;
 use crate::train::runner::Wake;
 use crate::train::sample::{sample_text, SampleOptions};
 use crate::train::trainer::{load_trained, TrainedModel};
@@ -91,6 +92,10 @@ pub struct Session {
     transcript_epoch: u64,
     /// Called with each event while `wait` blocks (a front end's progress line).
     progress_hook: Option<ProgressHook>,
+    /// The problems the opened file had (it opened with what could be read).
+    load_problems: Vec<String>,
+    /// How many of them are entries that could not be read (they come first).
+    load_dropped: usize,
 }
 
 impl Default for Session {
@@ -119,6 +124,8 @@ impl Session {
             blocking_allowed: true,
             transcript_epoch: 0,
             progress_hook: None,
+            load_problems: Vec::new(),
+            load_dropped: 0,
         }
     }
 
@@ -148,6 +155,20 @@ impl Session {
             None => true,
             Some(t) => *t != to_ron_string(&self.saved_form()),
         }
+    }
+
+    /// The problems of the file as it was opened (values out of range, entries that
+    /// could not be read and took their defaults), as messages naming the file and field;
+    /// empty after `new` and for a file without problems.
+    pub fn load_problems(&self) -> &[String] {
+        &self.load_problems
+    }
+
+    /// The entries of the opened file that could not be read at all (a wrong type, an
+    /// unknown field or kind) and took their defaults: the part of
+    /// [`Session::load_problems`] that the experiment itself no longer shows.
+    pub fn unreadable_entries(&self) -> &[String] {
+        &self.load_problems[..self.load_dropped]
     }
 
     /// True while a run is under way.
@@ -210,9 +231,11 @@ impl Session {
     fn open_file(&mut self, path: &Path) -> Result<Vec<Output>, String> {
         let raw = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read it ({e}); check the path", path.display()))?;
-        let exp = file::load(path).map_err(|e| e.to_string())?;
+        let read = file::load_lenient(path).map_err(|e| e.to_string())?;
         self.stop_active();
-        self.experiment = exp;
+        self.experiment = read.experiment;
+        self.load_problems = read.problems.iter().map(|p| p.to_string()).collect();
+        self.load_dropped = read.dropped;
         self.transcript_epoch += 1;
         self.file = Some(path.to_path_buf());
         let base = self.base_dir();
@@ -231,6 +254,23 @@ impl Session {
         ))];
         if found > 0 {
             out.push(text(format!("found {found} run(s) in the runs folder that the notebook did not list (headless runs); they are listed now")));
+        }
+        if !read.problems.is_empty() {
+            let dropped = if read.dropped > 0 {
+                format!(
+                    "; {} entr{} could not be read and {} the default",
+                    read.dropped,
+                    if read.dropped == 1 { "y" } else { "ies" },
+                    if read.dropped == 1 { "has" } else { "have" }
+                )
+            } else {
+                String::new()
+            };
+            out.push(text(format!(
+                "the file has {} problem(s){dropped}; fix them with `set` (or in the window's editor) before training:",
+                read.problems.len()
+            )));
+            out.extend(self.load_problems.iter().map(|p| Output::Error(p.clone())));
         }
         Ok(out)
     }
@@ -548,6 +588,13 @@ impl Session {
             Command::State(s) => self.state(s),
             Command::Sweep(c) => super::sweep::execute(self, c),
         }
+    }
+
+    /// True when there are edits that are not in the file: changed settings, or runs
+    /// added. Running commands (the transcript and history) or a new experiment nobody
+    /// edited has nothing to lose, so `new`/`open` and a window's prompts do not ask.
+    pub fn has_unsaved_edits(&self) -> bool {
+        self.is_dirty() && !self.only_transcript_changed()
     }
 
     /// True when only the transcript/history differ from the file (running commands is
@@ -915,26 +962,25 @@ impl Session {
             return Ok(Output::Table(t));
         }
         let config = exp.model.to_nn(input, output, loss);
-        let counts = parameter_counts(&config);
-        let mut width = input;
-        for (i, l) in config.layers.iter().enumerate() {
+        let sizes = layer_sizes(&config);
+        for (i, (l, spec)) in sizes.iter().zip(&exp.model.layers).enumerate() {
             t.rows.push(vec![
                 i.to_string(),
-                format!("{:?}", exp.model.layers[i].kind),
-                width.to_string(),
-                l.size.to_string(),
-                counts[i].to_string(),
+                format!("{:?}", spec.kind),
+                l.input.to_string(),
+                l.output.to_string(),
+                l.parameters.to_string(),
             ]);
-            width = l.size;
         }
+        let out = sizes.last().expect("the output layer");
         t.rows.push(vec![
             "output".into(),
             format!("{loss:?}, {:?}", config.output.mode),
-            width.to_string(),
-            config.output.size.to_string(),
-            counts[config.layers.len()].to_string(),
+            out.input.to_string(),
+            out.output.to_string(),
+            out.parameters.to_string(),
         ]);
-        let total: usize = counts.iter().sum();
+        let total: usize = sizes.iter().map(|l| l.parameters).sum();
         t.rows.push(vec![
             "total".into(),
             String::new(),
@@ -943,29 +989,29 @@ impl Session {
             total.to_string(),
         ]);
         if let Some((batch, steps)) = memory {
-            let bytes = training_memory(&config, total, batch, steps);
+            let estimate = crate::train::memory::estimate(&config, batch, steps);
             t.rows.push(vec![
                 "training memory (estimate)".into(),
                 format!("batch {batch} × {steps} steps"),
                 String::new(),
                 String::new(),
-                format_bytes(bytes),
+                crate::train::memory::human_bytes(estimate.total()),
             ]);
         }
         Ok(Output::Table(t))
     }
 
     fn analyze(&mut self) -> Result<Vec<Output>, String> {
-        let t = &self.experiment.training;
-        let steps = match (&self.experiment.data, t.tbptt) {
-            (_, Some(tb)) => tb.forward,
-            _ => t.sequence_length,
+        let t = self.experiment.training.clone();
+        let shape = match self.data() {
+            Ok(data) => crate::train::memory::minibatch_shape(&t, data.longest_sequence()),
+            // the table says why the sizes are missing
+            Err(_) => (
+                t.batch_size,
+                t.tbptt.map_or(t.sequence_length, |tb| tb.forward),
+            ),
         };
-        let (batch, mut steps) = (t.batch_size, steps);
-        if let Ok(TrainingData::Sequences { train, .. }) = self.data() {
-            steps = train.stats().max_length.max(1);
-        }
-        Ok(vec![self.model_table(Some((batch, steps)))?])
+        Ok(vec![self.model_table(Some(shape))?])
     }
 
     fn train(&mut self, length: Option<Length>, cell: usize) -> Result<Vec<Output>, String> {
@@ -1951,66 +1997,6 @@ fn describe_digest(d: &RunDigest) -> String {
         s.push_str(&format!("; error: {e}"));
     }
     s
-}
-
-/// Parameters per hidden layer and the output layer (each layer kind's own count; no
-/// allocation, so absurd sizes can be shown before they are refused).
-fn parameter_counts(config: &crate::nn::network::NetworkConfig) -> Vec<usize> {
-    use crate::nn::network::LayerKind;
-    use crate::nn::{dense::Dense, gru::Gru, lstm::Lstm, output::OutputLayer, rnn::Rnn};
-    let mut counts = Vec::with_capacity(config.layers.len() + 1);
-    let mut width = config.input_size;
-    for l in &config.layers {
-        counts.push(match &l.kind {
-            LayerKind::Lstm { peephole, .. } => {
-                Lstm::<f32>::param_len(width, l.size, *peephole, l.two_biases())
-            }
-            LayerKind::Gru => Gru::<f32>::param_len(width, l.size),
-            LayerKind::Rnn { .. } => Rnn::<f32>::param_len(width, l.size, l.two_biases()),
-            LayerKind::Dense { .. } => Dense::<f32>::param_len(width, l.size),
-        });
-        width = l.size;
-    }
-    counts.push(OutputLayer::<f32>::param_len(width, config.output.size));
-    counts
-}
-
-/// A rough estimate of training memory in bytes: parameters, gradients and two updater
-/// moments, plus the activations kept for backpropagation (gates and states per step).
-fn training_memory(
-    config: &crate::nn::network::NetworkConfig,
-    params: usize,
-    batch: usize,
-    steps: usize,
-) -> usize {
-    use crate::nn::network::LayerKind;
-    let per_step: usize = config
-        .layers
-        .iter()
-        .map(|l| {
-            l.size
-                * match l.kind {
-                    LayerKind::Lstm { .. } => 7,
-                    LayerKind::Gru => 6,
-                    LayerKind::Rnn { .. } => 2,
-                    LayerKind::Dense { .. } => 2,
-                }
-        })
-        .sum::<usize>()
-        + config.input_size
-        + 2 * config.output.size;
-    4 * (4 * params + batch * steps * per_step)
-}
-
-fn format_bytes(b: usize) -> String {
-    let b = b as f64;
-    if b >= 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.1} GiB", b / (1024.0 * 1024.0 * 1024.0))
-    } else if b >= 1024.0 * 1024.0 {
-        format!("{:.1} MiB", b / (1024.0 * 1024.0))
-    } else {
-        format!("{:.1} KiB", b / 1024.0)
-    }
 }
 
 fn now_unix() -> u64 {

@@ -158,6 +158,22 @@ impl TrainingData {
         matches!(self, TrainingData::Stream { .. })
     }
 
+    /// The longest training sequence (sequence data; `None` for streams, whose
+    /// minibatches are as long as the settings say).
+    pub fn longest_sequence(&self) -> Option<usize> {
+        match self {
+            TrainingData::Stream { .. } => None,
+            TrainingData::Sequences { train, .. } => Some(
+                train
+                    .examples()
+                    .iter()
+                    .map(|e| e.feature_steps())
+                    .max()
+                    .unwrap_or(0),
+            ),
+        }
+    }
+
     /// Minibatches in one epoch.
     pub fn batches_per_epoch(&self, batch_size: usize, steps: usize) -> Result<usize, TrainError> {
         Ok(match self {

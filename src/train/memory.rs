@@ -58,6 +58,65 @@ pub fn estimate(config: &NetworkConfig, batch: usize, steps: usize) -> MemoryEst
     }
 }
 
+/// One layer's sizes as the network builds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerSize {
+    /// Input features per step.
+    pub input: usize,
+    /// Output features per step (the layer's units; the output layer's outputs).
+    pub output: usize,
+    /// Trained parameters (weights and biases), each layer kind's own count.
+    pub parameters: usize,
+}
+
+/// The sizes of every hidden layer of `config`, then the output layer (one entry per
+/// hidden layer, plus one). Counts come from each layer kind's own `param_len` and allocate
+/// nothing, so absurd sizes can be shown before they are refused. The REPL's `analyze`
+/// and the window's layer editor both show these.
+pub fn layer_sizes(config: &NetworkConfig) -> Vec<LayerSize> {
+    use crate::nn::{dense::Dense, gru::Gru, lstm::Lstm, output::OutputLayer, rnn::Rnn};
+    let mut sizes = Vec::with_capacity(config.layers.len() + 1);
+    let mut width = config.input_size;
+    for l in &config.layers {
+        let parameters = match &l.kind {
+            LayerKind::Lstm { peephole, .. } => {
+                Lstm::<f32>::param_len(width, l.size, *peephole, l.two_biases())
+            }
+            LayerKind::Gru => Gru::<f32>::param_len(width, l.size),
+            LayerKind::Rnn { .. } => Rnn::<f32>::param_len(width, l.size, l.two_biases()),
+            LayerKind::Dense { .. } => Dense::<f32>::param_len(width, l.size),
+        };
+        sizes.push(LayerSize {
+            input: width,
+            output: l.size,
+            parameters,
+        });
+        width = l.size;
+    }
+    sizes.push(LayerSize {
+        input: width,
+        output: config.output.size,
+        parameters: OutputLayer::<f32>::param_len(width, config.output.size),
+    });
+    sizes
+}
+
+/// The minibatch shape `(examples, steps)` training with `t` uses, the shape the memory
+/// estimate is for: the longest training sequence for sequence data (`longest`, from
+/// [`crate::train::TrainingData::longest_sequence`]), else the TBPTT segment or the
+/// sequence length of stream data.
+pub fn minibatch_shape(
+    t: &crate::experiment::schema::TrainingSpec,
+    longest: Option<usize>,
+) -> (usize, usize) {
+    let steps = match (longest, t.tbptt) {
+        (Some(longest), _) => longest.max(1),
+        (None, Some(tb)) => tb.forward,
+        (None, None) => t.sequence_length,
+    };
+    (t.batch_size, steps)
+}
+
 /// Memory this process may still use: `MemAvailable` of `/proc/meminfo` (Linux), in
 /// bytes; `None` where it cannot be read.
 pub fn available_bytes() -> Option<f64> {
