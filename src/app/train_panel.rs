@@ -122,7 +122,7 @@ impl Default for TrainPanel {
             skipped: 0,
             validations: VecDeque::new(),
             samples: VecDeque::new(),
-            blas: crate::blas::blas_info().to_string(),
+            blas: crate::threads::info().to_string(),
         }
     }
 }
@@ -161,12 +161,13 @@ impl TrainPanel {
                 parameters,
                 max_iterations,
                 run_dir,
+                setup,
             } => {
                 self.parameters = parameters;
                 self.max_iterations = max_iterations;
                 self.run_dir = run_dir;
                 self.state = RunState::Running;
-                self.blas = crate::blas::blas_info().to_string();
+                self.blas = setup;
                 log.event(format!(
                     "started: {parameters} parameters, up to {max_iterations} iterations"
                 ));
@@ -238,7 +239,7 @@ impl TrainPanel {
                     iteration + 1
                 ));
             }
-            Event::Failed { iteration, message } => {
+            Event::Failed { iteration, message } | Event::Warning { iteration, message } => {
                 log.error(format!("iteration {iteration}: {message}"));
             }
             Event::Finished(summary) => {
@@ -273,7 +274,7 @@ impl TrainPanel {
                     }
                 }
                 self.state = RunState::Finished(how.to_string());
-                self.blas = crate::blas::blas_info().to_string();
+                self.blas = crate::threads::info().to_string();
             }
         }
     }
@@ -639,16 +640,5 @@ fn human(v: f64) -> String {
 
 /// The learning rate an updater starts with.
 pub fn updater_lr(updater: &UpdaterSpec) -> f64 {
-    use UpdaterSpec as U;
-    match *updater {
-        U::Sgd(s) => s.lr,
-        U::Momentum(s) => s.lr,
-        U::Adam(s) | U::AmsGrad(s) => s.lr,
-        U::AdamW(s) => s.lr,
-        U::AdaMax(s) => s.lr,
-        U::Nadam(s) => s.lr,
-        U::RmsProp(s) => s.lr,
-        U::AdaGrad(s) => s.lr,
-        U::AdaDelta(s) => s.lr,
-    }
+    updater.lr()
 }

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use super::network::{LayerKind, NamedTensor, NetworkConfig, NetworkError};
+use super::config::{LayerKind, NamedTensor, NetworkConfig, NetworkError};
 use super::Activation;
 
 /// The per-layer tensors of PyTorch's recurrent modules.
@@ -42,7 +42,9 @@ pub enum TorchModule {
 pub struct TorchLayer {
     /// `LSTM`, `GRU`, `RNN` or `Linear`.
     pub class: &'static str,
+    /// Input width.
     pub input: usize,
+    /// Hidden units or outputs.
     pub size: usize,
     /// `RNN`: `tanh`/`relu`; `Linear`: the activation applied after it (`identity`,
     /// `tanh`, `sigmoid`, `relu`, `softsign`, `leaky_relu:{slope}`).

@@ -1,8 +1,8 @@
 //! Updaters (PyTorch's formulas and defaults) and learning-rate schedules, on the
 //! network's flat parameter and gradient buffers.
 
-use super::network::ParamSpec;
-use super::normalize::SPLIT_FROM;
+use super::params::ParamSpec;
+use super::pool::SPLIT_FROM;
 use super::Float;
 
 /// An updater and its settings. `Default`s are PyTorch's.
@@ -72,9 +72,11 @@ pub enum UpdaterConfig {
 }
 
 impl UpdaterConfig {
+    /// SGD, PyTorch's default learning rate 1e-2.
     pub fn sgd() -> Self {
         UpdaterConfig::Sgd { lr: 1e-2 }
     }
+    /// SGD with momentum 0.9 (PyTorch's `SGD(lr=1e-2, momentum=0.9)`).
     pub fn momentum() -> Self {
         UpdaterConfig::Momentum {
             lr: 1e-2,
@@ -83,6 +85,7 @@ impl UpdaterConfig {
             nesterov: false,
         }
     }
+    /// Adam with PyTorch's defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8).
     pub fn adam() -> Self {
         UpdaterConfig::Adam {
             lr: 1e-3,
@@ -91,6 +94,7 @@ impl UpdaterConfig {
             eps: 1e-8,
         }
     }
+    /// AdamW with PyTorch's defaults (Adam's, weight decay 1e-2).
     pub fn adamw() -> Self {
         UpdaterConfig::AdamW {
             lr: 1e-3,
@@ -100,14 +104,24 @@ impl UpdaterConfig {
             weight_decay: 1e-2,
         }
     }
+    /// AMSGrad: [`Self::adam`]'s defaults.
     pub fn amsgrad() -> Self {
-        UpdaterConfig::AmsGrad {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
+        match Self::adam() {
+            UpdaterConfig::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => UpdaterConfig::AmsGrad {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            },
+            _ => unreachable!("adam() is Adam"),
         }
     }
+    /// AdaMax with PyTorch's defaults (lr 2e-3).
     pub fn adamax() -> Self {
         UpdaterConfig::AdaMax {
             lr: 2e-3,
@@ -116,6 +130,7 @@ impl UpdaterConfig {
             eps: 1e-8,
         }
     }
+    /// Nadam with PyTorch's defaults (lr 2e-3, momentum decay 4e-3).
     pub fn nadam() -> Self {
         UpdaterConfig::Nadam {
             lr: 2e-3,
@@ -125,6 +140,7 @@ impl UpdaterConfig {
             momentum_decay: 4e-3,
         }
     }
+    /// RMSProp with PyTorch's defaults (lr 1e-2, alpha 0.99).
     pub fn rmsprop() -> Self {
         UpdaterConfig::RmsProp {
             lr: 1e-2,
@@ -132,6 +148,7 @@ impl UpdaterConfig {
             eps: 1e-8,
         }
     }
+    /// AdaGrad with PyTorch's defaults (lr 1e-2, eps 1e-10).
     pub fn adagrad() -> Self {
         UpdaterConfig::AdaGrad {
             lr: 1e-2,
@@ -139,6 +156,7 @@ impl UpdaterConfig {
             eps: 1e-10,
         }
     }
+    /// AdaDelta with PyTorch's defaults (lr 1, rho 0.9, eps 1e-6).
     pub fn adadelta() -> Self {
         UpdaterConfig::AdaDelta {
             lr: 1.0,
@@ -208,6 +226,7 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// The learning rate at iteration `it` (0-based) for base rate `base`.
     pub fn lr_at(&self, base: f64, it: u64) -> f64 {
         match self {
             Schedule::Constant => base,
@@ -234,11 +253,14 @@ impl Schedule {
 /// learning-rate control): the new base applies from the next step on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LearningRate {
+    /// The base learning rate (changed live by the GUI).
     pub base: f64,
+    /// How the rate varies with the iteration.
     pub schedule: Schedule,
 }
 
 impl LearningRate {
+    /// The learning rate at iteration `it`.
     pub fn at(&self, it: u64) -> f64 {
         self.schedule.lr_at(self.base, it)
     }
@@ -304,6 +326,7 @@ fn adam_pass<F: Float>(p: &mut [F], g: &[F], m: &mut [F], v: &mut [F], k: [F; 8]
 /// Updater state over the flat buffers.
 #[derive(Clone, Debug)]
 pub struct Updater<F> {
+    /// The updater and its settings.
     pub config: UpdaterConfig,
     /// Updates applied so far.
     pub t: u64,
@@ -314,6 +337,7 @@ pub struct Updater<F> {
 }
 
 impl<F: Float> Updater<F> {
+    /// Zero state for `n_params` parameters.
     pub fn new(config: UpdaterConfig, n_params: usize) -> Self {
         Updater {
             config,
@@ -424,8 +448,8 @@ impl<F: Float> Updater<F> {
                         // halves (two threads with own threads on), sums added in order
                         let k = [b1, one_b1, b2, one_b2, inv_bc2, eps, decay, step];
                         let ptrs = [p.as_mut_ptr(), m[0].as_mut_ptr(), v[0].as_mut_ptr()]
-                            .map(super::gemm::SharedMut);
-                        let [a, b] = super::gemm::halves(p.len(), 256, SPLIT_FROM, &|r| {
+                            .map(super::pool::SharedMut);
+                        let [a, b] = super::pool::halves(p.len(), 256, SPLIT_FROM, &|r| {
                             let (o, n) = (r.start, r.len());
                             // SAFETY: the halves are disjoint parts of the three buffers
                             // (each as long as `p`), borrowed mutably here.
