@@ -128,7 +128,7 @@ impl Workload {
     /// ```
     /// Elementwise work (gates, softmax, Adam) is not counted. The layers do not execute
     /// layer 0's two input products as matrix products: with a sparse input
-    /// (`nn::network::is_sparse`) they add one weight column per token instead. Those
+    /// (`nn::window::is_sparse`) they add one weight column per token instead. Those
     /// `2 * 2 * 4H * V` FLOPs per token (see [`Self::one_hot_flops_per_token`]) are
     /// therefore dense-equivalent, not executed.
     pub fn flops_per_token(&self) -> f64 {

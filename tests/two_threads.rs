@@ -149,7 +149,7 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
     }
 }
 
-/// `gemm::halves` returns the two halves' results in order, whether they ran on two
+/// `pool::halves` returns the two halves' results in order, whether they ran on two
 /// threads or one after the other.
 #[test]
 fn halves_come_back_in_order_on_two_threads() {

@@ -13,6 +13,8 @@ use super::{Activation, Float, Loss, OutputMode};
 /// What a hidden layer computes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerKind {
+    /// LSTM ([`super::lstm::Lstm`]): PyTorch's cell, optionally with DL4J's peepholes
+    /// and other gate/cell activations.
     Lstm {
         /// DL4J GravesLSTM peephole connections from the cell to the gates.
         peephole: bool,
@@ -23,12 +25,16 @@ pub enum LayerKind {
         /// Initial value of the forget-gate bias.
         forget_bias: f64,
     },
+    /// GRU ([`super::gru::Gru`]), PyTorch's formulation.
     Gru,
+    /// Elman RNN ([`super::rnn::Rnn`]).
     Rnn {
         /// tanh or relu.
         activation: Activation,
     },
+    /// A dense layer applied at every step ([`super::dense::Dense`]).
     Dense {
+        /// Activation after the affine map.
         activation: Activation,
     },
 }

@@ -11,6 +11,7 @@ use super::Float;
 /// How gradients are normalised before the update.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum GradientNormalization {
+    /// Gradients as they are.
     #[default]
     None,
     /// Divide each layer's gradient by its L2 norm.
@@ -18,14 +19,26 @@ pub enum GradientNormalization {
     /// Divide each parameter tensor's gradient by its L2 norm.
     RenormalizeL2PerParamType,
     /// Clamp every element to `[-threshold, threshold]`.
-    ClipElementWiseAbsoluteValue { threshold: f64 },
+    ClipElementWiseAbsoluteValue {
+        /// The clipping threshold.
+        threshold: f64,
+    },
     /// Scale a layer's gradient down to L2 norm `threshold` when above it.
-    ClipL2PerLayer { threshold: f64 },
+    ClipL2PerLayer {
+        /// The clipping threshold.
+        threshold: f64,
+    },
     /// Scale a tensor's gradient down to L2 norm `threshold` when above it.
-    ClipL2PerParamType { threshold: f64 },
+    ClipL2PerParamType {
+        /// The clipping threshold.
+        threshold: f64,
+    },
     /// PyTorch's `clip_grad_norm_`: scale all gradients by
     /// `max_norm / (total_norm + 1e-6)` when that is below 1.
-    ClipGlobalL2 { max_norm: f64 },
+    ClipGlobalL2 {
+        /// Largest global L2 norm.
+        max_norm: f64,
+    },
 }
 
 /// Norms of one parameter tensor around one update.

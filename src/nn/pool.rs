@@ -360,7 +360,7 @@ pub const SPLIT_FROM_MNK: usize = 1 << 22;
 /// ~52k to ~55k tokens/s and large (64x2048x512) from ~38k to ~50k; the small workload's
 /// products (32x512x128, 2^21) gained nothing and stay on one thread. With the second
 /// vCPU busy with other work, any split (this one or OpenBLAS's) was slower than one
-/// thread: that is for the thread setting to decide (see `blas::training_threads`).
+/// thread: that is for the thread setting to decide (see [`crate::threads::training_threads`]).
 pub fn threads(m: usize, n: usize, k: usize) -> usize {
     if team_threads() >= 2 && m.saturating_mul(n).saturating_mul(k) >= SPLIT_FROM_MNK {
         2

@@ -10,63 +10,105 @@ use super::Float;
 pub enum UpdaterConfig {
     /// `p -= lr * g`
     Sgd {
+        /// Learning rate.
         lr: f64,
     },
     /// PyTorch SGD with momentum: `buf = mu * buf + (1 - dampening) * g` (buf = g at the
     /// first step); Nesterov uses `g + mu * buf`.
     Momentum {
+        /// Learning rate.
         lr: f64,
+        /// Momentum factor `mu`.
         momentum: f64,
+        /// Dampening of the gradient added to the momentum buffer.
         dampening: f64,
+        /// Nesterov momentum.
         nesterov: bool,
     },
+    /// Adam.
     Adam {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
     /// Adam with decoupled weight decay: `p *= 1 - lr * weight_decay` first.
     AdamW {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
+        /// Decoupled weight decay factor.
         weight_decay: f64,
     },
     /// Adam with the running maximum of the second moment.
     AmsGrad {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
+    /// Adam with the infinity norm of past gradients.
     AdaMax {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
+    /// Adam with Nesterov momentum (PyTorch's `NAdam`).
     Nadam {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
+        /// Nadam's momentum decay `psi`.
         momentum_decay: f64,
     },
+    /// RMSProp.
     RmsProp {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the squared-gradient average.
         alpha: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
+    /// AdaGrad.
     AdaGrad {
+        /// Learning rate.
         lr: f64,
+        /// Learning-rate decay per step.
         lr_decay: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
+    /// AdaDelta.
     AdaDelta {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the running averages.
         rho: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
 }
@@ -197,30 +239,40 @@ impl UpdaterConfig {
 /// Learning-rate schedule, a function of the iteration (0-based) and the base rate.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {
+    /// The base rate at every iteration.
     Constant,
     /// `lr * gamma^floor(it / every)`
     Step {
+        /// Period in iterations.
         every: u64,
+        /// Decay factor.
         gamma: f64,
     },
     /// `lr * gamma^it`
     Exponential {
+        /// Decay factor.
         gamma: f64,
     },
     /// `lr / (1 + gamma * it)^power`
     InverseTime {
+        /// Decay factor.
         gamma: f64,
+        /// Exponent.
         power: f64,
     },
     /// `min + (lr - min) * (1 + cos(pi * min(it, period) / period)) / 2`
     Cosine {
+        /// Iterations of the half cosine.
         period: u64,
+        /// The rate at the end of the period.
         min_lr: f64,
     },
     /// Linear ramp from `lr / steps` to `lr` over `steps` iterations, then `then`
     /// (counted from the end of the warm-up).
     Warmup {
+        /// Warm-up iterations.
         steps: u64,
+        /// The schedule after the warm-up.
         then: Box<Schedule>,
     },
 }
