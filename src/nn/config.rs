@@ -235,10 +235,22 @@ pub struct NetworkConfig {
 /// A configuration the network cannot be built from.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum NetworkError {
+    /// A setting out of range.
     #[error("{field}: {problem}")]
-    Invalid { field: String, problem: String },
+    Invalid {
+        /// The setting, e.g. `layers[1].size`.
+        field: String,
+        /// What is wrong and what is allowed.
+        problem: String,
+    },
+    /// A named tensor that does not fit the network (loading weights).
     #[error("tensor {name}: {problem}")]
-    Tensor { name: String, problem: String },
+    Tensor {
+        /// The tensor's name, e.g. `layers.0.weight_ih`.
+        name: String,
+        /// What is wrong (shape, missing, unknown).
+        problem: String,
+    },
 }
 
 /// A PyTorch-named tensor for export.

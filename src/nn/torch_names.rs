@@ -28,7 +28,9 @@ pub enum TorchModule {
         class: &'static str,
         /// `tanh` or `relu` for `RNN`.
         nonlinearity: Option<&'static str>,
+        /// Hidden units per layer.
         hidden: usize,
+        /// Stacked layers.
         layers: usize,
     },
     /// Anything else PyTorch has modules for: an `nn.ModuleList` `layers` with one
