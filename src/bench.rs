@@ -1,9 +1,10 @@
-//! The reference workloads of `../shared/bench/README.md` (character LSTMs, one-hot
+//! The four reference workloads (character LSTMs, one-hot
 //! input, softmax cross-entropy, Adam, global-norm clipping) and the measurements
 //! `seqlab bench` reports: training tokens/s, GFLOP/s, fraction of the measured sgemm
 //! rate, sampling chars/s and peak resident memory.
 //!
-//! The definitions mirror `torch_lstm.py` so that the figures compare one to one:
+//! The definitions mirror the PyTorch script `bench/torch_lstm.py` (shipped in this
+//! repository) so that the figures compare one to one:
 //! random token ids `(T+1, B)`, input = one-hot of `ids[..T]`, labels = one-hot of
 //! `ids[1..]`, mean cross-entropy over all `T*B` positions, `clip_grad_norm_(5.0)`,
 //! `Adam(lr=2e-3)`, 3 warm-up iterations, then timed iterations; sampling is stateful
@@ -20,10 +21,11 @@ use serde::Serialize;
 
 use crate::nn::bptt::{fit_batch_into, FitConfig, FitReport, FitScratch};
 use crate::nn::init::WeightInit;
-use crate::nn::network::{Batch, NetState, StepBuffers};
+use crate::nn::network::{Batch, NetState};
 use crate::nn::normalize::GradientNormalization;
 use crate::nn::updater::{Updater, UpdaterConfig};
 use crate::nn::{Activation, LayerConfig, LayerKind, Loss, Network, NetworkConfig, OutputConfig};
+use crate::train::sample::CharSampler;
 
 /// One reference workload: a character LSTM and its minibatch shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -41,7 +43,8 @@ pub struct Workload {
     pub batch: usize,
 }
 
-/// The four workloads of the shared benchmark README, in its order.
+/// The four workloads, in the order of `bench/torch_lstm.py` and docs/performance.md:
+/// tiny is overhead-bound (one example per minibatch), large GEMM-bound.
 pub const WORKLOADS: [Workload; 4] = [
     Workload {
         name: "tiny",
@@ -125,7 +128,7 @@ impl Workload {
     /// ```
     /// Elementwise work (gates, softmax, Adam) is not counted. The layers do not execute
     /// layer 0's two input products as matrix products: with a sparse input
-    /// (`nn::network::is_sparse`) they add one weight column per token instead. Those
+    /// (`nn::window::is_sparse`) they add one weight column per token instead. Those
     /// `2 * 2 * 4H * V` FLOPs per token (see [`Self::one_hot_flops_per_token`]) are
     /// therefore dense-equivalent, not executed.
     pub fn flops_per_token(&self) -> f64 {
@@ -249,13 +252,12 @@ impl TrainBench {
     }
 }
 
-/// Stateful single-example sampling: feeds the last drawn character (one-hot) and
-/// draws the next from the softmax. Allocation-free per character.
+/// Stateful single-example sampling, `seqlab sample`'s own loop
+/// ([`crate::train::sample::CharSampler`] at temperature 1): feeds the last drawn
+/// character (one-hot) and draws the next from the softmax. Allocation-free per
+/// character.
 pub struct Sampler<'a> {
-    net: &'a Network<f32>,
-    buf: StepBuffers<f32>,
-    x: Vec<f32>,
-    rng: StdRng,
+    inner: CharSampler<'a>,
     current: usize,
 }
 
@@ -263,31 +265,16 @@ impl<'a> Sampler<'a> {
     /// Starts from character 0 and a zero state.
     pub fn new(net: &'a Network<f32>, seed: u64) -> Self {
         Sampler {
-            buf: net.step_buffers(),
-            x: vec![0.0; net.config().input_size],
-            rng: StdRng::seed_from_u64(seed),
+            inner: CharSampler::new(net, seed),
             current: 0,
-            net,
         }
     }
 
     /// Feeds the current character, draws and returns the next one.
     pub fn next_char(&mut self) -> usize {
-        self.x[self.current] = 1.0;
-        self.net.step_one(&self.x, &mut self.buf);
-        self.x[self.current] = 0.0;
-        let mut r = self.rng.random::<f32>();
-        let probs = &self.buf.out;
-        let mut pick = probs.len() - 1;
-        for (i, &p) in probs.iter().enumerate() {
-            if r < p {
-                pick = i;
-                break;
-            }
-            r -= p;
-        }
-        self.current = pick;
-        pick
+        self.inner.feed(self.current);
+        self.current = self.inner.pick(1.0, false);
+        self.current
     }
 
     /// Draws `samples` characters (after 10 untimed ones); chars/s.
@@ -361,12 +348,13 @@ pub fn run_workload(
 ) -> BenchResult {
     // the trainer's thread setup: with two threads and a batch that splits, seqlab's own
     // two threads and OpenBLAS on one
-    let before = crate::blas::use_training_threads(opts.threads, workload.batch, workload.hidden);
+    let threads =
+        crate::threads::ThreadGuard::training(opts.threads, workload.batch, workload.hidden);
     let mut train = TrainBench::new(workload, opts.seed);
     let tps = train.tokens_per_second(opts.iters);
     let final_loss = train.report.score;
     let cps = Sampler::new(&train.net, opts.seed ^ 0x5a3b).chars_per_second(opts.samples);
-    crate::blas::restore_threads(before);
+    drop(threads);
     let flops = workload.flops_per_token();
     let gflops = tps * flops / 1e9;
     BenchResult {
@@ -389,9 +377,9 @@ pub fn run_workload(
 }
 
 /// The default thread count for a workload: the trainer's policy
-/// ([`crate::blas::training_threads`]).
+/// ([`crate::threads::training_threads`]).
 pub fn default_threads(workload: &Workload) -> usize {
-    crate::blas::training_threads(workload.batch, workload.hidden)
+    crate::threads::training_threads(workload.batch, workload.hidden)
 }
 
 /// Peak resident set size of this process (`VmHWM` in `/proc/self/status`), Linux only.

@@ -20,7 +20,8 @@
 //! # Threads
 //! OpenBLAS keeps one global thread count ([`set_threads`], [`threads`]); it starts from
 //! `OPENBLAS_NUM_THREADS` (or `GOTO_NUM_THREADS`, `OMP_NUM_THREADS`) or the number of
-//! cores. [`training_threads`] is the measured policy for choosing it per workload.
+//! cores. This module is the thin binding: the policy that chooses a run's threads and
+//! sets them (with seqlab's own threads) is [`crate::threads`].
 //!
 //! This module knows nothing of files, the CLI or the GUI; callers show
 //! [`BlasInfo`] and [`KernelDecision`] (both `Display` and `Serialize`).
@@ -119,23 +120,22 @@ pub struct BlasInfo {
     /// OpenBLAS's thread count now.
     pub threads: usize,
     /// seqlab's own threads when training splits its work itself (OpenBLAS then runs
-    /// each call on one thread; see [`use_training_threads`]), else 0.
+    /// each call on one thread; see [`crate::threads::ThreadGuard`]), else 0.
     pub own_threads: usize,
     /// The full build description from `openblas_get_config`.
     pub config: String,
 }
 
-/// Reads the library, kernel, thread count and build description from OpenBLAS.
+/// Reads the library, kernel, thread count and build description from OpenBLAS
+/// (`own_threads` 0: this binding does not know seqlab's own threads;
+/// [`crate::threads::info`] gives the whole setup).
 pub fn blas_info() -> BlasInfo {
     let config = config_string();
     BlasInfo {
         library: library_from_config(&config),
         kernel: kernel_name(),
         threads: threads(),
-        own_threads: match crate::nn::gemm::own_threads() {
-            1 => 0,
-            n => n,
-        },
+        own_threads: 0,
         config,
     }
 }
@@ -403,70 +403,9 @@ pub fn user_threads() -> Option<usize> {
     .filter(|&n| n > 0)
 }
 
-/// Two OpenBLAS threads must run the probe's sgemm ([`probe_second_core`]) this many
-/// times as fast as one for [`training_threads`] to use them: on a shared VM whose
-/// second vCPU is busy with other work, every split measured was slower than one thread.
-pub const MIN_TWO_THREAD_SPEEDUP: f64 = 1.3;
-
-/// The measured thread policy as a pure function, for a network whose widest recurrent
-/// layer has `hidden` units, trained on minibatches of `batch` examples: two threads when
-/// the machine has two cores, the recurrence can split its batch
-/// ([`crate::nn::gemm::batch_split_shape`]: at least 4 examples and per-step products of
-/// at least 2^18 multiply-adds) and the second core is really free (`second_core_speedup`
-/// at least [`MIN_TWO_THREAD_SPEEDUP`]; only called when the rest allows two); else one.
-/// Never more than two: more were not measured to help at the sizes seqlab reaches, and
-/// the GUI thread needs a core of its own.
-///
-/// Measured on the 2-vCPU reference VM (`seqlab bench --compare`, second vCPU idle):
-/// two threads with the batch split made small, medium and large 1.3-1.6x as fast as
-/// one; tiny (one example per minibatch) cannot split and stays on one.
-pub fn threads_policy(
-    batch: usize,
-    hidden: usize,
-    cores: usize,
-    second_core_speedup: impl FnOnce() -> f64,
-) -> usize {
-    let splits = crate::nn::gemm::batch_split_shape(batch, 4 * hidden, hidden);
-    if cores >= 2 && splits && second_core_speedup() >= MIN_TWO_THREAD_SPEEDUP {
-        2
-    } else {
-        1
-    }
-}
-
-/// The default thread count for training: the user's `OPENBLAS_NUM_THREADS` (see
-/// [`user_threads`]) if set, else [`threads_policy`] for this machine's cores and
-/// [`second_core_speedup`]. The trainer (window and `--run`) and `seqlab bench` both
-/// use it.
-pub fn training_threads(batch: usize, hidden: usize) -> usize {
-    user_threads().unwrap_or_else(|| {
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        threads_policy(batch, hidden, cores, second_core_speedup)
-    })
-}
-
-/// Sets up `threads` for training a network of `hidden` units (widest recurrent layer)
-/// on minibatches of `batch`: OpenBLAS's thread count, and, when two threads can split
-/// the batch, seqlab's own two threads with OpenBLAS single-threaded (the mode
-/// [`crate::nn::gemm::set_own_threads`] describes). Returns the previous settings for
-/// [`restore_threads`].
-pub fn use_training_threads(threads: usize, batch: usize, hidden: usize) -> (usize, usize) {
-    let before = crate::nn::gemm::set_own_threads(0);
-    set_threads(threads);
-    if threads >= 2 && crate::nn::gemm::batch_split_shape(batch, 4 * hidden, hidden) {
-        crate::nn::gemm::set_own_threads(threads);
-    }
-    before
-}
-
-/// Undoes [`use_training_threads`] with the value it returned.
-pub fn restore_threads(before: (usize, usize)) {
-    crate::nn::gemm::restore_own_threads(before);
-}
-
 /// The sgemm rate on two OpenBLAS threads over the rate on one, from a short probe
 /// ([`probe_second_core`], ~10 ms), measured once per process and only when the shapes
-/// allow two threads ([`threads_policy`]).
+/// allow two threads ([`crate::threads::threads_policy`]).
 pub fn second_core_speedup() -> f64 {
     static SPEEDUP: OnceLock<f64> = OnceLock::new();
     *SPEEDUP.get_or_init(probe_second_core)

@@ -74,7 +74,8 @@ fn tiny_config() -> Workload {
     }
 }
 
-/// Tests that change the (process-wide) thread settings take turns.
+/// The tests take turns: they change the (process-wide) thread settings, and one checks
+/// that the process's peak resident set does not grow.
 static SETTINGS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
@@ -132,6 +133,7 @@ fn flops_per_token_counts_forward_and_backward_products() {
 
 #[test]
 fn training_iterations_allocate_nothing_after_the_first() {
+    let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
     for (w, steps) in [(tiny_config(), 1000), (workload("tiny").unwrap(), 50)] {
         let mut bench = TrainBench::new(w, 1);
         let (first, _) = allocations_during(|| {
@@ -165,8 +167,8 @@ fn medium_training_allocates_nothing_after_the_first_iteration() {
         .unwrap_or(3);
     let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
     let w = workload("medium").unwrap();
-    let before = seqlab::blas::use_training_threads(2, w.batch, w.hidden);
-    assert!(seqlab::nn::gemm::batch_split(
+    let threads = seqlab::threads::ThreadGuard::training(2, w.batch, w.hidden);
+    assert!(seqlab::nn::pool::batch_split(
         w.batch,
         4 * w.hidden,
         w.hidden
@@ -180,7 +182,7 @@ fn medium_training_allocates_nothing_after_the_first_iteration() {
         }
     });
     let rss_after = seqlab::bench::peak_rss_bytes();
-    seqlab::blas::restore_threads(before);
+    drop(threads);
     assert_eq!(
         (n, bytes),
         (0, 0),
@@ -189,10 +191,21 @@ fn medium_training_allocates_nothing_after_the_first_iteration() {
     eprintln!(
         "medium: {steps} iterations after the first: 0 allocations; peak RSS {rss_before:?} -> {rss_after:?} bytes"
     );
+    // every test of this file holds SETTINGS, so nothing else grows the process meanwhile
+    match (rss_before, rss_after) {
+        (Some(a), Some(b)) => assert_eq!(
+            b,
+            a,
+            "medium: the peak resident set grew by {} bytes over {steps} iterations",
+            b.saturating_sub(a)
+        ),
+        _ => eprintln!("medium: no /proc/self/status here, the resident set is not checked"),
+    }
 }
 
 #[test]
 fn sampling_allocates_nothing_per_character() {
+    let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
     let bench = TrainBench::new(tiny_config(), 2);
     let mut sampler = Sampler::new(&bench.net, 5);
     sampler.next_char();

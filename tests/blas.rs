@@ -4,9 +4,10 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ShapeBuilder};
 use seqlab::blas::{
-    self, decide_kernel, is_generic_kernel, library_from_config, threads_policy, BlasInfo,
-    KernelAction, KernelDecision, KernelInputs,
+    self, decide_kernel, is_generic_kernel, library_from_config, BlasInfo, KernelAction,
+    KernelDecision, KernelInputs,
 };
+use seqlab::threads::threads_policy;
 
 fn inputs<'a>(
     loaded: &'a str,
@@ -217,7 +218,7 @@ fn thread_policy_uses_two_threads_only_where_the_batch_splits_and_a_core_is_free
     assert_eq!(threads_policy(3, 512, 2, never), 1);
     assert_eq!(threads_policy(32, 32, 2, never), 1);
     assert_eq!(threads_policy(64, 512, 1, never), 1);
-    assert!(blas::training_threads(1, 100) == 1 || blas::user_threads().is_some());
+    assert!(seqlab::threads::training_threads(1, 100) == 1 || blas::user_threads().is_some());
 }
 
 /// Deterministic, irregular values in [-1, 1).

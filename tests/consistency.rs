@@ -406,3 +406,159 @@ fn dropout_applies_only_while_training_and_is_seeded() {
     );
     assert_ne!(g1, eval(&mut net, true, 2).1, "another seed, other masks");
 }
+
+/// A plain LSTM stack (sigmoid gates, tanh, no peepholes: the vectorised path).
+fn plain_stack() -> NetworkConfig {
+    NetworkConfig {
+        input_size: 5,
+        layers: vec![
+            LayerConfig::new(LayerKind::lstm(), 8),
+            LayerConfig::new(LayerKind::lstm(), 6),
+        ],
+        output: OutputConfig::new(Loss::SoftmaxCrossEntropy, 5),
+    }
+}
+
+#[test]
+fn stepping_a_plain_lstm_equals_the_whole_sequence() {
+    // f64: the same arithmetic up to rounding; f32: the fast math of both paths
+    for tol in [1e-13, 1e-5] {
+        let x = random((9, 2, 5), 21);
+        let (whole, stepped, single): (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) = if tol < 1e-9 {
+            let mut net = Network::<f64>::new(plain_stack(), 4).unwrap();
+            run_stepping(&mut net, &x)
+        } else {
+            let mut net = Network::<f32>::new(plain_stack(), 4).unwrap();
+            let x32 = x.mapv(|v| v as f32);
+            let (w, s, o) = run_stepping(&mut net, &x32);
+            (w, s, o)
+        };
+        assert_close("plain stepped vs whole", &stepped, &whole, tol);
+        for (t, out) in single.iter().enumerate() {
+            let want: Vec<f64> = (0..5).map(|o| whole[(t * 2 + 1) * 5 + o]).collect();
+            assert_close(&format!("plain step_one at {t}"), out, &want, tol);
+        }
+    }
+}
+
+/// Whole-sequence outputs, the outputs stepped in pieces with `rnn_time_step`, and the
+/// single-example `step_one` outputs of example 1, all widened to `f64`.
+fn run_stepping<F: seqlab::nn::Float>(
+    net: &mut Network<F>,
+    x: &Array3<F>,
+) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
+    let whole = net.output(x.view(), None);
+    net.rnn_clear_previous_state();
+    let mut pieces = Vec::new();
+    for (a, b) in [(0, 1), (1, 4), (4, 5), (5, 9)] {
+        pieces.push(net.rnn_time_step(x.slice(s![a..b, .., ..]), None));
+    }
+    let views: Vec<_> = pieces.iter().map(|p| p.view()).collect();
+    let stepped = ndarray::concatenate(Axis(0), &views).unwrap();
+    let mut buf = net.step_buffers();
+    let mut single = Vec::new();
+    for t in 0..x.dim().0 {
+        let xt: Vec<F> = x.slice(s![t, 1, ..]).to_vec();
+        net.step_one(&xt, &mut buf);
+        single.push(buf.out.iter().map(|v| v.f64()).collect());
+    }
+    let wide = |a: &Array3<F>| a.iter().map(|v| v.f64()).collect::<Vec<f64>>();
+    (wide(&whole), wide(&stepped), single)
+}
+
+/// The general cell (any activations, peepholes; one step over the whole batch) and the
+/// vectorised path by example rows give the same outputs, final state, gradients and
+/// input and state gradients on the same plain LSTM: with and without a mask, with a
+/// dense and a one-hot input, over the whole window and a truncated one.
+#[test]
+fn lstm_general_and_fast_paths_agree() {
+    agree_general_fast::<f64>(1e-12);
+    agree_general_fast::<f32>(2e-5);
+}
+
+fn agree_general_fast<F: seqlab::nn::Float>(tol: f64) {
+    use seqlab::nn::lstm::Lstm;
+    use seqlab::nn::{Layer, LayerState};
+    let (t_len, b, i, h) = (7, 6, 9, 12);
+    let mut rng = StdRng::seed_from_u64(7);
+    let n = Lstm::<F>::param_len(i, h, false, true);
+    let p: Vec<F> = (0..n).map(|_| F::c(rng.random_range(-0.5..0.5))).collect();
+    let dense = Array3::from_shape_fn((t_len, b, i), |_| F::c(rng.random_range(-1.0..1.0)));
+    let one_hot = Array3::from_shape_fn((t_len, b, i), |(t, bi, j)| {
+        if (t * 3 + bi * 5) % i == j {
+            F::one()
+        } else {
+            F::zero()
+        }
+    });
+    let mask = Array2::from_shape_fn((t_len, b), |(t, bi)| {
+        if t + bi >= t_len {
+            F::zero()
+        } else {
+            F::one()
+        }
+    });
+    let dout = Array3::from_shape_fn((t_len, b, h), |_| F::c(rng.random_range(-1.0..1.0)));
+    let h0 = Array2::from_shape_fn((b, h), |_| F::c(rng.random_range(-0.5..0.5)));
+    let c0 = Array2::from_shape_fn((b, h), |_| F::c(rng.random_range(-0.5..0.5)));
+    let dh = Array2::from_shape_fn((b, h), |_| F::c(rng.random_range(-0.5..0.5)));
+    let dc = Array2::from_shape_fn((b, h), |_| F::c(rng.random_range(-0.5..0.5)));
+    let wide = |xs: &[F]| xs.iter().map(|v| v.f64()).collect::<Vec<f64>>();
+    for (input, name) in [(&dense, "dense"), (&one_hot, "one-hot")] {
+        for masked in [false, true] {
+            for from in [0, 3] {
+                let what = format!("{name} input, masked {masked}, from {from}");
+                let m = masked.then(|| mask.view());
+                let mut results = Vec::new();
+                for general in [false, true] {
+                    let mut layer =
+                        Lstm::<F>::new(i, h, false, Activation::Sigmoid, Activation::Tanh, true);
+                    if general {
+                        layer = layer.with_general_path();
+                    }
+                    let mut state = LayerState {
+                        h: h0.clone(),
+                        c: Some(c0.clone()),
+                    };
+                    let mut out = Array3::zeros((t_len, b, h));
+                    layer.forward(&p, input.view(), m, Some(&mut state), &mut out);
+                    let mut g = vec![F::zero(); n];
+                    let mut dx = Array3::zeros((t_len, b, i));
+                    let mut dstate = LayerState {
+                        h: dh.clone(),
+                        c: Some(dc.clone()),
+                    };
+                    layer.backward(
+                        &p,
+                        &mut g,
+                        input.view(),
+                        m,
+                        from,
+                        out.view(),
+                        dout.view(),
+                        Some(dx.view_mut()),
+                        Some(&mut dstate),
+                    );
+                    results.push([
+                        wide(out.as_slice().unwrap()),
+                        wide(state.h.as_slice().unwrap()),
+                        wide(state.c.as_ref().unwrap().as_slice().unwrap()),
+                        wide(&g),
+                        wide(dx.as_slice().unwrap()),
+                        wide(dstate.h.as_slice().unwrap()),
+                        wide(dstate.c.as_ref().unwrap().as_slice().unwrap()),
+                    ]);
+                }
+                let names = ["output", "h_n", "c_n", "gradients", "dx", "dh0", "dc0"];
+                for (k, part) in names.iter().enumerate() {
+                    assert_close(
+                        &format!("{what}: {part}"),
+                        &results[0][k],
+                        &results[1][k],
+                        tol,
+                    );
+                }
+            }
+        }
+    }
+}

@@ -15,9 +15,10 @@ use data::{Case, Tensor, CASES};
 use ndarray::{Array2, Array3, ArrayView3};
 use seqlab::nn::gru::Gru;
 use seqlab::nn::lstm::Lstm;
-use seqlab::nn::network::{BackpropOptions, Batch, LayerState, NamedTensor};
+use seqlab::nn::network::{BackpropOptions, Batch, NamedTensor};
 use seqlab::nn::rnn::Rnn;
 use seqlab::nn::{Activation, LayerConfig, LayerKind, Loss, Network, NetworkConfig, OutputConfig};
+use seqlab::nn::{Layer, LayerState};
 
 const TOL: f64 = 1e-12;
 
@@ -50,12 +51,6 @@ fn state2(t: &Tensor) -> Array2<f64> {
     .expect("shape")
 }
 
-enum Cell {
-    Lstm(Lstm<f64>),
-    Gru(Gru<f64>),
-    Rnn(Rnn<f64>),
-}
-
 /// Runs one plain layer case through the layer directly: forward from (h0, c0), then
 /// backward with d output = probe and d final state = (probe_h, probe_c).
 fn check_plain_layer(case: &Case) {
@@ -65,8 +60,9 @@ fn check_plain_layer(case: &Case) {
     params.extend_from_slice(param(case, "layers.0.weight_hh"));
     params.extend_from_slice(param(case, "layers.0.bias_ih"));
     params.extend_from_slice(param(case, "layers.0.bias_hh"));
-    let mut cell = match case.kind {
-        "lstm" => Cell::Lstm(Lstm::new(
+    // every kind through the one layer interface
+    let mut cell: Box<dyn Layer<f64>> = match case.kind {
+        "lstm" => Box::new(Lstm::new(
             i,
             h,
             false,
@@ -74,14 +70,14 @@ fn check_plain_layer(case: &Case) {
             Activation::Tanh,
             true,
         )),
-        "gru" => Cell::Gru(Gru::new(i, h)),
+        "gru" => Box::new(Gru::new(i, h)),
         "rnn_tanh" | "rnn_relu" => {
             let act = if case.kind == "rnn_tanh" {
                 Activation::Tanh
             } else {
                 Activation::Relu
             };
-            Cell::Rnn(Rnn::new(i, h, act, true))
+            Box::new(Rnn::new(i, h, act, true))
         }
         other => panic!("unexpected kind {other}"),
     };
@@ -92,11 +88,7 @@ fn check_plain_layer(case: &Case) {
         c: case.c0.as_ref().map(state2),
     };
     let mut out = Array3::zeros((t_len, b, h));
-    match &mut cell {
-        Cell::Lstm(l) => l.forward(&params, x.view(), None, &mut state, &mut out),
-        Cell::Gru(l) => l.forward(&params, x.view(), None, &mut state, &mut out),
-        Cell::Rnn(l) => l.forward(&params, x.view(), None, &mut state, &mut out),
-    }
+    cell.forward(&params, x.view(), None, Some(&mut state), &mut out);
     assert_close(
         &format!("{} output", case.name),
         out.as_slice().unwrap(),
@@ -136,38 +128,17 @@ fn check_plain_layer(case: &Case) {
         c: pc.clone(),
     };
     let dout: ArrayView3<f64> = probe.view();
-    match &mut cell {
-        Cell::Lstm(l) => l.backward(
-            &params,
-            &mut g,
-            x.view(),
-            None,
-            0,
-            dout,
-            Some(dx.view_mut()),
-            &mut dstate,
-        ),
-        Cell::Gru(l) => l.backward(
-            &params,
-            &mut g,
-            x.view(),
-            None,
-            0,
-            dout,
-            Some(dx.view_mut()),
-            &mut dstate,
-        ),
-        Cell::Rnn(l) => l.backward(
-            &params,
-            &mut g,
-            x.view(),
-            None,
-            0,
-            dout,
-            Some(dx.view_mut()),
-            &mut dstate,
-        ),
-    }
+    cell.backward(
+        &params,
+        &mut g,
+        x.view(),
+        None,
+        0,
+        out.view(),
+        dout,
+        Some(dx.view_mut()),
+        Some(&mut dstate),
+    );
     let n_ih = param(case, "layers.0.weight_ih").len();
     let n_hh = param(case, "layers.0.weight_hh").len();
     assert_close(

@@ -403,3 +403,59 @@ fn early_stopping_waits_for_patience_and_keeps_the_best_weights() {
     assert_eq!(best_tensors.len(), t.weights().len());
     assert_ne!(best_tensors, t.weights());
 }
+
+/// A checkpoint whose carried state does not fit the network (as a damaged or foreign
+/// file would give `--resume`) is refused with a message naming the layer and what it
+/// needs, and the trainer is left as it was; nothing panics.
+#[test]
+fn a_checkpoint_with_wrong_state_shapes_is_refused() {
+    let mut t = seqlab::train::Trainer::new(experiment(20), &mut |_| {}).unwrap();
+    for _ in 0..3 {
+        t.step().unwrap();
+    }
+    let good = t.checkpoint();
+    assert!(
+        !good.carried.is_empty(),
+        "the echo stream carries its state"
+    );
+    let fresh = || seqlab::train::Trainer::new(experiment(20), &mut |_| {}).unwrap();
+    // every kind of damage: a wider state (values to match), a missing cell, a missing
+    // layer, too few values for the stated shape
+    let mut wider = good.clone();
+    let (b, h, _) = wider.info.carried_shapes[0];
+    wider.info.carried_shapes[0].1 = h + 1;
+    wider.carried[0].0 = vec![0.0; b * (h + 1)];
+    wider.carried[0].1 = vec![0.0; b * (h + 1)];
+    let mut no_cell = good.clone();
+    no_cell.info.carried_shapes[0].2 = false;
+    let mut no_layer = good.clone();
+    no_layer.carried.clear();
+    no_layer.carried.push((vec![0.0; 3], Vec::new()));
+    no_layer.carried.push((vec![0.0; 3], Vec::new()));
+    let mut short = good.clone();
+    short.carried[0].0.pop();
+    for (what, ck) in [
+        ("wider", wider),
+        ("no cell", no_cell),
+        ("extra layer", no_layer),
+        ("short", short),
+    ] {
+        let mut t2 = fresh();
+        let params = t2.net.params().to_vec();
+        match t2.restore(&ck) {
+            Err(seqlab::train::TrainError::Checkpoint(msg)) => {
+                assert!(msg.contains("carried recurrent state"), "{what}: {msg}");
+            }
+            Err(e) => panic!("{what}: another error: {e}"),
+            Ok(()) => panic!("{what}: a bad checkpoint was accepted"),
+        }
+        assert_eq!(t2.iteration, 0, "{what}: the trainer is unchanged");
+        assert_eq!(t2.net.params(), &params[..], "{what}: parameters unchanged");
+        t2.step().unwrap();
+    }
+    // the good one still resumes
+    let mut t3 = fresh();
+    t3.restore(&good).unwrap();
+    assert_eq!(t3.iteration, 3);
+    t3.step().unwrap();
+}

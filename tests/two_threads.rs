@@ -30,7 +30,7 @@ fn two_thread_training_splits_products_and_is_deterministic() {
         let e = file::from_ron_str(text, Path::new("two.ron")).unwrap();
         let mut t = seqlab::train::Trainer::new(e, &mut |_| {}).unwrap();
         assert!(
-            seqlab::nn::gemm::own_threads() >= 2,
+            seqlab::nn::pool::own_threads() >= 2,
             "the split mode is on for this model"
         );
         let scores: Vec<f64> = (0..4).map(|_| t.step().unwrap().score).collect();
@@ -73,7 +73,7 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
         (20, 9, 0, true),
     ];
     for &(b, t_len, from, one_hot) in &cases {
-        assert!(t_len * b * 4 * h * h < seqlab::nn::gemm::PAR_FROM_MNK);
+        assert!(t_len * b * 4 * h * h < seqlab::nn::pool::PAR_FROM_MNK);
         let mut rng = StdRng::seed_from_u64(b as u64);
         let x = if one_hot {
             // the sparse input paths: per-step input columns, split column sums
@@ -91,11 +91,10 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
             f32::from(u8::from(t + bi % 4 < t_len))
         });
         let run = |threads: usize| {
-            let blas_before = seqlab::blas::threads();
-            seqlab::blas::set_threads(threads);
-            let own = seqlab::nn::gemm::set_own_threads(threads);
+            // seqlab's own threads with OpenBLAS on one, or one thread in all
+            let guard = seqlab::threads::ThreadGuard::set(1, threads);
             assert_eq!(
-                seqlab::nn::gemm::batch_split(b, 4 * h, h),
+                seqlab::nn::pool::batch_split(b, 4 * h, h),
                 threads >= 2,
                 "the split is on with 2 threads only"
             );
@@ -124,12 +123,11 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
             if one_hot {
                 let xs = x.as_slice().unwrap();
                 assert!(
-                    seqlab::nn::network::is_sparse(xs),
+                    seqlab::nn::window::is_sparse(xs),
                     "one-hot input takes the sparse paths"
                 );
             }
-            seqlab::nn::gemm::restore_own_threads(own);
-            seqlab::blas::set_threads(blas_before);
+            drop(guard);
             let mut bits: Vec<u64> = net.grads().iter().map(|g| g.to_bits().into()).collect();
             bits.push(bp.loss.sum.to_bits());
             bits.extend(
@@ -151,21 +149,21 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
     }
 }
 
-/// `gemm::halves` returns the two halves' results in order, whether they ran on two
+/// `pool::halves` returns the two halves' results in order, whether they ran on two
 /// threads or one after the other.
 #[test]
 fn halves_come_back_in_order_on_two_threads() {
     let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
     for threads in [1, 2] {
-        let own = seqlab::nn::gemm::set_own_threads(threads);
+        let guard = seqlab::threads::ThreadGuard::set(1, threads);
         for n in [0usize, 1, 100, 1000, 70_000] {
             for _ in 0..20 {
-                let got = seqlab::nn::gemm::halves(n, 64, 128, &|r| (r.start, r.end));
+                let got = seqlab::nn::pool::halves(n, 64, 128, &|r| (r.start, r.end));
                 let mid = n / 2 / 64 * 64;
                 assert_eq!(got, [(0, mid), (mid, n)], "n = {n}, {threads} threads");
             }
         }
-        seqlab::nn::gemm::restore_own_threads(own);
+        drop(guard);
     }
 }
 
@@ -177,7 +175,78 @@ fn two_threads_without_a_plain_lstm_go_to_openblas() {
     let text = EXPERIMENT.replace("kind: Lstm", "kind: Gru");
     let e = file::from_ron_str(&text, Path::new("gru.ron")).unwrap();
     let mut t = seqlab::train::Trainer::new(e, &mut |_| {}).unwrap();
-    assert_eq!(seqlab::nn::gemm::own_threads(), 1, "own threads stay off");
+    assert_eq!(seqlab::nn::pool::own_threads(), 1, "own threads stay off");
     assert_eq!(seqlab::blas::threads(), 2, "OpenBLAS has the two threads");
     assert!(t.step().unwrap().score.is_finite());
+}
+
+/// A run started through the runner (as the window starts one) records in `run.ron` and
+/// in its `Started` event the threads it really uses, not the setting before it; when
+/// the run ends, the previous setting is back.
+#[test]
+fn a_runner_started_run_records_its_real_threads_and_restores_the_setting() {
+    use seqlab::experiment::rundir::{RunDir, RunRecord};
+    use seqlab::train::runner::Event;
+    let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("seqlab-threads-record-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // the setting before the run: OpenBLAS on 2 threads, own threads off
+    let before = seqlab::threads::ThreadGuard::set(2, 0);
+    assert_eq!(seqlab::blas::threads(), 2);
+    // a GRU run on one thread (it does not split its batch, so OpenBLAS gets the 1)
+    let text = EXPERIMENT
+        .replace("kind: Lstm", "kind: Gru")
+        .replace("threads: 2", "threads: 1");
+    let e = file::from_ron_str(&text, Path::new("one.ron")).unwrap();
+    let runner = seqlab::train::Runner::spawn_experiment(
+        e,
+        Some((dir.clone(), RunRecord::default())),
+        std::sync::Arc::new(|| {}),
+    )
+    .unwrap();
+    let mut setup = None;
+    loop {
+        match runner
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("an event within two minutes")
+        {
+            Event::Started { setup: s, .. } => setup = Some(s),
+            Event::Finished(summary) => {
+                assert!(summary.error.is_none(), "{summary:?}");
+                break;
+            }
+            _ => {}
+        }
+    }
+    // the run's trainer is dropped with the thread's result
+    drop(runner.join());
+    let setup = setup.expect("a Started event");
+    assert!(setup.ends_with(", 1 thread"), "Started says {setup:?}");
+    let record = RunDir::read_record(&dir).unwrap();
+    assert_eq!(record.blas, setup, "run.ron records the run's own setup");
+    // the trainer is gone: the setting before the run is back
+    assert_eq!(seqlab::blas::threads(), 2, "OpenBLAS's count restored");
+    assert_eq!(seqlab::nn::pool::own_threads(), 1, "own threads still off");
+    drop(before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Dropping a trainer puts back the thread setting it replaced (the trainer's choice does
+/// not outlive it).
+#[test]
+fn dropping_the_trainer_restores_the_thread_setting() {
+    let _one_at_a_time = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
+    let before = seqlab::threads::ThreadGuard::set(1, 0);
+    let e = file::from_ron_str(EXPERIMENT, Path::new("two.ron")).unwrap();
+    let t = seqlab::train::Trainer::new(e, &mut |_| {}).unwrap();
+    assert_eq!(
+        seqlab::nn::pool::own_threads(),
+        2,
+        "the run's own two threads"
+    );
+    assert_eq!(t.thread_setup().own_threads, 2);
+    drop(t);
+    assert_eq!(seqlab::nn::pool::own_threads(), 1, "own threads off again");
+    assert_eq!(seqlab::blas::threads(), 1, "OpenBLAS back to one thread");
+    drop(before);
 }

@@ -227,9 +227,8 @@ pub struct Monitor {
     lr_input: f64,
     /// `OpenBLAS 0.3.21 kernel SkylakeX, 2 threads`
     blas: String,
-    /// The BLAS kernel and threads the run really used, from `Event::Started` (issue 11
-    /// adds `setup` to that event; until it is merged this stays `None` and the status
-    /// line shows this process's BLAS).
+    /// The BLAS kernel and threads the run really used, from `Event::Started` (`None`
+    /// before a run: the status line shows this process's BLAS).
     setup: Option<String>,
     decimated: DecimationCache,
 }
@@ -246,7 +245,7 @@ impl Default for Monitor {
             smoothing: 0.6,
             lr: 0.0,
             lr_input: 1e-3,
-            blas: crate::blas::blas_info().to_string(),
+            blas: crate::threads::info().to_string(),
             setup: None,
             decimated: DecimationCache::default(),
         }
@@ -323,6 +322,7 @@ impl Monitor {
                 parameters,
                 max_iterations,
                 run_dir,
+                setup,
             } => {
                 self.live.parameters = parameters;
                 self.live.max_iterations = max_iterations;
@@ -335,8 +335,8 @@ impl Monitor {
                     self.live.folder = dir;
                 }
                 self.state = RunState::Running;
-                self.blas = crate::blas::blas_info().to_string();
-                // issue 11: `self.setup = Some(setup)` from this event's `setup` field
+                self.blas = crate::threads::info().to_string();
+                self.setup = Some(setup);
                 log.event(format!(
                     "started: {parameters} parameters, up to {max_iterations} iterations"
                 ));
@@ -398,7 +398,7 @@ impl Monitor {
                     iteration + 1
                 ));
             }
-            Event::Failed { iteration, message } => {
+            Event::Failed { iteration, message } | Event::Warning { iteration, message } => {
                 log.error(format!("iteration {iteration}: {message}"));
             }
             Event::Finished(summary) => {
@@ -436,7 +436,7 @@ impl Monitor {
                 // the last iterations' events may have been dropped (the window fell
                 // behind); the summary has the count
                 self.live.iteration = self.live.iteration.max(summary.iterations);
-                self.blas = crate::blas::blas_info().to_string();
+                self.blas = crate::threads::info().to_string();
             }
         }
     }
@@ -1125,18 +1125,7 @@ fn duration(s: f64) -> String {
 
 /// The learning rate an updater starts with.
 pub fn updater_lr(updater: &UpdaterSpec) -> f64 {
-    use UpdaterSpec as U;
-    match *updater {
-        U::Sgd(s) => s.lr,
-        U::Momentum(s) => s.lr,
-        U::Adam(s) | U::AmsGrad(s) => s.lr,
-        U::AdamW(s) => s.lr,
-        U::AdaMax(s) => s.lr,
-        U::Nadam(s) => s.lr,
-        U::RmsProp(s) => s.lr,
-        U::AdaGrad(s) => s.lr,
-        U::AdaDelta(s) => s.lr,
-    }
+    updater.lr()
 }
 
 #[cfg(test)]

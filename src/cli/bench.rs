@@ -1,5 +1,5 @@
 //! `seqlab bench`: the reference workloads' training and sampling speed, optionally side
-//! by side with the PyTorch script of `../shared/bench/`.
+//! by side with the PyTorch script `bench/torch_lstm.py` shipped in this repository.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -50,8 +50,9 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = super::run::whole_usize)]
     pub rounds: usize,
 
-    /// The PyTorch reference script (for --compare).
-    #[arg(long, default_value = "../shared/bench/torch_lstm.py")]
+    /// The PyTorch reference script (for --compare); default: `bench/torch_lstm.py` of
+    /// the repository seqlab was built from.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/torch_lstm.py"))]
     pub torch_script: PathBuf,
 
     /// Python interpreter with PyTorch installed (for --compare).

@@ -69,7 +69,7 @@ pub struct GradcheckArgs {
 
 /// `--version`: the crate version plus the BLAS library, kernel and threads.
 fn version_text() -> clap::builder::Str {
-    let info = crate::blas::blas_info();
+    let info = crate::threads::info();
     let decision = crate::blas::kernel_decision()
         .map(|d| format!(" ({d})"))
         .unwrap_or_default();

@@ -285,7 +285,7 @@ fn event_lines(s: &mut Session) -> Vec<String> {
             Event::Sample { iteration, text } => {
                 lines.push(format!("  sample at iteration {iteration}:\n{text}"))
             }
-            Event::Failed { iteration, message } => {
+            Event::Failed { iteration, message } | Event::Warning { iteration, message } => {
                 lines.push(format!("  problem at iteration {iteration}: {message}"))
             }
             Event::Finished(_) => {

@@ -336,7 +336,7 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
             trainer.exp.name,
             trainer.net.num_params(),
             max,
-            crate::blas::blas_info(),
+            trainer.thread_setup(),
             dir.display()
         );
     }
@@ -517,6 +517,7 @@ impl Display {
                 path.display()
             )),
             Event::Failed { message, .. } => self.line(&format!("error: {message}")),
+            Event::Warning { message, .. } => self.line(&format!("warning: {message}")),
             Event::LearningRateSet { iteration, lr } => self.line(&format!(
                 "learning rate {lr:e} from iteration {}",
                 iteration + 1

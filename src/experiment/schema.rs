@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::notebook::Notebook;
 use crate::data::CsvDataConfig;
+use crate::nn::updater::UpdaterConfig;
 
 /// The format version this build writes.
 pub const FORMAT_VERSION: u32 = 2;
@@ -373,54 +374,134 @@ macro_rules! spec_struct {
     };
 }
 
-spec_struct!(SgdSpec { lr: f64 = 1e-2 });
-spec_struct!(MomentumSpec {
-    lr: f64 = 1e-2,
-    momentum: f64 = 0.9,
-    dampening: f64 = 0.0,
-    nesterov: bool = false
-});
-spec_struct!(AdamSpec {
-    lr: f64 = 1e-3,
-    beta1: f64 = 0.9,
-    beta2: f64 = 0.999,
-    eps: f64 = 1e-8
-});
-spec_struct!(AdamWSpec {
-    lr: f64 = 1e-3,
-    beta1: f64 = 0.9,
-    beta2: f64 = 0.999,
-    eps: f64 = 1e-8,
-    weight_decay: f64 = 1e-2
-});
-spec_struct!(AdaMaxSpec {
-    lr: f64 = 2e-3,
-    beta1: f64 = 0.9,
-    beta2: f64 = 0.999,
-    eps: f64 = 1e-8
-});
-spec_struct!(NadamSpec {
-    lr: f64 = 2e-3,
-    beta1: f64 = 0.9,
-    beta2: f64 = 0.999,
-    eps: f64 = 1e-8,
-    momentum_decay: f64 = 4e-3
-});
-spec_struct!(RmsPropSpec {
-    lr: f64 = 1e-2,
-    alpha: f64 = 0.99,
-    eps: f64 = 1e-8
-});
-spec_struct!(AdaGradSpec {
-    lr: f64 = 1e-2,
-    lr_decay: f64 = 0.0,
-    eps: f64 = 1e-10
-});
-spec_struct!(AdaDeltaSpec {
-    lr: f64 = 1.0,
-    rho: f64 = 0.9,
-    eps: f64 = 1e-6
-});
+/// An updater's spec struct whose `Default` is PyTorch's defaults as `nn`'s
+/// [`UpdaterConfig`] constructor of the same name holds them (the numbers live there
+/// only).
+macro_rules! updater_spec {
+    ($(#[$m:meta])* $name:ident = $ctor:ident / $variant:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name { $(pub $field: $ty),* }
+        impl Default for $name {
+            fn default() -> Self {
+                match UpdaterConfig::$ctor() {
+                    UpdaterConfig::$variant { $($field),* } => $name { $($field),* },
+                    _ => unreachable!(concat!("UpdaterConfig::", stringify!($ctor), " is ", stringify!($variant))),
+                }
+            }
+        }
+    };
+}
+
+updater_spec!(
+    /// Plain SGD.
+    SgdSpec = sgd / Sgd { lr: f64 }
+);
+updater_spec!(
+    /// SGD with momentum (PyTorch's `SGD(momentum=...)`).
+    MomentumSpec = momentum / Momentum { lr: f64, momentum: f64, dampening: f64, nesterov: bool }
+);
+updater_spec!(
+    /// Adam (and AMSGrad, which has the same settings).
+    AdamSpec = adam / Adam { lr: f64, beta1: f64, beta2: f64, eps: f64 }
+);
+updater_spec!(
+    /// AdamW (decoupled weight decay).
+    AdamWSpec = adamw / AdamW { lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64 }
+);
+updater_spec!(
+    /// AdaMax.
+    AdaMaxSpec = adamax / AdaMax { lr: f64, beta1: f64, beta2: f64, eps: f64 }
+);
+updater_spec!(
+    /// Nadam.
+    NadamSpec = nadam / Nadam { lr: f64, beta1: f64, beta2: f64, eps: f64, momentum_decay: f64 }
+);
+updater_spec!(
+    /// RMSProp.
+    RmsPropSpec = rmsprop / RmsProp { lr: f64, alpha: f64, eps: f64 }
+);
+updater_spec!(
+    /// AdaGrad.
+    AdaGradSpec = adagrad / AdaGrad { lr: f64, lr_decay: f64, eps: f64 }
+);
+updater_spec!(
+    /// AdaDelta.
+    AdaDeltaSpec = adadelta / AdaDelta { lr: f64, rho: f64, eps: f64 }
+);
+
+impl UpdaterSpec {
+    /// Every updater kind: its name in the experiment file and a label for display.
+    pub const KINDS: [(&'static str, &'static str); 10] = [
+        ("Sgd", "SGD"),
+        ("Momentum", "SGD + momentum"),
+        ("Adam", "Adam"),
+        ("AdamW", "AdamW"),
+        ("AmsGrad", "AMSGrad"),
+        ("AdaMax", "AdaMax"),
+        ("Nadam", "Nadam"),
+        ("RmsProp", "RMSProp"),
+        ("AdaGrad", "AdaGrad"),
+        ("AdaDelta", "AdaDelta"),
+    ];
+
+    /// This updater's kind: its name in the experiment file (one of [`Self::KINDS`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UpdaterSpec::Sgd(_) => "Sgd",
+            UpdaterSpec::Momentum(_) => "Momentum",
+            UpdaterSpec::Adam(_) => "Adam",
+            UpdaterSpec::AdamW(_) => "AdamW",
+            UpdaterSpec::AmsGrad(_) => "AmsGrad",
+            UpdaterSpec::AdaMax(_) => "AdaMax",
+            UpdaterSpec::Nadam(_) => "Nadam",
+            UpdaterSpec::RmsProp(_) => "RmsProp",
+            UpdaterSpec::AdaGrad(_) => "AdaGrad",
+            UpdaterSpec::AdaDelta(_) => "AdaDelta",
+        }
+    }
+
+    /// The base learning rate.
+    pub fn lr(&self) -> f64 {
+        self.to_nn().lr()
+    }
+
+    /// Sets the base learning rate, keeping the other settings.
+    pub fn set_lr(&mut self, lr: f64) {
+        match self {
+            UpdaterSpec::Sgd(s) => s.lr = lr,
+            UpdaterSpec::Momentum(s) => s.lr = lr,
+            UpdaterSpec::Adam(s) | UpdaterSpec::AmsGrad(s) => s.lr = lr,
+            UpdaterSpec::AdamW(s) => s.lr = lr,
+            UpdaterSpec::AdaMax(s) => s.lr = lr,
+            UpdaterSpec::Nadam(s) => s.lr = lr,
+            UpdaterSpec::RmsProp(s) => s.lr = lr,
+            UpdaterSpec::AdaGrad(s) => s.lr = lr,
+            UpdaterSpec::AdaDelta(s) => s.lr = lr,
+        }
+    }
+
+    /// The updater of `kind` (a name of [`Self::KINDS`]) with learning rate `lr` and
+    /// PyTorch's defaults for the rest; `None` for an unknown kind.
+    pub fn with_kind(kind: &str, lr: f64) -> Option<Self> {
+        let mut u = match kind {
+            "Sgd" => UpdaterSpec::Sgd(SgdSpec::default()),
+            "Momentum" => UpdaterSpec::Momentum(MomentumSpec::default()),
+            "Adam" => UpdaterSpec::Adam(AdamSpec::default()),
+            "AdamW" => UpdaterSpec::AdamW(AdamWSpec::default()),
+            "AmsGrad" => UpdaterSpec::AmsGrad(AdamSpec::default()),
+            "AdaMax" => UpdaterSpec::AdaMax(AdaMaxSpec::default()),
+            "Nadam" => UpdaterSpec::Nadam(NadamSpec::default()),
+            "RmsProp" => UpdaterSpec::RmsProp(RmsPropSpec::default()),
+            "AdaGrad" => UpdaterSpec::AdaGrad(AdaGradSpec::default()),
+            "AdaDelta" => UpdaterSpec::AdaDelta(AdaDeltaSpec::default()),
+            _ => return None,
+        };
+        u.set_lr(lr);
+        Some(u)
+    }
+}
 spec_struct!(
     /// Truncated BPTT: segments of `forward` steps, gradients through the last `backward`.
     TbpttSpec { forward: usize = 50, backward: usize = 50 }

@@ -240,3 +240,196 @@ pub fn check_finite(path: &Path, tensors: &[NamedTensor<f32>]) -> Result<(), Exp
     }
     Ok(())
 }
+
+/// How the training sequences were shaped: what `seqlab predict` outputs by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SequenceShape {
+    /// Labels on the feature steps (or of mixed lengths): one output per feature step.
+    #[default]
+    ManyToMany,
+    /// One label per sequence: one output, where training put the label.
+    ManyToOne,
+    /// One feature step and `steps` label steps: `steps` outputs.
+    OneToMany { steps: usize },
+}
+
+impl SequenceShape {
+    /// The shape of a training set: many-to-one when every sequence has one label step
+    /// (and some more than one feature step), one-to-many when every sequence has one
+    /// feature step and some more than one label step (`steps` = the longest).
+    pub fn of(data: &crate::data::SequenceDataset) -> Self {
+        let ex = data.examples();
+        let longest =
+            |f: fn(&crate::data::SequenceExample) -> usize| ex.iter().map(f).max().unwrap_or(0);
+        let (max_f, max_l) = (longest(|e| e.feature_steps()), longest(|e| e.label_steps()));
+        if max_l == 1 && max_f > 1 {
+            SequenceShape::ManyToOne
+        } else if max_f == 1 && max_l > 1 {
+            SequenceShape::OneToMany { steps: max_l }
+        } else {
+            SequenceShape::ManyToMany
+        }
+    }
+
+    /// Output steps per sequence when the user gives none (`None`: one per feature step).
+    pub fn default_output_steps(self) -> Option<usize> {
+        match self {
+            SequenceShape::ManyToMany => None,
+            SequenceShape::ManyToOne => Some(1),
+            SequenceShape::OneToMany { steps } => Some(steps),
+        }
+    }
+}
+
+/// What a trained model's weights file records besides the tensors (its `__metadata__`),
+/// so that `seqlab sample`, `predict` and `eval` rebuild the model without the training
+/// data. Keys are `seqlab.{name}`; [`Self::to_pairs`] writes them and [`Self::parse`]
+/// reads them strictly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightsMetadata {
+    /// Input features per step (`seqlab.input_size`).
+    pub input_size: usize,
+    /// Output width (`seqlab.output_size`).
+    pub output_size: usize,
+    /// One-hot targets (`seqlab.classification`).
+    pub classification: bool,
+    /// The loss the network was trained with (`seqlab.loss`: `CrossEntropy`, `Mse` or
+    /// `BinaryCrossEntropy`).
+    pub loss: super::schema::LossSpec,
+    /// A text model's vocabulary (`seqlab.vocab`, JSON).
+    pub vocab: Option<crate::data::Vocabulary>,
+    /// A sequence model's feature normaliser (`seqlab.normalizer`, JSON).
+    pub normalizer: Option<crate::data::FeatureNormalizer>,
+    /// A sequence model's training shape (`seqlab.sequence_shape`, JSON).
+    pub sequence_shape: Option<SequenceShape>,
+}
+
+impl WeightsMetadata {
+    /// The `(key, value)` pairs written into a weights file.
+    pub fn to_pairs(&self) -> Metadata {
+        use super::schema::LossSpec;
+        let loss = match self.loss {
+            LossSpec::CrossEntropy => "CrossEntropy",
+            LossSpec::Mse => "Mse",
+            LossSpec::BinaryCrossEntropy => "BinaryCrossEntropy",
+        };
+        let mut m = vec![
+            ("seqlab.input_size".into(), self.input_size.to_string()),
+            ("seqlab.output_size".into(), self.output_size.to_string()),
+            (
+                "seqlab.classification".into(),
+                self.classification.to_string(),
+            ),
+            ("seqlab.loss".into(), loss.into()),
+        ];
+        if let Some(v) = &self.vocab {
+            m.push((
+                "seqlab.vocab".into(),
+                serde_json::to_string(v).expect("vocabulary json"),
+            ));
+        }
+        if let Some(n) = &self.normalizer {
+            m.push((
+                "seqlab.normalizer".into(),
+                serde_json::to_string(n).expect("normaliser json"),
+            ));
+        }
+        if let Some(s) = &self.sequence_shape {
+            m.push((
+                "seqlab.sequence_shape".into(),
+                serde_json::to_string(s).expect("shape json"),
+            ));
+        }
+        m
+    }
+
+    /// Reads the metadata of weights file `file`. Sizes must be present; a missing loss
+    /// is cross-entropy (weights written before it was recorded); anything present but
+    /// not understood (an unknown loss name, bad JSON) is an error naming the key.
+    pub fn parse(file: &Path, meta: &[(String, String)]) -> Result<Self, ExperimentError> {
+        use super::schema::LossSpec;
+        let get = |k: &str| {
+            meta.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        let bad = |k: &str, problem: String, allowed: &str| ExperimentError::Field {
+            file: file.to_path_buf(),
+            field: format!("metadata {k}"),
+            position: None,
+            problem,
+            allowed: allowed.to_string(),
+        };
+        let size = |k: &str| -> Result<usize, ExperimentError> {
+            let v = get(k).ok_or_else(|| {
+                bad(
+                    k,
+                    "is missing".into(),
+                    "use weights written by `seqlab --run`",
+                )
+            })?;
+            v.trim().parse().map_err(|_| {
+                bad(
+                    k,
+                    format!("is {v:?}"),
+                    "a whole number; use weights written by `seqlab --run`",
+                )
+            })
+        };
+        let loss = match get("seqlab.loss") {
+            None | Some("CrossEntropy") => LossSpec::CrossEntropy,
+            Some("Mse") => LossSpec::Mse,
+            Some("BinaryCrossEntropy") => LossSpec::BinaryCrossEntropy,
+            Some(other) => {
+                return Err(bad(
+                    "seqlab.loss",
+                    format!("is {other:?}"),
+                    "one of CrossEntropy, Mse, BinaryCrossEntropy",
+                ))
+            }
+        };
+        fn json<T: serde::de::DeserializeOwned>(
+            v: Option<&str>,
+        ) -> Result<Option<T>, serde_json::Error> {
+            v.map(serde_json::from_str).transpose()
+        }
+        let classification = match get("seqlab.classification") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(bad(
+                    "seqlab.classification",
+                    format!("is {other:?}"),
+                    "true or false",
+                ))
+            }
+        };
+        Ok(WeightsMetadata {
+            input_size: size("seqlab.input_size")?,
+            output_size: size("seqlab.output_size")?,
+            classification,
+            loss,
+            vocab: json(get("seqlab.vocab")).map_err(|e| {
+                bad(
+                    "seqlab.vocab",
+                    format!("is not a vocabulary: {e}"),
+                    "use weights written by `seqlab --run`",
+                )
+            })?,
+            normalizer: json(get("seqlab.normalizer")).map_err(|e| {
+                bad(
+                    "seqlab.normalizer",
+                    format!("is not a normaliser: {e}"),
+                    "use weights written by `seqlab --run`",
+                )
+            })?,
+            sequence_shape: json(get("seqlab.sequence_shape")).map_err(|e| {
+                bad(
+                    "seqlab.sequence_shape",
+                    format!("is not a sequence shape: {e}"),
+                    "use weights written by `seqlab --run`",
+                )
+            })?,
+        })
+    }
+}

@@ -10,13 +10,17 @@ use super::Float;
 /// An elementwise activation function.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {
+    /// `x`.
     Identity,
+    /// `1 / (1 + exp(-x))`.
     Sigmoid,
     /// DL4J's hard sigmoid: `clamp(0.2 x + 0.5, 0, 1)`.
     HardSigmoid,
+    /// `tanh(x)`.
     Tanh,
     /// `x / (1 + |x|)`.
     Softsign,
+    /// `max(x, 0)`.
     Relu,
     /// `x` for `x > 0`, else `alpha * x`.
     LeakyRelu(f64),

@@ -10,7 +10,8 @@
 
 use ndarray::s;
 
-use super::network::{BackpropOptions, Batch, NetState, Network};
+use super::layer::NetState;
+use super::network::{BackpropOptions, Batch, Network};
 use super::normalize::{GradientNormalization, StepStats};
 use super::output::LossValue;
 use super::updater::{UpdateSums, Updater};
@@ -19,7 +20,9 @@ use super::{Float, OutputMode};
 /// Truncated BPTT lengths; `backward <= forward`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tbptt {
+    /// Steps per segment (forward pass and state carried to the next).
     pub forward: usize,
+    /// Steps at the end of each segment that gradients flow through.
     pub backward: usize,
 }
 
@@ -28,6 +31,7 @@ pub struct Tbptt {
 pub struct FitConfig {
     /// `None` = full BPTT over the minibatch.
     pub tbptt: Option<Tbptt>,
+    /// Gradient normalisation or clipping before each update.
     pub normalization: GradientNormalization,
 }
 

@@ -2,19 +2,25 @@
 
 use ndarray::{linalg::general_mat_mul, Array3, ArrayView2, ArrayView3, ArrayViewMut3};
 
-use super::gru::add_rows;
-use super::network::mask_at;
+use super::kernels::{add_rows, gemv_acc_view};
+use super::layer::{Layer, LayerState};
+use super::mask::mask_at;
+use super::params::{ParamKind, ParamShape};
 use super::{Activation, Float};
 
 /// A time-distributed dense layer. Parameters: `weight (O, I)`, `bias (O)`.
 pub struct Dense<F: Float> {
+    /// Input width `I`.
     pub input: usize,
+    /// Outputs `O`.
     pub size: usize,
+    /// Activation applied after the affine map.
     pub act: Activation,
     da: Array3<F>, // (T, B, O) d loss / d pre-activation
 }
 
 impl<F: Float> Dense<F> {
+    /// A dense layer `I -> O` with activation `act`.
     pub fn new(input: usize, size: usize, act: Activation) -> Self {
         Dense {
             input,
@@ -24,6 +30,7 @@ impl<F: Float> Dense<F> {
         }
     }
 
+    /// Number of parameters in the flat buffer: `O * I + O`.
     pub fn param_len(input: usize, size: usize) -> usize {
         size * input + size
     }
@@ -35,13 +42,40 @@ impl<F: Float> Dense<F> {
             b,
         )
     }
+}
 
-    /// `out (T, B, O)` from `x (T, B, I)`.
-    pub fn forward(
+impl<F: Float> Layer<F> for Dense<F> {
+    fn input_size(&self) -> usize {
+        self.input
+    }
+
+    fn size(&self) -> usize {
+        self.size
+    }
+
+    fn param_shapes(&self) -> Vec<ParamShape> {
+        vec![
+            ParamShape::new(
+                "weight",
+                ParamKind::InputWeight,
+                vec![self.size, self.input],
+            ),
+            ParamShape::new("bias", ParamKind::Bias, vec![self.size]),
+        ]
+    }
+
+    /// Stateless.
+    fn zero_state(&self, _b: usize) -> Option<LayerState<F>> {
+        None
+    }
+
+    /// `out (T, B, O)` from `x (T, B, I)`; no state.
+    fn forward(
         &mut self,
         p: &[F],
         x: ArrayView3<F>,
         mask: Option<ArrayView2<F>>,
+        _state: Option<&mut LayerState<F>>,
         out: &mut Array3<F>,
     ) {
         let (t_len, b, i_len) = x.dim();
@@ -66,16 +100,17 @@ impl<F: Float> Dense<F> {
 
     /// Accumulates gradients from `dout (T, B, O)` given the forward's `out`; writes
     /// `dx (T, B, I)` when asked.
-    #[allow(clippy::too_many_arguments)]
-    pub fn backward(
+    fn backward(
         &mut self,
         p: &[F],
         g: &mut [F],
         x: ArrayView3<F>,
         mask: Option<ArrayView2<F>>,
+        _from: usize,
         out: ArrayView3<F>,
         dout: ArrayView3<F>,
         dx: Option<ArrayViewMut3<F>>,
+        _dstate: Option<&mut LayerState<F>>,
     ) {
         let (t_len, b, i_len) = x.dim();
         let n = t_len * b;
@@ -113,5 +148,17 @@ impl<F: Float> Dense<F> {
                 .expect("contiguous dx");
             general_mat_mul(F::one(), &da2, &w, F::zero(), &mut dx2);
         }
+    }
+
+    fn step_scratch(&self) -> usize {
+        0
+    }
+
+    /// `h (O) = act(W x + b)`; no state, no scratch.
+    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], _c: &mut [F], _z: &mut [F]) {
+        let (w, bias) = self.params(p);
+        h.copy_from_slice(bias);
+        gemv_acc_view(w, x, h);
+        self.act.apply_slice(h);
     }
 }

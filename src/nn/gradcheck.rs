@@ -5,18 +5,20 @@ use ndarray::{Array2, Array3};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::network::{
-    BackpropOptions, Batch, LayerConfig, LayerKind, NetState, Network, NetworkConfig, OutputConfig,
-    Regularization,
-};
+use super::config::{LayerConfig, LayerKind, NetworkConfig, OutputConfig, Regularization};
+use super::layer::NetState;
+use super::network::{BackpropOptions, Batch, Network};
 use super::{Activation, Loss, OutputMode};
 
 /// Thresholds: relative error `|a - n| / max(|a|, |n|)` must be `<= max_rel` wherever the
 /// absolute error is `>= min_abs`; central differences with step `eps`.
 #[derive(Clone, Copy, Debug)]
 pub struct Tolerance {
+    /// Central-difference step (in f64).
     pub eps: f64,
+    /// Largest relative error that passes.
     pub max_rel: f64,
+    /// Absolute errors below this pass whatever the relative error.
     pub min_abs: f64,
 }
 
@@ -33,26 +35,34 @@ impl Default for Tolerance {
 /// Worst errors for one named tensor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TensorCheck {
+    /// Tensor name (`layers.{k}.{name}`, `input`, `state.{k}.h`, ...).
     pub name: String,
+    /// Entries compared.
     pub checked: usize,
+    /// Entries beyond the tolerance.
     pub failures: usize,
     /// Worst relative error among entries of magnitude `>= 1e-6`.
     pub max_rel: f64,
+    /// Worst absolute error.
     pub max_abs: f64,
 }
 
 /// Result of one gradient check.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradCheckReport {
+    /// Name of the checked configuration.
     pub case: String,
+    /// Per tensor results.
     pub tensors: Vec<TensorCheck>,
 }
 
 impl GradCheckReport {
+    /// Whether every entry of every tensor is within the tolerance.
     pub fn passed(&self) -> bool {
         self.tensors.iter().all(|t| t.failures == 0)
     }
 
+    /// The worst relative error over all tensors.
     pub fn worst_rel(&self) -> f64 {
         self.tensors.iter().map(|t| t.max_rel).fold(0.0, f64::max)
     }
@@ -208,9 +218,13 @@ fn record(tc: &mut TensorCheck, analytic: f64, numeric: f64, tol: Tolerance) {
 
 /// One configuration of the standard suite.
 pub struct SuiteCase {
+    /// Case name (shown by `seqlab gradcheck`).
     pub name: String,
+    /// The network checked.
     pub config: NetworkConfig,
+    /// Time steps `T`.
     pub steps: usize,
+    /// Examples `B`.
     pub batch: usize,
     /// Mask padding: `Some(true)` pads at the end, `Some(false)` at the start.
     pub pad_end: Option<bool>,

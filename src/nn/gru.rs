@@ -13,13 +13,19 @@ use ndarray::{
 };
 
 use super::activation::sigmoid;
-use super::network::{accumulate_window, mask_at, LayerState, WindowGrads};
+use super::kernels::{add_rows, gemv_acc_view};
+use super::layer::{Layer, LayerState};
+use super::mask::mask_at;
+use super::params::{ParamKind, ParamShape};
+use super::window::{accumulate_window, WindowGrads};
 use super::Float;
 
 /// One GRU layer. Parameters: `weight_ih (3H, I)`, `weight_hh (3H, H)`, `bias_ih (3H)`,
 /// `bias_hh (3H)`.
 pub struct Gru<F: Float> {
+    /// Input width `I`.
     pub input: usize,
+    /// Hidden units `H`.
     pub hidden: usize,
     gx: Array3<F>,  // (T, B, 3H) input projections, then activated r, z, n
     gh: Array3<F>,  // (T, B, 3H) recurrent projections h W_hh^T + b_hh
@@ -37,6 +43,7 @@ struct GruParams<'a, F> {
 }
 
 impl<F: Float> Gru<F> {
+    /// A GRU layer `I -> H` (PyTorch's two biases).
     pub fn new(input: usize, hidden: usize) -> Self {
         let e3 = Array3::zeros((0, 0, 0));
         Gru {
@@ -51,6 +58,7 @@ impl<F: Float> Gru<F> {
         }
     }
 
+    /// Number of parameters in the flat buffer: `3H*I + 3H*H + 6H`.
     pub fn param_len(input: usize, hidden: usize) -> usize {
         3 * hidden * input + 3 * hidden * hidden + 6 * hidden
     }
@@ -81,16 +89,45 @@ impl<F: Float> Gru<F> {
             self.dh = Array2::zeros((b, h));
         }
     }
+}
 
-    /// See [`super::lstm::Lstm::forward`].
-    pub fn forward(
+impl<F: Float> Layer<F> for Gru<F> {
+    fn input_size(&self) -> usize {
+        self.input
+    }
+
+    fn size(&self) -> usize {
+        self.hidden
+    }
+
+    fn param_shapes(&self) -> Vec<ParamShape> {
+        let (h, i) = (self.hidden, self.input);
+        vec![
+            ParamShape::new("weight_ih", ParamKind::InputWeight, vec![3 * h, i]),
+            ParamShape::new("weight_hh", ParamKind::RecurrentWeight, vec![3 * h, h]),
+            ParamShape::new("bias_ih", ParamKind::Bias, vec![3 * h]),
+            ParamShape::new("bias_hh", ParamKind::Bias, vec![3 * h]),
+        ]
+    }
+
+    /// `r, z, n`.
+    fn gate_blocks(&self) -> usize {
+        3
+    }
+
+    fn zero_state(&self, b: usize) -> Option<LayerState<F>> {
+        Some(LayerState::zeros(b, self.hidden, false))
+    }
+
+    fn forward(
         &mut self,
         p: &[F],
         x: ArrayView3<F>,
         mask: Option<ArrayView2<F>>,
-        state: &mut LayerState<F>,
+        state: Option<&mut LayerState<F>>,
         out: &mut Array3<F>,
     ) {
+        let state = state.expect("GRU state");
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
         assert_eq!(i_len, self.input, "GRU input width");
@@ -152,19 +189,19 @@ impl<F: Float> Gru<F> {
         state.h.assign(&self.hs.index_axis(Axis(0), t_len));
     }
 
-    /// See [`super::lstm::Lstm::backward`].
-    #[allow(clippy::too_many_arguments)]
-    pub fn backward(
+    fn backward(
         &mut self,
         p: &[F],
         g: &mut [F],
         x: ArrayView3<F>,
         mask: Option<ArrayView2<F>>,
         from: usize,
+        _out: ArrayView3<F>,
         dout: ArrayView3<F>,
         dx: Option<ArrayViewMut3<F>>,
-        dstate: &mut LayerState<F>,
+        dstate: Option<&mut LayerState<F>>,
     ) {
+        let dstate = dstate.expect("GRU state gradient");
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
         let prm = self.params(p);
@@ -241,27 +278,24 @@ impl<F: Float> Gru<F> {
         }
     }
 
-    /// One step for a single example (sampling). `z (6H)` is scratch.
-    pub fn step_one(&self, p: &[F], x: &[F], h: &mut [F], z: &mut [F]) {
+    fn step_scratch(&self) -> usize {
+        6 * self.hidden
+    }
+
+    /// `z (6H)` is scratch; no cell.
+    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], _c: &mut [F], z: &mut [F]) {
         let hid = self.hidden;
         let prm = self.params(p);
         let (zx, zh) = z.split_at_mut(3 * hid);
         zx.copy_from_slice(prm.b_ih);
         zh.copy_from_slice(prm.b_hh);
-        super::lstm::gemv_acc(prm.w_ih, x, zx);
-        super::lstm::gemv_acc(prm.w_hh, h, zh);
+        gemv_acc_view(prm.w_ih, x, zx);
+        gemv_acc_view(prm.w_hh, h, zh);
         for j in 0..hid {
             let rg = sigmoid(zx[j] + zh[j]);
             let zg = sigmoid(zx[hid + j] + zh[hid + j]);
             let ng = (zx[2 * hid + j] + rg * zh[2 * hid + j]).tanh();
             h[j] = (F::one() - zg) * ng + zg * h[j];
         }
-    }
-}
-
-/// Adds `bias` to every row of a row-major matrix stored in `m`.
-pub(crate) fn add_rows<F: Float>(m: &mut [F], bias: &[F]) {
-    for row in m.chunks_exact_mut(bias.len()) {
-        row.iter_mut().zip(bias).for_each(|(z, &b)| *z += b);
     }
 }

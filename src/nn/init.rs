@@ -17,11 +17,24 @@ pub enum WeightInit {
     /// Glorot: `N(0, 2 / (fan_in + fan_out))`.
     XavierNormal,
     /// `U(low, high)`.
-    Uniform { low: f64, high: f64 },
+    Uniform {
+        /// Lower bound.
+        low: f64,
+        /// Upper bound.
+        high: f64,
+    },
     /// `N(mean, std^2)`.
-    Normal { mean: f64, std: f64 },
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        std: f64,
+    },
     /// A (semi-)orthogonal matrix per gate block (QR of a Gaussian matrix), times `gain`.
-    Orthogonal { gain: f64 },
+    Orthogonal {
+        /// Scale of the orthogonal matrix.
+        gain: f64,
+    },
     /// PyTorch's defaults, `U(-k, k)` for weights and biases alike: `k = 1/sqrt(H)` with
     /// `H` the hidden size for recurrent layers (`nn.LSTM`/`GRU`/`RNN`'s
     /// `reset_parameters`), `k = 1/sqrt(in_features)` for dense and output layers

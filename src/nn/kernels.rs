@@ -195,3 +195,23 @@ pub fn gemv_acc<F: crate::nn::Float>(w: &[F], x: &[F], y: &mut [F]) {
     let mut yv = ndarray::ArrayViewMut1::from(y);
     general_mat_vec_mul(F::one(), &wv, &xv, F::one(), &mut yv);
 }
+
+/// `y += W x` for `W (R, C)` in any layout, `x (C)`, `y (R)`: [`gemv_acc`] for a
+/// row-major `W`, BLAS GEMV otherwise. Panics (programmer error) on mismatched lengths.
+pub fn gemv_acc_view<F: crate::nn::Float>(w: ndarray::ArrayView2<F>, x: &[F], y: &mut [F]) {
+    match w.as_slice() {
+        Some(ws) => gemv_acc(ws, x, y),
+        None => {
+            let xv = ndarray::ArrayView1::from(x);
+            let mut yv = ndarray::ArrayViewMut1::from(y);
+            general_mat_vec_mul(F::one(), &w, &xv, F::one(), &mut yv);
+        }
+    }
+}
+
+/// Adds `bias (N)` to every row of a row-major `(M, N)` matrix stored in `m`.
+pub fn add_rows<F: crate::nn::Float>(m: &mut [F], bias: &[F]) {
+    for row in m.chunks_exact_mut(bias.len()) {
+        row.iter_mut().zip(bias).for_each(|(z, &b)| *z += b);
+    }
+}

@@ -17,9 +17,12 @@ use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
 
 use super::gemm::{self as packed, PackedB};
 use super::kernels::{self, gemm};
-use super::network::{
-    accumulate_window, add_transposed, is_sparse, mask_at, sparse_matmul_into, sparse_row_into,
-    LayerState, WindowGrads,
+use super::layer::{Layer, LayerState};
+use super::mask::mask_at;
+use super::params::{ParamKind, ParamShape};
+use super::pool;
+use super::window::{
+    accumulate_window, add_transposed, is_sparse, sparse_matmul_into, sparse_row_into, WindowGrads,
 };
 use super::{Activation, Float};
 
@@ -28,13 +31,22 @@ use super::{Activation, Float};
 /// (PyTorch's two biases; with `two_biases` false one `bias (4H)`, Deeplearning4j's
 /// layout), then with peepholes `weight_ci, weight_cf, weight_co (H)`.
 pub struct Lstm<F: Float> {
+    /// Input width `I`.
     pub input: usize,
+    /// Hidden units `H`.
     pub hidden: usize,
+    /// DL4J GravesLSTM peepholes `weight_ci, weight_cf, weight_co (H)`.
     pub peephole: bool,
     /// `bias_ih` and `bias_hh` (PyTorch) rather than one `bias`.
     pub two_biases: bool,
+    /// Activation of the `i, f, o` gates.
     pub gate: Activation,
+    /// Activation of the candidate `g` and of the cell output.
     pub act: Activation,
+    /// Initial value of the forget gate's bias sum (see [`Layer::bias_fill`]).
+    pub forget_bias: f64,
+    /// Run the general cell even when the layer is plain ([`Self::with_general_path`]).
+    general_only: bool,
     gates: Array3<F>,  // (T, B, 4H) activated i, f, g, o
     hs: Array3<F>,     // (T+1, B, H) hidden state, hs[0] the initial one
     cs: Array3<F>,     // (T+1, B, H) cell state
@@ -71,6 +83,7 @@ struct LstmParams<'a, F> {
 }
 
 impl<F: Float> Lstm<F> {
+    /// An LSTM layer `I -> H`; forget-gate bias 1 (see [`Self::with_forget_bias`]).
     pub fn new(
         input: usize,
         hidden: usize,
@@ -88,6 +101,8 @@ impl<F: Float> Lstm<F> {
             two_biases,
             gate,
             act,
+            forget_bias: 1.0,
+            general_only: false,
             gates: e3.clone(),
             hs: e3.clone(),
             cs: e3.clone(),
@@ -104,6 +119,28 @@ impl<F: Float> Lstm<F> {
                 bias_sum: Vec::new(),
             }),
         }
+    }
+
+    /// The same layer with the forget gate's bias initialised to `forget_bias`
+    /// (default 1).
+    pub fn with_forget_bias(mut self, forget_bias: f64) -> Self {
+        self.forget_bias = forget_bias;
+        self
+    }
+
+    /// The same layer always running the general cell, one step at a time over the whole
+    /// batch, even when it is plain: the reference the fast path is tested against
+    /// (same results within rounding; slower).
+    pub fn with_general_path(mut self) -> Self {
+        self.general_only = true;
+        self
+    }
+
+    /// Whether an LSTM with these settings is the plain one (sigmoid gates, tanh
+    /// activations, no peepholes: PyTorch's), which has the vectorised recurrence by
+    /// example rows that splits a minibatch over two threads.
+    pub fn is_plain_kind(peephole: bool, gate: Activation, act: Activation) -> bool {
+        gate == Activation::Sigmoid && act == Activation::Tanh && !peephole
     }
 
     /// Number of parameters in the flat buffer.
@@ -153,25 +190,225 @@ impl<F: Float> Lstm<F> {
     /// Sigmoid gates, tanh activations and no peepholes: PyTorch's LSTM, which has a
     /// fused, vectorised cell update.
     fn is_plain(&self) -> bool {
-        self.gate == Activation::Sigmoid && self.act == Activation::Tanh && !self.peephole
+        Self::is_plain_kind(self.peephole, self.gate, self.act)
+    }
+
+    /// Whether the passes take the vectorised path by example rows.
+    fn takes_fast_path(&self) -> bool {
+        self.is_plain() && !self.general_only
+    }
+    /// The recurrence of [`Self::forward`] for any gate / activation / peepholes, one
+    /// step at a time over the whole batch.
+    fn forward_general(
+        &mut self,
+        prm: &LstmParams<F>,
+        mask: Option<ArrayView2<F>>,
+        t_len: usize,
+        b: usize,
+        out: &mut Array3<F>,
+    ) {
+        let h = self.hidden;
+        let acts = Acts {
+            gate: self.gate,
+            act: self.act,
+        };
+        let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
+        let threads = pool::threads(b, 4 * h, h);
+        for t in 0..t_len {
+            let (h_prev, mut h_next) = self.hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
+            let (c_prev, mut c_next) = self.cs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
+            let mut zt = self.gates.index_axis_mut(Axis(0), t);
+            // recurrent projection added onto the input projection
+            if w_hh32.is_some() {
+                let a = packed::as_f32(h_prev.as_slice().expect("contiguous")).expect("f32");
+                let c = packed::as_f32_mut(zt.as_slice_mut().expect("contiguous")).expect("f32");
+                packed::gemm_acc(a, h, b, &self.fast.pack_fwd, c, 4 * h, threads);
+            } else {
+                gemm(F::one(), &h_prev, &prm.w_hh.t(), F::one(), &mut zt);
+            }
+
+            let zs = zt.as_slice_mut().expect("contiguous");
+            let hp = h_prev.as_slice().expect("contiguous");
+            let cp = c_prev.as_slice().expect("contiguous");
+            let hn = h_next.as_slice_mut().expect("contiguous");
+            let cn = c_next.as_slice_mut().expect("contiguous");
+            let mut tct = self.tcs.index_axis_mut(Axis(0), t);
+            let tc = tct.as_slice_mut().expect("contiguous");
+            let mut ot = out.index_axis_mut(Axis(0), t);
+            let o_out = ot.as_slice_mut().expect("contiguous");
+            for bi in 0..b {
+                let z = &mut zs[bi * 4 * h..(bi + 1) * 4 * h];
+                let r = bi * h..(bi + 1) * h;
+                if mask_at(mask, t, bi) == F::zero() {
+                    // masked step: state passes through, output is zero
+                    hn[r.clone()].copy_from_slice(&hp[r.clone()]);
+                    cn[r.clone()].copy_from_slice(&cp[r.clone()]);
+                    o_out[r].iter_mut().for_each(|v| *v = F::zero());
+                    continue;
+                }
+                cell_forward(
+                    acts,
+                    prm.peep,
+                    z,
+                    &cp[r.clone()],
+                    &mut cn[r.clone()],
+                    &mut tc[r.clone()],
+                    &mut hn[r.clone()],
+                    &mut o_out[r],
+                );
+            }
+        }
+    }
+
+    /// The step loop of [`Self::backward`] for any gate / activation / peepholes, one
+    /// step at a time over the whole batch.
+    fn backward_general(
+        &mut self,
+        prm: &LstmParams<F>,
+        gpeep: &mut [F],
+        mask: Option<ArrayView2<F>>,
+        from: usize,
+        dout: ArrayView3<F>,
+    ) {
+        let (t_len, b, h) = dout.dim();
+        let acts = Acts {
+            gate: self.gate,
+            act: self.act,
+        };
+        let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
+        let threads = pool::threads(b, h, 4 * h);
+        for t in (from..t_len).rev() {
+            let gates_t = self.gates.index_axis(Axis(0), t);
+            let zs = gates_t.as_slice().expect("contiguous");
+            let mut dz_t = self.dgates.index_axis_mut(Axis(0), t);
+            let dzs = dz_t.as_slice_mut().expect("contiguous");
+            let cp_t = self.cs.index_axis(Axis(0), t);
+            let cp = cp_t.as_slice().expect("contiguous");
+            let cn_t = self.cs.index_axis(Axis(0), t + 1);
+            let cn = cn_t.as_slice().expect("contiguous");
+            let tc_t = self.tcs.index_axis(Axis(0), t);
+            let tc = tc_t.as_slice().expect("contiguous");
+            let do_t = dout.index_axis(Axis(0), t);
+            let dos = do_t.as_standard_layout();
+            let dos = dos.as_slice().expect("contiguous");
+            let dh = self.dh.as_slice_mut().expect("contiguous");
+            let dc = self.dc.as_slice_mut().expect("contiguous");
+            for bi in 0..b {
+                let dz = &mut dzs[bi * 4 * h..(bi + 1) * 4 * h];
+                if mask_at(mask, t, bi) == F::zero() {
+                    // masked step: gradients pass straight to the previous state
+                    dz.iter_mut().for_each(|v| *v = F::zero());
+                    continue;
+                }
+                let r = bi * h..(bi + 1) * h;
+                let peep = prm.peep.map(|pp| Peep {
+                    p: pp,
+                    c1: &cn[r.clone()],
+                    g: &mut *gpeep,
+                });
+                // the rows' dh are refilled by the recurrent GEMM below
+                cell_backward(
+                    acts,
+                    peep,
+                    &zs[bi * 4 * h..(bi + 1) * 4 * h],
+                    &cp[r.clone()],
+                    &tc[r.clone()],
+                    &dos[r.clone()],
+                    &mut dh[r.clone()],
+                    &mut dc[r],
+                    dz,
+                );
+            }
+            // d h_{t-1} = dz_t W_hh; masked rows have dz = 0 and keep the carried gradient
+            if w_hh32.is_some() {
+                let a = packed::as_f32(dz_t.as_slice().expect("contiguous")).expect("f32");
+                let dh = self.dh.as_slice_mut().expect("contiguous");
+                let c = packed::as_f32_mut(dh).expect("f32");
+                packed::gemm_acc(a, 4 * h, b, &self.fast.pack_bwd, c, h, threads);
+            } else {
+                gemm(F::one(), &dz_t, &prm.w_hh, F::one(), &mut self.dh);
+            }
+        }
+    }
+}
+
+impl<F: Float> Layer<F> for Lstm<F> {
+    fn input_size(&self) -> usize {
+        self.input
+    }
+
+    fn size(&self) -> usize {
+        self.hidden
+    }
+
+    fn param_shapes(&self) -> Vec<ParamShape> {
+        let (h, i) = (self.hidden, self.input);
+        let mut v = vec![
+            ParamShape::new("weight_ih", ParamKind::InputWeight, vec![4 * h, i]),
+            ParamShape::new("weight_hh", ParamKind::RecurrentWeight, vec![4 * h, h]),
+        ];
+        if self.two_biases {
+            v.push(ParamShape::new("bias_ih", ParamKind::Bias, vec![4 * h]));
+            v.push(ParamShape::new("bias_hh", ParamKind::Bias, vec![4 * h]));
+        } else {
+            v.push(ParamShape::new("bias", ParamKind::Bias, vec![4 * h]));
+        }
+        if self.peephole {
+            for name in ["weight_ci", "weight_cf", "weight_co"] {
+                v.push(ParamShape::new(name, ParamKind::Peephole, vec![h]));
+            }
+        }
+        v
+    }
+
+    /// `i, f, g, o`.
+    fn gate_blocks(&self) -> usize {
+        4
+    }
+
+    /// The forget gate's bias sum: all in `bias` or `bias_ih`, 0 in `bias_hh`.
+    fn bias_fill(&self, name: &str) -> Option<(Range<usize>, f64)> {
+        let value = if name == "bias_hh" {
+            0.0
+        } else {
+            self.forget_bias
+        };
+        Some((self.hidden..2 * self.hidden, value))
+    }
+
+    fn zero_state(&self, b: usize) -> Option<LayerState<F>> {
+        Some(LayerState::zeros(b, self.hidden, true))
+    }
+
+    fn splits_batch(&self) -> bool {
+        self.takes_fast_path()
+    }
+
+    fn step_scratch(&self) -> usize {
+        4 * self.hidden
+    }
+
+    fn has_cell(&self) -> bool {
+        true
     }
 
     /// Runs the segment `x (T, B, I)` from `state` (replaced by the final state) into
     /// `out (T, B, H)`, keeping what backward needs.
-    pub fn forward(
+    fn forward(
         &mut self,
         p: &[F],
         x: ArrayView3<F>,
         mask: Option<ArrayView2<F>>,
-        state: &mut LayerState<F>,
+        state: Option<&mut LayerState<F>>,
         out: &mut Array3<F>,
     ) {
+        let state = state.expect("LSTM state");
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
         assert_eq!(i_len, self.input, "LSTM input width");
         self.resize(t_len, b);
         let mut prm = self.params(p);
-        let fast = self.is_plain();
+        let fast = self.takes_fast_path();
         // two biases: their sum, once per pass (taken out of `self` for the pass, no
         // allocation after the first)
         let mut bias_sum = std::mem::take(&mut self.fast.bias_sum);
@@ -209,12 +446,10 @@ impl<F: Float> Lstm<F> {
                     let zs = z2.as_slice_mut().expect("contiguous");
                     sparse_matmul_into(xs, i_len, &self.fast.w_ih_t, zs);
                 }
-                None => {
-                    packed::par_mat_mul(F::one(), &x2.view(), &prm.w_ih.t(), F::zero(), &mut z2)
-                }
+                None => pool::par_mat_mul(F::one(), &x2.view(), &prm.w_ih.t(), F::zero(), &mut z2),
             }
             if !by_rows {
-                super::gru::add_rows(z2.as_slice_mut().expect("contiguous"), prm.bias);
+                kernels::add_rows(z2.as_slice_mut().expect("contiguous"), prm.bias);
             }
         }
         self.hs.index_axis_mut(Axis(0), 0).assign(&state.h);
@@ -249,8 +484,8 @@ impl<F: Float> Lstm<F> {
             // layout with the shapes `forward_rows` expects; the ranges run at the same
             // time are disjoint example rows, and `self` and `out` stay borrowed here.
             let run = |rows| unsafe { forward_rows(bufs, input, w_hh_t, pack, mask, t_len, rows) };
-            if w_hh32.is_some() && packed::batch_split(b, 4 * h, h) {
-                packed::par_ranges(b, 2, 1, &run);
+            if w_hh32.is_some() && pool::batch_split(b, 4 * h, h) {
+                pool::par_ranges(b, 2, 1, &run);
             } else {
                 run(0..b);
             }
@@ -264,107 +499,27 @@ impl<F: Float> Lstm<F> {
         }
     }
 
-    /// The recurrence of [`Self::forward`] for any gate / activation / peepholes, one
-    /// step at a time over the whole batch.
-    fn forward_general(
-        &mut self,
-        prm: &LstmParams<F>,
-        mask: Option<ArrayView2<F>>,
-        t_len: usize,
-        b: usize,
-        out: &mut Array3<F>,
-    ) {
-        let h = self.hidden;
-        let (gate, act) = (self.gate, self.act);
-        let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
-        let threads = packed::threads(b, 4 * h, h);
-        for t in 0..t_len {
-            let (h_prev, mut h_next) = self.hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
-            let (c_prev, mut c_next) = self.cs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
-            let mut zt = self.gates.index_axis_mut(Axis(0), t);
-            // recurrent projection added onto the input projection
-            if w_hh32.is_some() {
-                let a = packed::as_f32(h_prev.as_slice().expect("contiguous")).expect("f32");
-                let c = packed::as_f32_mut(zt.as_slice_mut().expect("contiguous")).expect("f32");
-                packed::gemm_acc(a, h, b, &self.fast.pack_fwd, c, 4 * h, threads);
-            } else {
-                gemm(F::one(), &h_prev, &prm.w_hh.t(), F::one(), &mut zt);
-            }
-
-            let zs = zt.as_slice_mut().expect("contiguous");
-            let hp = h_prev.as_slice().expect("contiguous");
-            let cp = c_prev.as_slice().expect("contiguous");
-            let hn = h_next.as_slice_mut().expect("contiguous");
-            let cn = c_next.as_slice_mut().expect("contiguous");
-            let mut tct = self.tcs.index_axis_mut(Axis(0), t);
-            let tc = tct.as_slice_mut().expect("contiguous");
-            let mut ot = out.index_axis_mut(Axis(0), t);
-            let o_out = ot.as_slice_mut().expect("contiguous");
-            for bi in 0..b {
-                let z = &mut zs[bi * 4 * h..(bi + 1) * 4 * h];
-                let r = bi * h..(bi + 1) * h;
-                if mask_at(mask, t, bi) == F::zero() {
-                    // masked step: state passes through, output is zero
-                    hn[r.clone()].copy_from_slice(&hp[r.clone()]);
-                    cn[r.clone()].copy_from_slice(&cp[r.clone()]);
-                    o_out[r].iter_mut().for_each(|v| *v = F::zero());
-                    continue;
-                }
-                let (zi, rest) = z.split_at_mut(h);
-                let (zf, rest) = rest.split_at_mut(h);
-                let (zg, zo) = rest.split_at_mut(h);
-                let (cpb, cnb, hnb) = (&cp[r.clone()], &mut cn[r.clone()], &mut hn[r.clone()]);
-                let (tcb, ob) = (&mut tc[r.clone()], &mut o_out[r]);
-                for j in 0..h {
-                    let c0 = cpb[j];
-                    let (mut ai, mut af, mut ao) = (zi[j], zf[j], zo[j]);
-                    if let Some(pp) = prm.peep {
-                        ai += pp[j] * c0;
-                        af += pp[h + j] * c0;
-                    }
-                    let ig = gate.apply(ai);
-                    let fg = gate.apply(af);
-                    let gg = act.apply(zg[j]);
-                    let c1 = fg * c0 + ig * gg;
-                    if let Some(pp) = prm.peep {
-                        ao += pp[2 * h + j] * c1;
-                    }
-                    let og = gate.apply(ao);
-                    let tcv = act.apply(c1);
-                    let hv = og * tcv;
-                    zi[j] = ig;
-                    zf[j] = fg;
-                    zg[j] = gg;
-                    zo[j] = og;
-                    cnb[j] = c1;
-                    tcb[j] = tcv;
-                    hnb[j] = hv;
-                    ob[j] = hv;
-                }
-            }
-        }
-    }
-
     /// Backpropagates through steps `from..T` of the last forward pass. `dout (T, B, H)`
     /// is d loss / d output; `dstate` holds d loss / d final state on entry and receives
     /// d loss / d initial state (zero when `from > 0`). Gradients accumulate into `g`;
     /// `dx (T, B, I)`, when given, is overwritten.
-    #[allow(clippy::too_many_arguments)]
-    pub fn backward(
+    fn backward(
         &mut self,
         p: &[F],
         g: &mut [F],
         x: ArrayView3<F>,
         mask: Option<ArrayView2<F>>,
         from: usize,
+        _out: ArrayView3<F>,
         dout: ArrayView3<F>,
         dx: Option<ArrayViewMut3<F>>,
-        dstate: &mut LayerState<F>,
+        dstate: Option<&mut LayerState<F>>,
     ) {
+        let dstate = dstate.expect("LSTM state gradient");
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
         let prm = self.params(p);
-        let fast = self.is_plain();
+        let fast = self.takes_fast_path();
         let (gw_ih, rest) = g.split_at_mut(4 * h * i_len);
         let (gw_hh, rest) = rest.split_at_mut(4 * h * h);
         let (gbias, rest) = rest.split_at_mut(4 * h);
@@ -405,7 +560,7 @@ impl<F: Float> Lstm<F> {
             parts.clear();
             parts.resize(2 * g4 * (1 + sparse_x.map_or(0, |_| i_len)), F::zero());
             let sums = RowSums {
-                parts: packed::SharedMut(parts.as_mut_ptr()),
+                parts: pool::SharedMut(parts.as_mut_ptr()),
                 sparse: sparse_x.map(|xs| (xs, i_len)),
             };
             let pack = w_hh32.map(|_| &self.fast.pack_bwd);
@@ -415,8 +570,8 @@ impl<F: Float> Lstm<F> {
             let run = |rows| unsafe {
                 backward_rows(bufs, sums, w_hh, pack, mask, from..t_len, rows);
             };
-            if w_hh32.is_some() && packed::batch_split(b, h, 4 * h) {
-                packed::par_ranges(b, 2, 1, &run);
+            if w_hh32.is_some() && pool::batch_split(b, h, 4 * h) {
+                pool::par_ranges(b, 2, 1, &run);
             } else {
                 // the same two halves one after the other: the same sums
                 run(0..b / 2);
@@ -466,104 +621,16 @@ impl<F: Float> Lstm<F> {
         }
     }
 
-    /// The step loop of [`Self::backward`] for any gate / activation / peepholes, one
-    /// step at a time over the whole batch.
-    fn backward_general(
-        &mut self,
-        prm: &LstmParams<F>,
-        gpeep: &mut [F],
-        mask: Option<ArrayView2<F>>,
-        from: usize,
-        dout: ArrayView3<F>,
-    ) {
-        let (t_len, b, h) = dout.dim();
-        let (gate, act) = (self.gate, self.act);
-        let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
-        let threads = packed::threads(b, h, 4 * h);
-        for t in (from..t_len).rev() {
-            let gates_t = self.gates.index_axis(Axis(0), t);
-            let zs = gates_t.as_slice().expect("contiguous");
-            let mut dz_t = self.dgates.index_axis_mut(Axis(0), t);
-            let dzs = dz_t.as_slice_mut().expect("contiguous");
-            let cp_t = self.cs.index_axis(Axis(0), t);
-            let cp = cp_t.as_slice().expect("contiguous");
-            let cn_t = self.cs.index_axis(Axis(0), t + 1);
-            let cn = cn_t.as_slice().expect("contiguous");
-            let tc_t = self.tcs.index_axis(Axis(0), t);
-            let tc = tc_t.as_slice().expect("contiguous");
-            let do_t = dout.index_axis(Axis(0), t);
-            let dos = do_t.as_standard_layout();
-            let dos = dos.as_slice().expect("contiguous");
-            let dh = self.dh.as_slice_mut().expect("contiguous");
-            let dc = self.dc.as_slice_mut().expect("contiguous");
-            for bi in 0..b {
-                let dz = &mut dzs[bi * 4 * h..(bi + 1) * 4 * h];
-                if mask_at(mask, t, bi) == F::zero() {
-                    // masked step: gradients pass straight to the previous state
-                    dz.iter_mut().for_each(|v| *v = F::zero());
-                    continue;
-                }
-                let z = &zs[bi * 4 * h..(bi + 1) * 4 * h];
-                let r = bi * h..(bi + 1) * h;
-                let (cpb, cnb, tcb, dob) = (
-                    &cp[r.clone()],
-                    &cn[r.clone()],
-                    &tc[r.clone()],
-                    &dos[r.clone()],
-                );
-                let (dhb, dcb) = (&mut dh[r.clone()], &mut dc[r]);
-                for j in 0..h {
-                    let (ig, fg, gg, og) = (z[j], z[h + j], z[2 * h + j], z[3 * h + j]);
-                    let dhn = dob[j] + dhb[j];
-                    dhb[j] = F::zero(); // refilled by the recurrent GEMM below
-                                        // backprop through h = o * act(c)
-                    let d_o = dhn * tcb[j];
-                    let mut dcn = dcb[j] + dhn * og * act.derivative_from_output(tcb[j]);
-                    let dzo = d_o * gate.derivative_from_output(og);
-                    if let Some(pp) = prm.peep {
-                        dcn += dzo * pp[2 * h + j];
-                        gpeep[2 * h + j] += dzo * cnb[j];
-                    }
-                    // backprop through c = f * c_prev + i * g
-                    let c0 = cpb[j];
-                    let dzi = dcn * gg * gate.derivative_from_output(ig);
-                    let dzf = dcn * c0 * gate.derivative_from_output(fg);
-                    let dzg = dcn * ig * act.derivative_from_output(gg);
-                    let mut dcp = dcn * fg;
-                    if let Some(pp) = prm.peep {
-                        dcp += dzi * pp[j] + dzf * pp[h + j];
-                        gpeep[j] += dzi * c0;
-                        gpeep[h + j] += dzf * c0;
-                    }
-                    dcb[j] = dcp;
-                    dz[j] = dzi;
-                    dz[h + j] = dzf;
-                    dz[2 * h + j] = dzg;
-                    dz[3 * h + j] = dzo;
-                }
-            }
-            // d h_{t-1} = dz_t W_hh; masked rows have dz = 0 and keep the carried gradient
-            if w_hh32.is_some() {
-                let a = packed::as_f32(dz_t.as_slice().expect("contiguous")).expect("f32");
-                let dh = self.dh.as_slice_mut().expect("contiguous");
-                let c = packed::as_f32_mut(dh).expect("f32");
-                packed::gemm_acc(a, 4 * h, b, &self.fast.pack_bwd, c, h, threads);
-            } else {
-                gemm(F::one(), &dz_t, &prm.w_hh, F::one(), &mut self.dh);
-            }
-        }
-    }
-
     /// One step for a single example (B = 1) without the segment machinery: used by
     /// sampling. `x (I)`, state `h, c (H)` updated in place; `z (4H)` is scratch.
-    pub fn step_one(&self, p: &[F], x: &[F], h: &mut [F], c: &mut [F], z: &mut [F]) {
+    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], c: &mut [F], z: &mut [F]) {
         let hid = self.hidden;
         let prm = self.params(p);
         let rows = 4 * hid;
         let (cols_ih, cols_hh) = (prm.w_ih.ncols(), prm.w_hh.ncols());
         match (prm.w_ih.as_slice(), prm.w_hh.as_slice()) {
             (Some(w_ih), Some(w_hh))
-                if packed::own_threads() >= 2 && rows * (cols_ih + cols_hh) >= SPLIT_GEMV_FROM =>
+                if pool::own_threads() >= 2 && rows * (cols_ih + cols_hh) >= SPLIT_GEMV_FROM =>
             {
                 // the rows of z in two parts, on this thread and the helper
                 let zp = SendF(z.as_mut_ptr() as usize);
@@ -571,7 +638,7 @@ impl<F: Float> Lstm<F> {
                 let nnz = x.iter().filter(|&&v| v != F::zero()).count();
                 let x_dense = nnz * 8 > x.len();
                 let hs: &[F] = h;
-                packed::par_ranges(rows, 2, 16, &|r| {
+                pool::par_ranges(rows, 2, 16, &|r| {
                     // SAFETY: disjoint row ranges of `z`, each written by one thread
                     // while `z` is borrowed mutably here.
                     let zr = unsafe {
@@ -594,34 +661,22 @@ impl<F: Float> Lstm<F> {
                 if let Some(b_hh) = prm.bias_hh {
                     z.iter_mut().zip(b_hh).for_each(|(z, &v)| *z += v);
                 }
-                gemv_acc(prm.w_ih, x, z);
-                gemv_acc(prm.w_hh, h, z);
+                kernels::gemv_acc_view(prm.w_ih, x, z);
+                kernels::gemv_acc_view(prm.w_hh, h, z);
             }
         }
-        if self.is_plain() {
-            // the training forward pass's vectorised cell update
+        if self.takes_fast_path() {
+            // the training forward pass's vectorised cell
             kernels::dispatch(
                 #[inline(always)]
-                || cell_step(z, c, h),
+                || cell_step(Plain, None, z, c, h),
             );
-            return;
-        }
-        for j in 0..hid {
-            let c0 = c[j];
-            let (mut ai, mut af, mut ao) = (z[j], z[hid + j], z[3 * hid + j]);
-            if let Some(pp) = prm.peep {
-                ai += pp[j] * c0;
-                af += pp[hid + j] * c0;
-            }
-            let ig = self.gate.apply(ai);
-            let fg = self.gate.apply(af);
-            let gg = self.act.apply(z[2 * hid + j]);
-            let c1 = fg * c0 + ig * gg;
-            if let Some(pp) = prm.peep {
-                ao += pp[2 * hid + j] * c1;
-            }
-            c[j] = c1;
-            h[j] = self.gate.apply(ao) * self.act.apply(c1);
+        } else {
+            let acts = Acts {
+                gate: self.gate,
+                act: self.act,
+            };
+            cell_step(acts, prm.peep, z, c, h);
         }
     }
 }
@@ -647,7 +702,7 @@ fn window_grads<F: Float>(
 /// for a sparse input `x (T * B, I)`, the transposed `W_ih` gradient `(I, 4H)`.
 #[derive(Clone, Copy)]
 struct RowSums<'a, F> {
-    parts: packed::SharedMut<F>,
+    parts: pool::SharedMut<F>,
     sparse: Option<(&'a [F], usize)>,
 }
 
@@ -775,6 +830,8 @@ unsafe fn forward_rows<F: Float>(
                         continue;
                     }
                     cell_forward(
+                        Plain,
+                        None,
                         &mut zs[i * 4 * h..(i + 1) * 4 * h],
                         &cp[r.clone()],
                         &mut cn[r.clone()],
@@ -835,6 +892,8 @@ unsafe fn backward_rows<F: Float>(
                     }
                     let r = i * h..(i + 1) * h;
                     cell_backward(
+                        Plain,
+                        None,
                         &zs[i * 4 * h..(i + 1) * 4 * h],
                         &cp[r.clone()],
                         &tc[r.clone()],
@@ -863,12 +922,147 @@ unsafe fn backward_rows<F: Float>(
     }
 }
 
-/// The cell update of one example for sigmoid gates and tanh activations. `z (4H)` holds
-/// the pre-activations `i, f, g, o` and receives the activated gates; `c0 (H)` is the
-/// previous cell; writes the new cell `c1`, `tc = tanh(c1)`, and `h = o * tc` into both
-/// `h` and `out`.
+/// What varies between LSTM cells: the gate and the cell activations. [`Plain`] is
+/// PyTorch's cell (sigmoid gates, tanh), the vectorised fast path; [`Acts`] any pair
+/// (hard sigmoid, softsign, ...). The cell below is written once, generic over this.
+trait CellActs<F: Float>: Copy {
+    /// Gate activation of the i, f, o pre-activations.
+    fn gate(self, x: F) -> F;
+    /// Its derivative, from its output `y`.
+    fn gate_d(self, y: F) -> F;
+    /// Activation of the candidate `g` and of the cell output.
+    fn act(self, x: F) -> F;
+    /// Its derivative, from its output `y`.
+    fn act_d(self, y: F) -> F;
+}
+
+/// Sigmoid gates and tanh activations through the hot-loop functions
+/// ([`Float::fast_sigmoid`], [`Float::fast_tanh`]).
+#[derive(Clone, Copy)]
+struct Plain;
+
+impl<F: Float> CellActs<F> for Plain {
+    #[inline(always)]
+    fn gate(self, x: F) -> F {
+        x.fast_sigmoid()
+    }
+    #[inline(always)]
+    fn gate_d(self, y: F) -> F {
+        y * (F::one() - y)
+    }
+    #[inline(always)]
+    fn act(self, x: F) -> F {
+        x.fast_tanh()
+    }
+    #[inline(always)]
+    fn act_d(self, y: F) -> F {
+        F::one() - y * y
+    }
+}
+
+/// Any gate and cell activation ([`Activation::apply`],
+/// [`Activation::derivative_from_output`]).
+#[derive(Clone, Copy)]
+struct Acts {
+    gate: Activation,
+    act: Activation,
+}
+
+impl<F: Float> CellActs<F> for Acts {
+    #[inline(always)]
+    fn gate(self, x: F) -> F {
+        self.gate.apply(x)
+    }
+    #[inline(always)]
+    fn gate_d(self, y: F) -> F {
+        self.gate.derivative_from_output(y)
+    }
+    #[inline(always)]
+    fn act(self, x: F) -> F {
+        self.act.apply(x)
+    }
+    #[inline(always)]
+    fn act_d(self, y: F) -> F {
+        self.act.derivative_from_output(y)
+    }
+}
+
+/// The LSTM cell for one unit, forward: from the pre-activations `zi, zf, zg, zo`, the
+/// previous cell `c0` and the unit's peepholes `[p_i, p_f, p_o]`, returns the activated
+/// gates and the new cell and its activation: `[i, f, g, o, c1, act(c1)]`.
+///
+/// ```text
+/// i = gate(zi + p_i c0)   f = gate(zf + p_f c0)   g = act(zg)
+/// c1 = f c0 + i g         o = gate(zo + p_o c1)   h = o act(c1)
+/// ```
 #[inline(always)]
-fn cell_forward<F: Float>(
+fn cell_unit<F: Float, A: CellActs<F>>(
+    a: A,
+    [zi, zf, zg, zo]: [F; 4],
+    c0: F,
+    peep: Option<[F; 3]>,
+) -> [F; 6] {
+    let (mut ai, mut af, mut ao) = (zi, zf, zo);
+    if let Some([pi, pf, _]) = peep {
+        ai += pi * c0;
+        af += pf * c0;
+    }
+    let ig = a.gate(ai);
+    let fg = a.gate(af);
+    let gg = a.act(zg);
+    let c1 = fg * c0 + ig * gg;
+    if let Some([_, _, po]) = peep {
+        ao += po * c1;
+    }
+    let og = a.gate(ao);
+    [ig, fg, gg, og, c1, a.act(c1)]
+}
+
+/// The LSTM cell for one unit, backward through [`cell_unit`]: from the activated gates
+/// `[i, f, g, o]`, `c0`, `tc = act(c1)`, d loss / d h `dh` and the carried d loss / d c1
+/// `dc`, with the peepholes and `c1`. Returns d loss / d pre-activations `[dzi, dzf, dzg,
+/// dzo]`, d loss / d c0, and the peephole gradients `[dp_i, dp_f, dp_o]` (0 without).
+#[inline(always)]
+fn cell_unit_backward<F: Float, A: CellActs<F>>(
+    a: A,
+    [ig, fg, gg, og]: [F; 4],
+    c0: F,
+    tc: F,
+    dh: F,
+    dc: F,
+    peep: Option<([F; 3], F)>,
+) -> ([F; 4], F, [F; 3]) {
+    // backprop through h = o * act(c1)
+    let d_o = dh * tc;
+    let mut dcn = dc + dh * og * a.act_d(tc);
+    let dzo = d_o * a.gate_d(og);
+    let mut dp = [F::zero(); 3];
+    if let Some(([_, _, po], c1)) = peep {
+        dcn += dzo * po;
+        dp[2] = dzo * c1;
+    }
+    // backprop through c1 = f * c0 + i * g
+    let dzi = dcn * gg * a.gate_d(ig);
+    let dzf = dcn * c0 * a.gate_d(fg);
+    let dzg = dcn * ig * a.act_d(gg);
+    let mut dcp = dcn * fg;
+    if let Some(([pi, pf, _], _)) = peep {
+        dcp += dzi * pi + dzf * pf;
+        dp[0] = dzi * c0;
+        dp[1] = dzf * c0;
+    }
+    ([dzi, dzf, dzg, dzo], dcp, dp)
+}
+
+/// [`cell_unit`] over one example's `H` units. `z (4H)` holds the pre-activations
+/// `i, f, g, o` and receives the activated gates; `c0 (H)` is the previous cell; `peep
+/// (3H)` the peepholes `p_i, p_f, p_o`. Writes the new cell `c1`, `tc = act(c1)`, and
+/// `h = o * tc` into both `h` and `out`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn cell_forward<F: Float, A: CellActs<F>>(
+    a: A,
+    peep: Option<&[F]>,
     z: &mut [F],
     c0: &[F],
     c1: &mut [F],
@@ -888,12 +1082,8 @@ fn cell_forward<F: Float>(
         &mut out[..n],
     );
     for j in 0..n {
-        let ig = zi[j].fast_sigmoid();
-        let fg = zf[j].fast_sigmoid();
-        let gg = zg[j].fast_tanh();
-        let og = zo[j].fast_sigmoid();
-        let c = fg * c0[j] + ig * gg;
-        let tcv = c.fast_tanh();
+        let p = peep.map(|pp| [pp[j], pp[n + j], pp[2 * n + j]]);
+        let [ig, fg, gg, og, c, tcv] = cell_unit(a, [zi[j], zf[j], zg[j], zo[j]], c0[j], p);
         let hv = og * tcv;
         zi[j] = ig;
         zf[j] = fg;
@@ -906,32 +1096,47 @@ fn cell_forward<F: Float>(
     }
 }
 
-/// [`cell_forward`] for one sampling step: pre-activations `z (4H)`, the cell `c (H)`
-/// and hidden state `h (H)` updated in place.
+/// [`cell_unit`] for one sampling step: pre-activations `z (4H)`, the cell `c (H)` and
+/// hidden state `h (H)` updated in place.
 #[inline(always)]
-fn cell_step<F: Float>(z: &[F], c: &mut [F], h: &mut [F]) {
+fn cell_step<F: Float, A: CellActs<F>>(
+    a: A,
+    peep: Option<&[F]>,
+    z: &[F],
+    c: &mut [F],
+    h: &mut [F],
+) {
     let n = c.len();
     let (zi, rest) = z.split_at(n);
     let (zf, rest) = rest.split_at(n);
     let (zg, zo) = rest.split_at(n);
     let (zo, h) = (&zo[..n], &mut h[..n]);
     for j in 0..n {
-        let ig = zi[j].fast_sigmoid();
-        let fg = zf[j].fast_sigmoid();
-        let gg = zg[j].fast_tanh();
-        let og = zo[j].fast_sigmoid();
-        let cv = fg * c[j] + ig * gg;
+        let p = peep.map(|pp| [pp[j], pp[n + j], pp[2 * n + j]]);
+        let [_, _, _, og, cv, tcv] = cell_unit(a, [zi[j], zf[j], zg[j], zo[j]], c[j], p);
         c[j] = cv;
-        h[j] = og * cv.fast_tanh();
+        h[j] = og * tcv;
     }
 }
 
+/// One example's peepholes for [`cell_backward`]: the weights `p (3H)`, the new cell
+/// `c1 (H)` of the step, and the gradient `g (3H)` accumulated into.
+struct Peep<'a, F> {
+    p: &'a [F],
+    c1: &'a [F],
+    g: &'a mut [F],
+}
+
 /// Backward through [`cell_forward`] for one example: from the activated gates `z (4H)`,
-/// the previous cell `c0`, `tc = tanh(c_t)` and d loss / d output `dout`, with the
+/// the previous cell `c0`, `tc = act(c_t)` and d loss / d output `dout`, with the
 /// carried `dh`, `dc` (H). Writes d loss / d pre-activations into `dz (4H)`, d loss /
-/// d c_{t-1} into `dc`, and zeroes `dh` (the recurrent GEMM refills it).
+/// d c_{t-1} into `dc`, zeroes `dh` (the recurrent GEMM refills it) and adds the
+/// peephole gradients.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn cell_backward<F: Float>(
+fn cell_backward<F: Float, A: CellActs<F>>(
+    a: A,
+    mut peep: Option<Peep<F>>,
     z: &[F],
     c0: &[F],
     tc: &[F],
@@ -941,7 +1146,6 @@ fn cell_backward<F: Float>(
     dz: &mut [F],
 ) {
     let n = c0.len();
-    let one = F::one();
     let (zi, rest) = z.split_at(n);
     let (zf, rest) = rest.split_at(n);
     let (zg, zo) = rest.split_at(n);
@@ -957,23 +1161,29 @@ fn cell_backward<F: Float>(
         &mut dzo[..n],
     );
     for j in 0..n {
-        let (ig, fg, gg, og) = (zi[j], zf[j], zg[j], zo[j]);
         let dhn = dout[j] + dh[j];
         dh[j] = F::zero();
-        // backprop through h = o * tanh(c)
-        let d_o = dhn * tc[j];
-        let dcn = dc[j] + dhn * og * (one - tc[j] * tc[j]);
-        dzo[j] = d_o * (og * (one - og));
-        // backprop through c = f * c_prev + i * g
-        dzi[j] = dcn * gg * (ig * (one - ig));
-        dzf[j] = dcn * c0[j] * (fg * (one - fg));
-        dzg[j] = dcn * ig * (one - gg * gg);
-        dc[j] = dcn * fg;
+        let p = peep
+            .as_ref()
+            .map(|pp| ([pp.p[j], pp.p[n + j], pp.p[2 * n + j]], pp.c1[j]));
+        let gates = [zi[j], zf[j], zg[j], zo[j]];
+        let ([di, df, dg, d_o], dcp, dp) =
+            cell_unit_backward(a, gates, c0[j], tc[j], dhn, dc[j], p);
+        if let Some(pp) = peep.as_mut() {
+            pp.g[2 * n + j] += dp[2];
+            pp.g[j] += dp[0];
+            pp.g[n + j] += dp[1];
+        }
+        dc[j] = dcp;
+        dzi[j] = di;
+        dzf[j] = df;
+        dzg[j] = dg;
+        dzo[j] = d_o;
     }
 }
 
 /// Single-example steps whose weight matrices hold at least this many values split
-/// their GEMV rows over own threads ([`packed::set_own_threads`]).
+/// their GEMV rows over own threads ([`pool::set_own_threads`]).
 const SPLIT_GEMV_FROM: usize = 1 << 17;
 
 #[derive(Clone, Copy)]
@@ -991,17 +1201,4 @@ fn dense_gemv<F: Float>(w: &[F], x: &[F], dense: bool, y: &mut [F]) {
         }
     }
     kernels::gemv_acc(w, x, y);
-}
-
-/// `y += W x` for a row-major `W (R, C)` ([`kernels::gemv_acc`]; BLAS GEMV for other
-/// layouts).
-pub(crate) fn gemv_acc<F: Float>(w: ArrayView2<F>, x: &[F], y: &mut [F]) {
-    match w.as_slice() {
-        Some(ws) => kernels::gemv_acc(ws, x, y),
-        None => {
-            let xv = ndarray::ArrayView1::from(x);
-            let mut yv = ndarray::ArrayViewMut1::from(y);
-            ndarray::linalg::general_mat_vec_mul(F::one(), &w, &xv, F::one(), &mut yv);
-        }
-    }
 }

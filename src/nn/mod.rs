@@ -13,7 +13,7 @@
 //! so `torch.nn.LSTM`/`GRU`/`RNN`/`Linear` can load the same tensors and agree.
 //!
 //! All parameters of a network live in one flat buffer and their gradients in another of
-//! the same length ([`network::ParamSpec`] says where each named tensor sits). Updaters,
+//! the same length ([`params::ParamSpec`] says where each named tensor sits). Updaters,
 //! clipping, statistics, checkpoints and gradient checks all work on those buffers, so a
 //! new layer kind gets all of them for free.
 //!
@@ -21,25 +21,32 @@
 
 pub mod activation;
 pub mod bptt;
+pub mod config;
 pub mod dense;
 pub mod gemm;
 pub mod gradcheck;
 pub mod gru;
 pub mod init;
 pub mod kernels;
+pub mod layer;
 pub mod lstm;
+pub mod mask;
 pub mod network;
 pub mod normalize;
 pub mod output;
+pub mod params;
+pub mod pool;
 pub mod rnn;
 pub mod torch_names;
 pub mod updater;
+pub mod window;
 
 pub use activation::Activation;
-pub use network::{
-    LayerConfig, LayerKind, Network, NetworkConfig, OutputConfig, ParamKind, ParamSpec,
-};
+pub use config::{LayerConfig, LayerKind, NetworkConfig, OutputConfig};
+pub use layer::{Layer, LayerState, NetState};
+pub use network::Network;
 pub use output::{Loss, OutputMode};
+pub use params::{ParamKind, ParamSpec};
 
 use ndarray::NdFloat;
 use num_traits::FromPrimitive;

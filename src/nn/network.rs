@@ -1,460 +1,26 @@
-//! A stack of layers with an output layer: configuration, the flat parameter table,
-//! forward and backward passes over a segment, and stateful stepping.
+//! A stack of layers with an output layer: the flat parameter table, forward and
+//! backward passes over a segment, and stateful stepping. The stack never matches on a
+//! layer's kind: it talks to every hidden layer through [`Layer`].
 
 use std::ops::Range;
 
-use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3};
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::dense::Dense;
-use super::gemm::SharedMut;
-use super::gru::Gru;
 use super::init::{fill_matrix, WeightInit};
-use super::lstm::Lstm;
+use super::kernels::gemv_acc_view;
 use super::normalize::{grad_sums, normalize, GradientNormalization};
 use super::output::{LossValue, OutputLayer};
-use super::rnn::Rnn;
+use super::params::{lay_out, ParamShape};
 use super::updater::{UpdateSums, Updater};
-use super::{Activation, Float, Loss, OutputMode};
+use super::{Float, Loss, OutputMode};
 
-/// What a hidden layer computes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LayerKind {
-    Lstm {
-        /// DL4J GravesLSTM peephole connections from the cell to the gates.
-        peephole: bool,
-        /// Activation of the i, f, o gates (sigmoid or hard sigmoid).
-        gate_activation: Activation,
-        /// Activation of the candidate g and of the cell output (tanh, softsign, ...).
-        activation: Activation,
-        /// Initial value of the forget-gate bias.
-        forget_bias: f64,
-    },
-    Gru,
-    Rnn {
-        /// tanh or relu.
-        activation: Activation,
-    },
-    Dense {
-        activation: Activation,
-    },
-}
-
-impl LayerKind {
-    /// A plain LSTM: sigmoid gates, tanh activations, forget bias 1.
-    pub fn lstm() -> Self {
-        LayerKind::Lstm {
-            peephole: false,
-            gate_activation: Activation::Sigmoid,
-            activation: Activation::Tanh,
-            forget_bias: 1.0,
-        }
-    }
-
-    pub fn is_recurrent(&self) -> bool {
-        !matches!(self, LayerKind::Dense { .. })
-    }
-
-    /// An LSTM with sigmoid gates, tanh activations and no peepholes (PyTorch's): the
-    /// layer with the vectorised recurrence that splits a minibatch over two threads
-    /// ([`super::gemm::batch_split`]).
-    pub fn splits_batch(&self) -> bool {
-        matches!(
-            self,
-            LayerKind::Lstm {
-                peephole: false,
-                gate_activation: Activation::Sigmoid,
-                activation: Activation::Tanh,
-                ..
-            }
-        )
-    }
-}
-
-/// L1/L2 penalties: `l1 * sum|w| + 0.5 * l2 * sum w^2` on weights, and separately on
-/// biases. Added to the score; their gradients are added after gradient normalisation
-/// (DL4J's order).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Regularization {
-    pub l1: f64,
-    pub l2: f64,
-    pub l1_bias: f64,
-    pub l2_bias: f64,
-}
-
-/// One hidden layer.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LayerConfig {
-    pub kind: LayerKind,
-    /// Hidden units (H) or dense outputs.
-    pub size: usize,
-    /// Initialisation of input weights (`weight_ih`, dense `weight`).
-    pub weight_init: WeightInit,
-    /// Initialisation of recurrent weights (`weight_hh`).
-    pub recurrent_init: WeightInit,
-    /// Inverted dropout on this layer's input during training: the probability that an
-    /// input value is dropped (set to 0; the kept ones are scaled by `1 / (1 - p)`),
-    /// PyTorch's convention (Deeplearning4j's `dropOut(x)` is a retain probability).
-    pub dropout: f64,
-    pub regularization: Regularization,
-    /// LSTM and RNN: one bias per gate (`bias`, Deeplearning4j's layout) instead of
-    /// PyTorch's two (`bias_ih`, `bias_hh`, both trained, each getting the same
-    /// gradient). With two, training steps equal `torch.nn.LSTM`/`nn.RNN`'s; with one,
-    /// a plain SGD step moves the summed bias half as far. GRU always keeps two (its
-    /// `bias_hh` sits inside the reset product); dense layers have one.
-    pub single_bias: bool,
-}
-
-impl LayerConfig {
-    /// A layer with Xavier-uniform weights, PyTorch's two biases, no dropout and no
-    /// regularisation.
-    pub fn new(kind: LayerKind, size: usize) -> Self {
-        LayerConfig {
-            kind,
-            size,
-            weight_init: WeightInit::XavierUniform,
-            recurrent_init: WeightInit::XavierUniform,
-            dropout: 0.0,
-            regularization: Regularization::default(),
-            single_bias: false,
-        }
-    }
-
-    /// Whether the layer keeps PyTorch's `bias_ih` and `bias_hh` (GRU always; LSTM and
-    /// RNN unless [`Self::single_bias`]).
-    pub fn two_biases(&self) -> bool {
-        match self.kind {
-            LayerKind::Gru => true,
-            LayerKind::Lstm { .. } | LayerKind::Rnn { .. } => !self.single_bias,
-            LayerKind::Dense { .. } => false,
-        }
-    }
-}
-
-/// The output layer.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OutputConfig {
-    pub loss: Loss,
-    pub size: usize,
-    pub mode: OutputMode,
-    pub weight_init: WeightInit,
-    /// Inverted dropout on the output layer's input, as a drop probability (see
-    /// [`LayerConfig::dropout`]).
-    pub dropout: f64,
-    pub regularization: Regularization,
-}
-
-impl OutputConfig {
-    pub fn new(loss: Loss, size: usize) -> Self {
-        OutputConfig {
-            loss,
-            size,
-            mode: OutputMode::EveryStep,
-            weight_init: WeightInit::XavierUniform,
-            dropout: 0.0,
-            regularization: Regularization::default(),
-        }
-    }
-}
-
-/// The whole architecture.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NetworkConfig {
-    pub input_size: usize,
-    pub layers: Vec<LayerConfig>,
-    pub output: OutputConfig,
-}
-
-/// What role a tensor plays (regularisation, statistics, clipping by type).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ParamKind {
-    InputWeight,
-    RecurrentWeight,
-    Bias,
-    Peephole,
-}
-
-impl ParamKind {
-    pub fn is_bias(self) -> bool {
-        self == ParamKind::Bias
-    }
-}
-
-/// Where one named tensor sits in the flat buffers.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParamSpec {
-    /// Layer index; the output layer is `layers.len()`.
-    pub layer: usize,
-    /// Name within the layer (`weight_ih`, `weight_hh`, `bias`, `weight`, ...).
-    pub name: &'static str,
-    pub kind: ParamKind,
-    pub shape: Vec<usize>,
-    pub offset: usize,
-    pub len: usize,
-}
-
-impl ParamSpec {
-    /// `layers.{layer}.{name}`.
-    pub fn full_name(&self) -> String {
-        format!("layers.{}.{}", self.layer, self.name)
-    }
-
-    pub fn range(&self) -> Range<usize> {
-        self.offset..self.offset + self.len
-    }
-}
-
-/// A configuration the network cannot be built from.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum NetworkError {
-    #[error("{field}: {problem}")]
-    Invalid { field: String, problem: String },
-    #[error("tensor {name}: {problem}")]
-    Tensor { name: String, problem: String },
-}
-
-/// Recurrent state of one layer for B examples: `h (B, H)`, and `c (B, H)` for LSTM.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LayerState<F> {
-    pub h: Array2<F>,
-    pub c: Option<Array2<F>>,
-}
-
-impl<F: Float> LayerState<F> {
-    pub fn zeros(b: usize, h: usize, with_cell: bool) -> Self {
-        LayerState {
-            h: Array2::zeros((b, h)),
-            c: with_cell.then(|| Array2::zeros((b, h))),
-        }
-    }
-
-    pub fn fill_zero(&mut self) {
-        self.h.fill(F::zero());
-        if let Some(c) = self.c.as_mut() {
-            c.fill(F::zero());
-        }
-    }
-}
-
-/// The state of every layer (`None` for dense layers).
-pub type NetState<F> = Vec<Option<LayerState<F>>>;
-
-/// Mask value at `(t, b)`, 1 when there is no mask.
-#[inline(always)]
-pub fn mask_at<F: Float>(mask: Option<ArrayView2<F>>, t: usize, b: usize) -> F {
-    match mask {
-        None => F::one(),
-        Some(m) => m[[t, b]],
-    }
-}
-
-/// Gradient slices of a recurrent layer for [`accumulate_window`].
-pub struct WindowGrads<'a, F> {
-    /// `None`: the caller has accumulated it.
-    pub gw_ih: Option<&'a mut [F]>,
-    pub gw_hh: &'a mut [F],
-    /// `None`: the caller has accumulated it.
-    pub gb_ih: Option<&'a mut [F]>,
-    pub gb_hh: Option<&'a mut [F]>,
-    /// Scratch for a sparse input (see [`is_sparse`]): with it, `gW_ih` is accumulated
-    /// from the non-zero inputs alone instead of by a dense GEMM.
-    pub sparse_scratch: Option<&'a mut Vec<F>>,
-}
-
-/// At most one in eight entries non-zero (e.g. one-hot characters): input products
-/// then touch only the weights of the non-zero entries.
-pub fn is_sparse<F: Float>(x: &[F]) -> bool {
-    let nnz = x.iter().filter(|&&v| v != F::zero()).count();
-    nnz * 8 <= x.len()
-}
-
-/// `z (N, G) = x (N, I) W^T` for a sparse `x` and `w_t = W^T (I, G)`: each row of `z` is
-/// the sum, in increasing `j`, of `x[r, j] W^T[j, ..]` over the non-zero `x[r, j]`.
-pub fn sparse_matmul_into<F: Float>(x: &[F], i_len: usize, w_t: &[F], z: &mut [F]) {
-    let g_len = w_t.len() / i_len.max(1);
-    assert_eq!(w_t.len(), i_len * g_len, "w_t must be (I, G)");
-    assert_eq!(
-        x.len() / i_len.max(1),
-        z.len() / g_len.max(1),
-        "rows of x and z"
-    );
-    super::kernels::dispatch(
-        #[inline(always)]
-        || {
-            for (xr, zr) in x.chunks_exact(i_len).zip(z.chunks_exact_mut(g_len)) {
-                sparse_row_into(xr, w_t, zr);
-            }
-        },
-    );
-}
-
-/// One row of [`sparse_matmul_into`]: `z (G) = x (I) W^T` for `w_t = W^T (I, G)`.
-#[inline(always)]
-pub fn sparse_row_into<F: Float>(x: &[F], w_t: &[F], z: &mut [F]) {
-    let g_len = z.len();
-    z.iter_mut().for_each(|v| *v = F::zero());
-    for (j, &v) in x.iter().enumerate() {
-        if v != F::zero() {
-            let wr = &w_t[j * g_len..(j + 1) * g_len];
-            z.iter_mut().zip(wr).for_each(|(zz, &ww)| *zz += v * ww);
-        }
-    }
-}
-
-/// A sparse input's weight gradient for [`column_pass`]: `x (N, I)`, `I`, `gW (G, I)`
-/// and the scratch buffer.
-type SparseGrad<'a, F> = (&'a [F], usize, &'a mut [F], &'a mut Vec<F>);
-
-/// One pass over the rows of `dz (N, G)`: `gb (G) +=` its column sums and, for a sparse
-/// `x (N, I)`, `gW (G, I) += dz^T x` through `scratch` (resized to `I x G`, the
-/// transposed sum). With own threads ([`super::gemm::set_own_threads`]) the columns
-/// are cut into fixed ranges run on the caller and the helper thread; every sum runs
-/// over the rows in order either way, so the results do not depend on the threads.
-fn column_pass<F: Float>(dz: &[F], gb: &mut [F], sparse: Option<SparseGrad<F>>) {
-    let g_len = gb.len();
-    if g_len == 0 {
-        return;
-    }
-    let (x, i_len, gw, scratch) = match sparse {
-        Some((x, i_len, gw, scratch)) => {
-            scratch.resize(i_len * g_len, F::zero());
-            scratch.iter_mut().for_each(|v| *v = F::zero());
-            (
-                x,
-                i_len,
-                Some(SharedMut(gw.as_mut_ptr())),
-                Some(SharedMut(scratch.as_mut_ptr())),
-            )
-        }
-        None => (&[][..], 0, None, None),
-    };
-    let gb_ptr = SharedMut(gb.as_mut_ptr());
-    let run = |cols: Range<usize>| {
-        let (gb, gw, scratch) = (gb_ptr, gw, scratch);
-        let w = cols.len();
-        // SAFETY: `cols` ranges run at the same time are disjoint; `gb` has `g_len`
-        // values, `scratch` `i_len * g_len` and `gw` `g_len * i_len` (checked by the
-        // caller's shapes); only the columns `cols` of each are touched here.
-        let gbs = unsafe { gb.slice(cols.start, w) };
-        super::kernels::dispatch(
-            #[inline(always)]
-            || {
-                for (r, row) in dz.chunks_exact(g_len).enumerate() {
-                    let d = &row[cols.clone()];
-                    gbs.iter_mut().zip(d).for_each(|(g, &v)| *g += v);
-                    let Some(sc) = scratch else { continue };
-                    for (j, &v) in x[r * i_len..(r + 1) * i_len].iter().enumerate() {
-                        if v != F::zero() {
-                            // SAFETY: as above, columns `cols` of scratch row `j`.
-                            let sr = unsafe { sc.slice(j * g_len + cols.start, w) };
-                            sr.iter_mut().zip(d).for_each(|(s, &dv)| *s += v * dv);
-                        }
-                    }
-                }
-            },
-        );
-        if let (Some(gw), Some(sc)) = (gw, scratch) {
-            // SAFETY: rows `cols` of gW and columns `cols` of scratch belong to this range.
-            let gw_rows = unsafe { gw.slice(cols.start * i_len, w * i_len) };
-            let s_rows = (0..i_len).map(|j| &*unsafe { sc.slice(j * g_len + cols.start, w) });
-            add_transposed(gw_rows, i_len, s_rows);
-        }
-    };
-    let worth = dz.len() >= 1 << 14 && g_len >= 64;
-    super::gemm::split_ranges(worth, g_len, 4, 16, &run);
-}
-
-/// `gW += S^T` for rows of `gW (G, I)` and the matching columns of a transposed sum
-/// `S (I, G)`: `gw_rows` holds the rows, `s_rows` yields for each `j < I` the part of
-/// row `j` of `S` in those columns.
-pub(crate) fn add_transposed<'a, F: Float + 'a>(
-    gw_rows: &mut [F],
-    i_len: usize,
-    s_rows: impl Iterator<Item = &'a [F]>,
-) {
-    for (j, s_row) in s_rows.enumerate() {
-        for (g, &v) in s_row.iter().enumerate() {
-            gw_rows[g * i_len + j] += v;
-        }
-    }
-}
-
-/// Weight gradients of a recurrent layer over the backward window `from..T` in one GEMM
-/// each: `gW_ih += dZx^T X`, `gW_hh += dZh^T H_prev`, biases += column sums; and
-/// `dx = dZx W_ih` (zero before the window) when asked.
-#[allow(clippy::too_many_arguments)]
-pub fn accumulate_window<F: Float>(
-    from: usize,
-    x: ArrayView3<F>,      // (T, B, I)
-    h_prev: ArrayView3<F>, // (T, B, H) state before each step
-    dzx: ArrayView3<F>,    // (T, B, G) d loss / d input-side pre-activations
-    dzh: ArrayView3<F>,    // (T, B, G) d loss / d recurrent-side pre-activations
-    w_ih: ArrayView2<F>,   // (G, I)
-    grads: WindowGrads<F>,
-    dx: Option<ArrayViewMut3<F>>,
-) {
-    let (t_len, b, i_len) = x.dim();
-    let (g_len, h) = (dzx.dim().2, h_prev.dim().2);
-    let n = (t_len - from) * b;
-    if let Some(mut dx) = dx {
-        dx.slice_mut(s![..from, .., ..]).fill(F::zero());
-        if n > 0 {
-            let dz = dzx.slice(s![from.., .., ..]);
-            let dz = dz.to_shape((n, g_len)).expect("contiguous");
-            let mut dxr = dx.slice_mut(s![from.., .., ..]);
-            let mut dx2 = dxr
-                .view_mut()
-                .into_shape_with_order((n, i_len))
-                .expect("contiguous dx");
-            super::gemm::par_mat_mul(F::one(), &dz.view(), &w_ih, F::zero(), &mut dx2);
-        }
-    }
-    if n == 0 {
-        return;
-    }
-    let dzx = dzx.slice(s![from.., .., ..]);
-    let dzx = dzx.to_shape((n, g_len)).expect("contiguous");
-    let dzh = dzh.slice(s![from.., .., ..]);
-    let dzh = dzh.to_shape((n, g_len)).expect("contiguous");
-    let xr = x.slice(s![from.., .., ..]);
-    let xr = xr.to_shape((n, i_len)).expect("contiguous");
-    let hp = h_prev.slice(s![from.., .., ..]);
-    let hp = hp.to_shape((n, h)).expect("contiguous");
-    let dzs = dzx.as_slice().expect("contiguous");
-    let sparse_x = match grads.sparse_scratch {
-        Some(_) => xr.as_slice().filter(|xs| is_sparse(xs)),
-        None => None,
-    };
-    match (grads.gw_ih, grads.gb_ih, grads.sparse_scratch, sparse_x) {
-        (Some(gw), Some(gb), Some(scratch), Some(xs)) => {
-            // bias sums and the sparse W_ih gradient in one pass over dz
-            column_pass(dzs, gb, Some((xs, i_len, gw, scratch)));
-        }
-        (gw, gb, _, _) => {
-            if let Some(gw) = gw {
-                let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, i_len), gw).expect("shape");
-                super::gemm::par_mat_mul(F::one(), &dzx.t(), &xr.view(), F::one(), &mut gw);
-            }
-            if let Some(gb) = gb {
-                column_pass(dzs, gb, None);
-            }
-        }
-    }
-    let mut gw = ndarray::ArrayViewMut2::from_shape((g_len, h), grads.gw_hh).expect("shape");
-    super::gemm::par_mat_mul(F::one(), &dzh.t(), &hp.view(), F::one(), &mut gw);
-    if let Some(gb_hh) = grads.gb_hh {
-        column_pass(dzh.as_slice().expect("contiguous"), gb_hh, None);
-    }
-}
-
-/// A hidden layer's implementation.
-pub enum Layer<F: Float> {
-    Lstm(Lstm<F>),
-    Gru(Gru<F>),
-    Rnn(Rnn<F>),
-    Dense(Dense<F>),
-}
+pub use super::config::{
+    LayerConfig, LayerKind, NamedTensor, NetworkConfig, NetworkError, OutputConfig, Regularization,
+};
+pub use super::layer::{Layer, LayerState, NetState};
+pub use super::params::{ParamKind, ParamSpec};
 
 /// Inverted-dropout buffers of one layer input.
 struct Dropout<F> {
@@ -539,14 +105,6 @@ pub struct Backprop<F> {
     pub state_grad: NetState<F>,
 }
 
-/// A PyTorch-named tensor for export.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NamedTensor<F> {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub data: Vec<F>,
-}
-
 /// The network: configuration, flat parameters and gradients, layer workspaces.
 pub struct Network<F: Float> {
     config: NetworkConfig,
@@ -554,7 +112,7 @@ pub struct Network<F: Float> {
     ranges: Vec<Range<usize>>, // per layer, the output layer last
     params: Vec<F>,
     grads: Vec<F>,
-    layers: Vec<Layer<F>>,
+    layers: Vec<Box<dyn Layer<F>>>,
     output: OutputLayer<F>,
     acts: Vec<Array3<F>>,  // (T, B, H_k) outputs of hidden layer k
     dacts: Vec<Array3<F>>, // (T, B, H_k) d loss / d acts[k]
@@ -572,148 +130,22 @@ impl<F: Float> Network<F> {
         validate(&config)?;
         let mut specs = Vec::new();
         let mut ranges = Vec::new();
-        let mut layers = Vec::new();
+        let mut layers: Vec<Box<dyn Layer<F>>> = Vec::new();
         let mut offset = 0;
         let mut width = config.input_size;
-        let push = |specs: &mut Vec<ParamSpec>,
-                    offset: &mut usize,
-                    layer,
-                    name,
-                    kind,
-                    shape: Vec<usize>| {
-            let len = shape.iter().product();
-            specs.push(ParamSpec {
-                layer,
-                name,
-                kind,
-                shape,
-                offset: *offset,
-                len,
-            });
-            *offset += len;
-        };
-        use ParamKind::*;
         for (k, lc) in config.layers.iter().enumerate() {
-            let start = offset;
-            let (h, i) = (lc.size, width);
-            match &lc.kind {
-                LayerKind::Lstm {
-                    peephole,
-                    gate_activation,
-                    activation,
-                    ..
-                } => {
-                    push(
-                        &mut specs,
-                        &mut offset,
-                        k,
-                        "weight_ih",
-                        InputWeight,
-                        vec![4 * h, i],
-                    );
-                    push(
-                        &mut specs,
-                        &mut offset,
-                        k,
-                        "weight_hh",
-                        RecurrentWeight,
-                        vec![4 * h, h],
-                    );
-                    if lc.single_bias {
-                        push(&mut specs, &mut offset, k, "bias", Bias, vec![4 * h]);
-                    } else {
-                        push(&mut specs, &mut offset, k, "bias_ih", Bias, vec![4 * h]);
-                        push(&mut specs, &mut offset, k, "bias_hh", Bias, vec![4 * h]);
-                    }
-                    if *peephole {
-                        push(&mut specs, &mut offset, k, "weight_ci", Peephole, vec![h]);
-                        push(&mut specs, &mut offset, k, "weight_cf", Peephole, vec![h]);
-                        push(&mut specs, &mut offset, k, "weight_co", Peephole, vec![h]);
-                    }
-                    layers.push(Layer::Lstm(Lstm::new(
-                        i,
-                        h,
-                        *peephole,
-                        *gate_activation,
-                        *activation,
-                        !lc.single_bias,
-                    )));
-                }
-                LayerKind::Gru => {
-                    push(
-                        &mut specs,
-                        &mut offset,
-                        k,
-                        "weight_ih",
-                        InputWeight,
-                        vec![3 * h, i],
-                    );
-                    push(
-                        &mut specs,
-                        &mut offset,
-                        k,
-                        "weight_hh",
-                        RecurrentWeight,
-                        vec![3 * h, h],
-                    );
-                    push(&mut specs, &mut offset, k, "bias_ih", Bias, vec![3 * h]);
-                    push(&mut specs, &mut offset, k, "bias_hh", Bias, vec![3 * h]);
-                    layers.push(Layer::Gru(Gru::new(i, h)));
-                }
-                LayerKind::Rnn { activation } => {
-                    push(
-                        &mut specs,
-                        &mut offset,
-                        k,
-                        "weight_ih",
-                        InputWeight,
-                        vec![h, i],
-                    );
-                    push(
-                        &mut specs,
-                        &mut offset,
-                        k,
-                        "weight_hh",
-                        RecurrentWeight,
-                        vec![h, h],
-                    );
-                    if lc.single_bias {
-                        push(&mut specs, &mut offset, k, "bias", Bias, vec![h]);
-                    } else {
-                        push(&mut specs, &mut offset, k, "bias_ih", Bias, vec![h]);
-                        push(&mut specs, &mut offset, k, "bias_hh", Bias, vec![h]);
-                    }
-                    layers.push(Layer::Rnn(Rnn::new(i, h, *activation, !lc.single_bias)));
-                }
-                LayerKind::Dense { activation } => {
-                    push(
-                        &mut specs,
-                        &mut offset,
-                        k,
-                        "weight",
-                        InputWeight,
-                        vec![h, i],
-                    );
-                    push(&mut specs, &mut offset, k, "bias", Bias, vec![h]);
-                    layers.push(Layer::Dense(Dense::new(i, h, *activation)));
-                }
-            }
-            ranges.push(start..offset);
-            width = h;
+            let layer = lc.kind.build(width, lc.size, lc.single_bias);
+            ranges.push(lay_out(&mut specs, &mut offset, k, layer.param_shapes()));
+            layers.push(layer);
+            width = lc.size;
         }
         let oc = &config.output;
-        let start = offset;
         let k_out = config.layers.len();
-        push(
-            &mut specs,
-            &mut offset,
-            k_out,
-            "weight",
-            InputWeight,
-            vec![oc.size, width],
-        );
-        push(&mut specs, &mut offset, k_out, "bias", Bias, vec![oc.size]);
-        ranges.push(start..offset);
+        let out_shapes = vec![
+            ParamShape::new("weight", ParamKind::InputWeight, vec![oc.size, width]),
+            ParamShape::new("bias", ParamKind::Bias, vec![oc.size]),
+        ];
+        ranges.push(lay_out(&mut specs, &mut offset, k_out, out_shapes));
         let output = OutputLayer::new(width, oc.size, oc.loss, oc.mode);
 
         let n_layers = config.layers.len();
@@ -793,40 +225,30 @@ impl<F: Float> Network<F> {
             return (self.config.output.weight_init, 1, None);
         }
         let lc = &self.config.layers[spec.layer];
-        let gates = match lc.kind {
-            LayerKind::Lstm { .. } => 4,
-            LayerKind::Gru => 3,
-            _ => 1,
-        };
+        let layer = &self.layers[spec.layer];
         let init = if spec.kind == ParamKind::RecurrentWeight {
             lc.recurrent_init
         } else {
             lc.weight_init
         };
-        let fill = match (&lc.kind, spec.kind) {
-            (LayerKind::Lstm { forget_bias, .. }, ParamKind::Bias) => {
-                // the forget gate's bias sum: all in `bias` or `bias_ih`, 0 in `bias_hh`
-                let value = if spec.name == "bias_hh" {
-                    0.0
-                } else {
-                    *forget_bias
-                };
-                Some((lc.size..2 * lc.size, value))
-            }
+        let fill = match spec.kind {
+            ParamKind::Bias => layer.bias_fill(spec.name),
             _ => None,
         };
         let gates = if spec.kind == ParamKind::Peephole {
             1
         } else {
-            gates
+            layer.gate_blocks()
         };
         (init, gates, fill)
     }
 
+    /// The architecture the network was built from.
     pub fn config(&self) -> &NetworkConfig {
         &self.config
     }
 
+    /// Where each named tensor sits in the flat buffers, in buffer order.
     pub fn specs(&self) -> &[ParamSpec] {
         &self.specs
     }
@@ -836,20 +258,19 @@ impl<F: Float> Network<F> {
         &self.ranges
     }
 
+    /// The flat parameter buffer.
     pub fn params(&self) -> &[F] {
         &self.params
     }
 
+    /// The flat parameter buffer, writable (loading, perturbing in gradient checks).
     pub fn params_mut(&mut self) -> &mut [F] {
         &mut self.params
     }
 
+    /// The flat gradient buffer (same layout as the parameters).
     pub fn grads(&self) -> &[F] {
         &self.grads
-    }
-
-    pub fn grads_mut(&mut self) -> &mut [F] {
-        &mut self.grads
     }
 
     /// Parameters and gradients at once (for updaters).
@@ -857,25 +278,19 @@ impl<F: Float> Network<F> {
         (&mut self.params, &mut self.grads)
     }
 
+    /// Number of parameters.
     pub fn num_params(&self) -> usize {
         self.params.len()
     }
 
+    /// Sets every gradient to 0 (backward passes accumulate).
     pub fn zero_grads(&mut self) {
         self.grads.iter_mut().for_each(|g| *g = F::zero());
     }
 
     /// Zero state for `b` examples.
     pub fn zero_state(&self, b: usize) -> NetState<F> {
-        self.config
-            .layers
-            .iter()
-            .map(|lc| match lc.kind {
-                LayerKind::Dense { .. } => None,
-                LayerKind::Lstm { .. } => Some(LayerState::zeros(b, lc.size, true)),
-                _ => Some(LayerState::zeros(b, lc.size, false)),
-            })
-            .collect()
+        self.layers.iter().map(|l| l.zero_state(b)).collect()
     }
 
     /// Forward through the hidden layers; the top activations end up in `acts`.
@@ -907,18 +322,7 @@ impl<F: Float> Network<F> {
                 Some(d) => d.input.view(),
                 None => input,
             };
-            match &mut self.layers[k] {
-                Layer::Lstm(l) => {
-                    l.forward(p, input, mask, state[k].as_mut().expect("LSTM state"), out)
-                }
-                Layer::Gru(l) => {
-                    l.forward(p, input, mask, state[k].as_mut().expect("GRU state"), out)
-                }
-                Layer::Rnn(l) => {
-                    l.forward(p, input, mask, state[k].as_mut().expect("RNN state"), out)
-                }
-                Layer::Dense(l) => l.forward(p, input, mask, out),
-            }
+            self.layers[k].forward(p, input, mask, state[k].as_mut(), out);
         }
     }
 
@@ -1018,10 +422,7 @@ impl<F: Float> Network<F> {
                 .iter()
                 .zip(state.iter())
                 .all(|(g, s)| match (g, s) {
-                    (Some(g), Some(s)) => {
-                        g.h.dim() == s.h.dim()
-                            && g.c.as_ref().map(|c| c.dim()) == s.c.as_ref().map(|c| c.dim())
-                    }
+                    (Some(g), Some(s)) => g.same_shape(s),
                     (None, None) => true,
                     _ => false,
                 });
@@ -1033,7 +434,7 @@ impl<F: Float> Network<F> {
         } else {
             self.state_grad = state
                 .iter()
-                .map(|s| s.as_ref().map(zeros_like_state))
+                .map(|s| s.as_ref().map(LayerState::zeros_like))
                 .collect();
         }
         let state_grad = &mut self.state_grad;
@@ -1087,40 +488,17 @@ impl<F: Float> Network<F> {
             };
             let p = &self.params[self.ranges[k].clone()];
             let g = &mut self.grads[self.ranges[k].clone()];
-            let from = opts.from;
-            match &mut self.layers[k] {
-                Layer::Lstm(l) => l.backward(
-                    p,
-                    g,
-                    input,
-                    mask,
-                    from,
-                    dout,
-                    dx,
-                    state_grad[k].as_mut().expect("state"),
-                ),
-                Layer::Gru(l) => l.backward(
-                    p,
-                    g,
-                    input,
-                    mask,
-                    from,
-                    dout,
-                    dx,
-                    state_grad[k].as_mut().expect("state"),
-                ),
-                Layer::Rnn(l) => l.backward(
-                    p,
-                    g,
-                    input,
-                    mask,
-                    from,
-                    dout,
-                    dx,
-                    state_grad[k].as_mut().expect("state"),
-                ),
-                Layer::Dense(l) => l.backward(p, g, input, mask, self.acts[k].view(), dout, dx),
-            }
+            self.layers[k].backward(
+                p,
+                g,
+                input,
+                mask,
+                opts.from,
+                self.acts[k].view(),
+                dout,
+                dx,
+                state_grad[k].as_mut(),
+            );
             if used && want_dx {
                 let d = if k == 0 {
                     &mut self.dx_input
@@ -1228,22 +606,14 @@ impl<F: Float> Network<F> {
         &self.state
     }
 
-    /// Replaces the stepping state of layer `k`.
-    pub fn rnn_set_layer_state(&mut self, k: usize, state: LayerState<F>) {
-        if self.state.len() != self.layers.len() {
-            self.state = self.zero_state(state.h.nrows());
-        }
-        self.state[k] = Some(state);
-    }
-
     /// Replaces the whole stepping state.
     pub fn rnn_set_state(&mut self, state: NetState<F>) {
         assert_eq!(state.len(), self.layers.len(), "one state per layer");
         self.state = state;
     }
 
-    /// The hidden layers (for single-example stepping).
-    pub fn layers(&self) -> &[Layer<F>] {
+    /// The hidden layers, bottom first.
+    pub fn layers(&self) -> &[Box<dyn Layer<F>>] {
         &self.layers
     }
 
@@ -1450,22 +820,15 @@ impl<F: Float> Network<F> {
     pub fn step_buffers(&self) -> StepBuffers<F> {
         let mut state = Vec::new();
         let mut width = self.config.input_size;
-        for lc in &self.config.layers {
-            let cell = matches!(lc.kind, LayerKind::Lstm { .. });
-            state.push((
-                vec![F::zero(); lc.size],
-                if cell {
-                    vec![F::zero(); lc.size]
-                } else {
-                    Vec::new()
-                },
-            ));
-            width = width.max(lc.size);
+        for l in &self.layers {
+            let c_len = if l.has_cell() { l.size() } else { 0 };
+            state.push((vec![F::zero(); l.size()], vec![F::zero(); c_len]));
+            width = width.max(l.size());
         }
-        let widest = self.config.layers.iter().map(|l| l.size).max().unwrap_or(0);
+        let scratch = self.layers.iter().map(|l| l.step_scratch()).max();
         StepBuffers {
             state,
-            z: vec![F::zero(); 6 * widest.max(1)],
+            z: vec![F::zero(); scratch.unwrap_or(0).max(1)],
             a: vec![F::zero(); width.max(self.config.output.size)],
             b: vec![F::zero(); width.max(self.config.output.size)],
             out: vec![F::zero(); self.config.output.size],
@@ -1481,18 +844,7 @@ impl<F: Float> Network<F> {
             let p = &self.params[self.ranges[k].clone()];
             let (h, c) = &mut buf.state[k];
             let input = &buf.a[..width];
-            match layer {
-                Layer::Lstm(l) => l.step_one(p, input, h, c, &mut buf.z[..4 * l.hidden]),
-                Layer::Gru(l) => l.step_one(p, input, h, &mut buf.z[..6 * l.hidden]),
-                Layer::Rnn(l) => l.step_one(p, input, h, &mut buf.z[..l.hidden]),
-                Layer::Dense(l) => {
-                    let (w, bias) = p.split_at(l.size * l.input);
-                    let w = ArrayView2::from_shape((l.size, l.input), w).expect("shape");
-                    h.copy_from_slice(bias);
-                    super::lstm::gemv_acc(w, input, h);
-                    l.act.apply_slice(h);
-                }
-            }
+            layer.step_one(p, input, h, c, &mut buf.z[..layer.step_scratch()]);
             width = h.len();
             buf.b[..width].copy_from_slice(h);
             std::mem::swap(&mut buf.a, &mut buf.b);
@@ -1502,7 +854,7 @@ impl<F: Float> Network<F> {
         let (w, bias) = p.split_at(o * width);
         let w = ArrayView2::from_shape((o, width), w).expect("shape");
         buf.out.copy_from_slice(bias);
-        super::lstm::gemv_acc(w, &buf.a[..width], &mut buf.out);
+        gemv_acc_view(w, &buf.a[..width], &mut buf.out);
         match self.config.output.loss {
             Loss::SoftmaxCrossEntropy => super::output::softmax_in_place(&mut buf.out),
             Loss::Mse => {}
@@ -1526,18 +878,12 @@ pub struct StepBuffers<F> {
 }
 
 impl<F: Float> StepBuffers<F> {
+    /// Zeroes the state (a new sequence).
     pub fn reset(&mut self) {
         for (h, c) in &mut self.state {
             h.iter_mut().for_each(|v| *v = F::zero());
             c.iter_mut().for_each(|v| *v = F::zero());
         }
-    }
-}
-
-fn zeros_like_state<F: Float>(s: &LayerState<F>) -> LayerState<F> {
-    LayerState {
-        h: Array2::zeros(s.h.dim()),
-        c: s.c.as_ref().map(|c| Array2::zeros(c.dim())),
     }
 }
 

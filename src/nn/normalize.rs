@@ -3,13 +3,15 @@
 
 use std::ops::Range;
 
-use super::network::ParamSpec;
+use super::params::ParamSpec;
+use super::pool::SPLIT_FROM;
 use super::updater::UpdateSums;
 use super::Float;
 
 /// How gradients are normalised before the update.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum GradientNormalization {
+    /// Gradients as they are.
     #[default]
     None,
     /// Divide each layer's gradient by its L2 norm.
@@ -17,14 +19,26 @@ pub enum GradientNormalization {
     /// Divide each parameter tensor's gradient by its L2 norm.
     RenormalizeL2PerParamType,
     /// Clamp every element to `[-threshold, threshold]`.
-    ClipElementWiseAbsoluteValue { threshold: f64 },
+    ClipElementWiseAbsoluteValue {
+        /// The clipping threshold.
+        threshold: f64,
+    },
     /// Scale a layer's gradient down to L2 norm `threshold` when above it.
-    ClipL2PerLayer { threshold: f64 },
+    ClipL2PerLayer {
+        /// The clipping threshold.
+        threshold: f64,
+    },
     /// Scale a tensor's gradient down to L2 norm `threshold` when above it.
-    ClipL2PerParamType { threshold: f64 },
+    ClipL2PerParamType {
+        /// The clipping threshold.
+        threshold: f64,
+    },
     /// PyTorch's `clip_grad_norm_`: scale all gradients by
     /// `max_norm / (total_norm + 1e-6)` when that is below 1.
-    ClipGlobalL2 { max_norm: f64 },
+    ClipGlobalL2 {
+        /// Largest global L2 norm.
+        max_norm: f64,
+    },
 }
 
 /// Norms of one parameter tensor around one update.
@@ -32,6 +46,7 @@ pub enum GradientNormalization {
 pub struct TensorStats {
     /// `layers.{k}.{name}`
     pub name: String,
+    /// Layer index; the output layer is `layers.len()`.
     pub layer: usize,
     /// L2 norm of the gradient before normalisation.
     pub grad_norm: f64,
@@ -55,8 +70,11 @@ impl TensorStats {
 /// Statistics of one update: per tensor, per layer, and the global gradient norm.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepStats {
+    /// Per tensor, in buffer order.
     pub tensors: Vec<TensorStats>,
+    /// Per layer (norms over the layer's tensors), the output layer last.
     pub layers: Vec<TensorStats>,
+    /// L2 norm of all gradients before normalisation.
     pub global_grad_norm: f64,
 }
 
@@ -155,14 +173,10 @@ pub fn grad_sums<F: Float>(grads: &[F], specs: &[ParamSpec], out: &mut [f64]) {
     for (s, o) in specs.iter().zip(out.iter_mut()) {
         // two halves (on two threads when own threads are on), added in order
         let g = &grads[s.range()];
-        let [a, b] = super::gemm::halves(g.len(), 64, SPLIT_FROM, &|r| sum_sq(&g[r]));
+        let [a, b] = super::pool::halves(g.len(), 64, SPLIT_FROM, &|r| sum_sq(&g[r]));
         *o = a + b;
     }
 }
-
-/// Tensors at least this long are summed / scaled / updated in two halves on two threads
-/// when own threads are on (`gemm::set_own_threads`).
-pub const SPLIT_FROM: usize = 1 << 15;
 
 /// Sum of squares in `f64`, gathered in eight lanes (vectorised).
 fn sum_sq<F: Float>(xs: &[F]) -> f64 {
@@ -195,8 +209,8 @@ pub fn normalize<F: Float>(
 ) {
     let scale = |g: &mut [F], s: f64| {
         let s = F::c(s);
-        let ptr = super::gemm::SharedMut(g.as_mut_ptr());
-        super::gemm::halves(g.len(), 64, SPLIT_FROM, &|r| {
+        let ptr = super::pool::SharedMut(g.as_mut_ptr());
+        super::pool::halves(g.len(), 64, SPLIT_FROM, &|r| {
             // SAFETY: the two halves are disjoint parts of `g`, borrowed here.
             let part = unsafe { ptr.slice(r.start, r.len()) };
             part.iter_mut().for_each(|v| *v *= s);

@@ -6,11 +6,12 @@
 //! `BCEWithLogitsLoss` with `reduction="mean"` (MSE and BCE average over the output
 //! columns too). DL4J instead divides the summed loss by the minibatch size only.
 
-use super::gemm::SharedMut;
+use super::pool::SharedMut;
 use ndarray::{linalg::general_mat_mul, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3};
 
 use super::activation::sigmoid;
-use super::network::mask_at;
+use super::kernels::add_rows;
+use super::mask::mask_at;
 use super::Float;
 
 /// An output activation together with its loss.
@@ -37,7 +38,9 @@ pub enum OutputMode {
 /// Sum of the per-position losses and the number of positions that count.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LossValue {
+    /// Sum of the losses of the positions that count.
     pub sum: f64,
+    /// Positions that count (mask weights summed).
     pub count: f64,
 }
 
@@ -54,9 +57,13 @@ impl LossValue {
 
 /// The output projection: `weight (O, H)`, `bias (O)` in the flat buffer.
 pub struct OutputLayer<F: Float> {
+    /// Input width (the top hidden layer's size, or `I`).
     pub input: usize,
+    /// Outputs `O`.
     pub size: usize,
+    /// The loss and its activation.
     pub loss: Loss,
+    /// Every step or the last step only.
     pub mode: OutputMode,
     rows: Array2<F>,      // (N, H) gathered inputs (LastStep only)
     z: Array2<F>,         // (N, O) pre-activations
@@ -66,6 +73,7 @@ pub struct OutputLayer<F: Float> {
 }
 
 impl<F: Float> OutputLayer<F> {
+    /// An output layer `input -> size`.
     pub fn new(input: usize, size: usize, loss: Loss, mode: OutputMode) -> Self {
         OutputLayer {
             input,
@@ -80,6 +88,7 @@ impl<F: Float> OutputLayer<F> {
         }
     }
 
+    /// Number of parameters: `O * input + O`.
     pub fn param_len(input: usize, size: usize) -> usize {
         size * input + size
     }
@@ -113,7 +122,7 @@ impl<F: Float> OutputLayer<F> {
         match self.mode {
             OutputMode::EveryStep => {
                 let a2 = a.to_shape((n, h)).expect("contiguous activations");
-                super::gemm::par_mat_mul(
+                super::pool::par_mat_mul(
                     F::one(),
                     &a2.view(),
                     &w.t(),
@@ -134,7 +143,7 @@ impl<F: Float> OutputLayer<F> {
                 general_mat_mul(F::one(), &self.rows, &w.t(), F::zero(), &mut self.z);
             }
         }
-        super::gru::add_rows(self.z.as_slice_mut().expect("contiguous"), bias);
+        add_rows(self.z.as_slice_mut().expect("contiguous"), bias);
         self.z.view()
     }
 
@@ -206,7 +215,7 @@ impl<F: Float> OutputLayer<F> {
                 || rows_loss(rows),
             )
         };
-        super::gemm::split_ranges(n * o >= 1 << 14, n, 4, 1, &run);
+        super::pool::split_ranges(n * o >= 1 << 14, n, 4, 1, &run);
         let sum = (0..n)
             .map(|r| (mask_at(label_mask, r / lb, r % lb), self.row_losses[r]))
             .filter(|&(w, _)| w != F::zero())
@@ -234,12 +243,12 @@ impl<F: Float> OutputLayer<F> {
         match self.mode {
             OutputMode::EveryStep => {
                 let a2 = a.to_shape((t_len * b, h)).expect("contiguous activations");
-                super::gemm::par_mat_mul(F::one(), &self.dz.t(), &a2.view(), F::one(), &mut gw);
+                super::pool::par_mat_mul(F::one(), &self.dz.t(), &a2.view(), F::one(), &mut gw);
                 let mut da2 = da
                     .view_mut()
                     .into_shape_with_order((t_len * b, h))
                     .expect("contiguous da");
-                super::gemm::par_mat_mul(F::one(), &self.dz.view(), &w, F::zero(), &mut da2);
+                super::pool::par_mat_mul(F::one(), &self.dz.view(), &w, F::zero(), &mut da2);
             }
             OutputMode::LastStep => {
                 general_mat_mul(F::one(), &self.dz.t(), &self.rows, F::one(), &mut gw);

@@ -3,15 +3,21 @@
 
 use ndarray::{linalg::general_mat_mul, s, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
 
-use super::gru::add_rows;
-use super::network::{accumulate_window, mask_at, LayerState, WindowGrads};
+use super::kernels::{add_rows, gemv_acc_view};
+use super::layer::{Layer, LayerState};
+use super::mask::mask_at;
+use super::params::{ParamKind, ParamShape};
+use super::window::{accumulate_window, WindowGrads};
 use super::{Activation, Float};
 
 /// One simple RNN layer. Parameters: `weight_ih (H, I)`, `weight_hh (H, H)`,
 /// `bias_ih (H)`, `bias_hh (H)` (PyTorch's; with `two_biases` false one `bias (H)`).
 pub struct Rnn<F: Float> {
+    /// Input width `I`.
     pub input: usize,
+    /// Hidden units `H`.
     pub hidden: usize,
+    /// `tanh` or `relu`.
     pub act: Activation,
     /// `bias_ih` and `bias_hh` (PyTorch) rather than one `bias`.
     pub two_biases: bool,
@@ -21,6 +27,7 @@ pub struct Rnn<F: Float> {
 }
 
 impl<F: Float> Rnn<F> {
+    /// An RNN layer `I -> H` with activation `act`, two biases or one.
     pub fn new(input: usize, hidden: usize, act: Activation, two_biases: bool) -> Self {
         Rnn {
             input,
@@ -66,16 +73,45 @@ impl<F: Float> Rnn<F> {
             bias_hh,
         )
     }
+}
 
-    /// See [`super::lstm::Lstm::forward`].
-    pub fn forward(
+impl<F: Float> Layer<F> for Rnn<F> {
+    fn input_size(&self) -> usize {
+        self.input
+    }
+
+    fn size(&self) -> usize {
+        self.hidden
+    }
+
+    fn param_shapes(&self) -> Vec<ParamShape> {
+        let (h, i) = (self.hidden, self.input);
+        let mut v = vec![
+            ParamShape::new("weight_ih", ParamKind::InputWeight, vec![h, i]),
+            ParamShape::new("weight_hh", ParamKind::RecurrentWeight, vec![h, h]),
+        ];
+        if self.two_biases {
+            v.push(ParamShape::new("bias_ih", ParamKind::Bias, vec![h]));
+            v.push(ParamShape::new("bias_hh", ParamKind::Bias, vec![h]));
+        } else {
+            v.push(ParamShape::new("bias", ParamKind::Bias, vec![h]));
+        }
+        v
+    }
+
+    fn zero_state(&self, b: usize) -> Option<LayerState<F>> {
+        Some(LayerState::zeros(b, self.hidden, false))
+    }
+
+    fn forward(
         &mut self,
         p: &[F],
         x: ArrayView3<F>,
         mask: Option<ArrayView2<F>>,
-        state: &mut LayerState<F>,
+        state: Option<&mut LayerState<F>>,
         out: &mut Array3<F>,
     ) {
+        let state = state.expect("RNN state");
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
         assert_eq!(i_len, self.input, "RNN input width");
@@ -120,19 +156,19 @@ impl<F: Float> Rnn<F> {
         state.h.assign(&self.hs.index_axis(Axis(0), t_len));
     }
 
-    /// See [`super::lstm::Lstm::backward`].
-    #[allow(clippy::too_many_arguments)]
-    pub fn backward(
+    fn backward(
         &mut self,
         p: &[F],
         g: &mut [F],
         x: ArrayView3<F>,
         mask: Option<ArrayView2<F>>,
         from: usize,
+        _out: ArrayView3<F>,
         dout: ArrayView3<F>,
         dx: Option<ArrayViewMut3<F>>,
-        dstate: &mut LayerState<F>,
+        dstate: Option<&mut LayerState<F>>,
     ) {
+        let dstate = dstate.expect("RNN state gradient");
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
         let (w_ih, w_hh, _, _) = self.params(p);
@@ -185,15 +221,19 @@ impl<F: Float> Rnn<F> {
         }
     }
 
-    /// One step for a single example (sampling). `z (H)` is scratch.
-    pub fn step_one(&self, p: &[F], x: &[F], h: &mut [F], z: &mut [F]) {
+    fn step_scratch(&self) -> usize {
+        self.hidden
+    }
+
+    /// `z (H)` is scratch; no cell.
+    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], _c: &mut [F], z: &mut [F]) {
         let (w_ih, w_hh, bias, bias_hh) = self.params(p);
         z.copy_from_slice(bias);
         if let Some(b_hh) = bias_hh {
             z.iter_mut().zip(b_hh).for_each(|(z, &v)| *z += v);
         }
-        super::lstm::gemv_acc(w_ih, x, z);
-        super::lstm::gemv_acc(w_hh, h, z);
+        gemv_acc_view(w_ih, x, z);
+        gemv_acc_view(w_hh, h, z);
         self.act.apply_slice(z);
         h.copy_from_slice(z);
     }

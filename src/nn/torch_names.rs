@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use super::network::{LayerKind, NamedTensor, NetworkConfig, NetworkError};
+use super::config::{LayerKind, NamedTensor, NetworkConfig, NetworkError};
 use super::Activation;
 
 /// The per-layer tensors of PyTorch's recurrent modules.
@@ -28,7 +28,9 @@ pub enum TorchModule {
         class: &'static str,
         /// `tanh` or `relu` for `RNN`.
         nonlinearity: Option<&'static str>,
+        /// Hidden units per layer.
         hidden: usize,
+        /// Stacked layers.
         layers: usize,
     },
     /// Anything else PyTorch has modules for: an `nn.ModuleList` `layers` with one
@@ -42,7 +44,9 @@ pub enum TorchModule {
 pub struct TorchLayer {
     /// `LSTM`, `GRU`, `RNN` or `Linear`.
     pub class: &'static str,
+    /// Input width.
     pub input: usize,
+    /// Hidden units or outputs.
     pub size: usize,
     /// `RNN`: `tanh`/`relu`; `Linear`: the activation applied after it (`identity`,
     /// `tanh`, `sigmoid`, `relu`, `softsign`, `leaky_relu:{slope}`).

@@ -1,8 +1,8 @@
 //! Updaters (PyTorch's formulas and defaults) and learning-rate schedules, on the
 //! network's flat parameter and gradient buffers.
 
-use super::network::ParamSpec;
-use super::normalize::SPLIT_FROM;
+use super::params::ParamSpec;
+use super::pool::SPLIT_FROM;
 use super::Float;
 
 /// An updater and its settings. `Default`s are PyTorch's.
@@ -10,71 +10,115 @@ use super::Float;
 pub enum UpdaterConfig {
     /// `p -= lr * g`
     Sgd {
+        /// Learning rate.
         lr: f64,
     },
     /// PyTorch SGD with momentum: `buf = mu * buf + (1 - dampening) * g` (buf = g at the
     /// first step); Nesterov uses `g + mu * buf`.
     Momentum {
+        /// Learning rate.
         lr: f64,
+        /// Momentum factor `mu`.
         momentum: f64,
+        /// Dampening of the gradient added to the momentum buffer.
         dampening: f64,
+        /// Nesterov momentum.
         nesterov: bool,
     },
+    /// Adam.
     Adam {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
     /// Adam with decoupled weight decay: `p *= 1 - lr * weight_decay` first.
     AdamW {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
+        /// Decoupled weight decay factor.
         weight_decay: f64,
     },
     /// Adam with the running maximum of the second moment.
     AmsGrad {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
+    /// Adam with the infinity norm of past gradients.
     AdaMax {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
+    /// Adam with Nesterov momentum (PyTorch's `NAdam`).
     Nadam {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the first-moment average.
         beta1: f64,
+        /// Decay of the second-moment average.
         beta2: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
+        /// Nadam's momentum decay `psi`.
         momentum_decay: f64,
     },
+    /// RMSProp.
     RmsProp {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the squared-gradient average.
         alpha: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
+    /// AdaGrad.
     AdaGrad {
+        /// Learning rate.
         lr: f64,
+        /// Learning-rate decay per step.
         lr_decay: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
+    /// AdaDelta.
     AdaDelta {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the running averages.
         rho: f64,
+        /// Added to the denominator for numerical stability.
         eps: f64,
     },
 }
 
 impl UpdaterConfig {
+    /// SGD, PyTorch's default learning rate 1e-2.
     pub fn sgd() -> Self {
         UpdaterConfig::Sgd { lr: 1e-2 }
     }
+    /// SGD with momentum 0.9 (PyTorch's `SGD(lr=1e-2, momentum=0.9)`).
     pub fn momentum() -> Self {
         UpdaterConfig::Momentum {
             lr: 1e-2,
@@ -83,6 +127,7 @@ impl UpdaterConfig {
             nesterov: false,
         }
     }
+    /// Adam with PyTorch's defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8).
     pub fn adam() -> Self {
         UpdaterConfig::Adam {
             lr: 1e-3,
@@ -91,6 +136,7 @@ impl UpdaterConfig {
             eps: 1e-8,
         }
     }
+    /// AdamW with PyTorch's defaults (Adam's, weight decay 1e-2).
     pub fn adamw() -> Self {
         UpdaterConfig::AdamW {
             lr: 1e-3,
@@ -100,14 +146,24 @@ impl UpdaterConfig {
             weight_decay: 1e-2,
         }
     }
+    /// AMSGrad: [`Self::adam`]'s defaults.
     pub fn amsgrad() -> Self {
-        UpdaterConfig::AmsGrad {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
+        match Self::adam() {
+            UpdaterConfig::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => UpdaterConfig::AmsGrad {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            },
+            _ => unreachable!("adam() is Adam"),
         }
     }
+    /// AdaMax with PyTorch's defaults (lr 2e-3).
     pub fn adamax() -> Self {
         UpdaterConfig::AdaMax {
             lr: 2e-3,
@@ -116,6 +172,7 @@ impl UpdaterConfig {
             eps: 1e-8,
         }
     }
+    /// Nadam with PyTorch's defaults (lr 2e-3, momentum decay 4e-3).
     pub fn nadam() -> Self {
         UpdaterConfig::Nadam {
             lr: 2e-3,
@@ -125,6 +182,7 @@ impl UpdaterConfig {
             momentum_decay: 4e-3,
         }
     }
+    /// RMSProp with PyTorch's defaults (lr 1e-2, alpha 0.99).
     pub fn rmsprop() -> Self {
         UpdaterConfig::RmsProp {
             lr: 1e-2,
@@ -132,6 +190,7 @@ impl UpdaterConfig {
             eps: 1e-8,
         }
     }
+    /// AdaGrad with PyTorch's defaults (lr 1e-2, eps 1e-10).
     pub fn adagrad() -> Self {
         UpdaterConfig::AdaGrad {
             lr: 1e-2,
@@ -139,6 +198,7 @@ impl UpdaterConfig {
             eps: 1e-10,
         }
     }
+    /// AdaDelta with PyTorch's defaults (lr 1, rho 0.9, eps 1e-6).
     pub fn adadelta() -> Self {
         UpdaterConfig::AdaDelta {
             lr: 1.0,
@@ -179,35 +239,46 @@ impl UpdaterConfig {
 /// Learning-rate schedule, a function of the iteration (0-based) and the base rate.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {
+    /// The base rate at every iteration.
     Constant,
     /// `lr * gamma^floor(it / every)`
     Step {
+        /// Period in iterations.
         every: u64,
+        /// Decay factor.
         gamma: f64,
     },
     /// `lr * gamma^it`
     Exponential {
+        /// Decay factor.
         gamma: f64,
     },
     /// `lr / (1 + gamma * it)^power`
     InverseTime {
+        /// Decay factor.
         gamma: f64,
+        /// Exponent.
         power: f64,
     },
     /// `min + (lr - min) * (1 + cos(pi * min(it, period) / period)) / 2`
     Cosine {
+        /// Iterations of the half cosine.
         period: u64,
+        /// The rate at the end of the period.
         min_lr: f64,
     },
     /// Linear ramp from `lr / steps` to `lr` over `steps` iterations, then `then`
     /// (counted from the end of the warm-up).
     Warmup {
+        /// Warm-up iterations.
         steps: u64,
+        /// The schedule after the warm-up.
         then: Box<Schedule>,
     },
 }
 
 impl Schedule {
+    /// The learning rate at iteration `it` (0-based) for base rate `base`.
     pub fn lr_at(&self, base: f64, it: u64) -> f64 {
         match self {
             Schedule::Constant => base,
@@ -234,11 +305,14 @@ impl Schedule {
 /// learning-rate control): the new base applies from the next step on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LearningRate {
+    /// The base learning rate (changed live by the GUI).
     pub base: f64,
+    /// How the rate varies with the iteration.
     pub schedule: Schedule,
 }
 
 impl LearningRate {
+    /// The learning rate at iteration `it`.
     pub fn at(&self, it: u64) -> f64 {
         self.schedule.lr_at(self.base, it)
     }
@@ -304,6 +378,7 @@ fn adam_pass<F: Float>(p: &mut [F], g: &[F], m: &mut [F], v: &mut [F], k: [F; 8]
 /// Updater state over the flat buffers.
 #[derive(Clone, Debug)]
 pub struct Updater<F> {
+    /// The updater and its settings.
     pub config: UpdaterConfig,
     /// Updates applied so far.
     pub t: u64,
@@ -314,6 +389,7 @@ pub struct Updater<F> {
 }
 
 impl<F: Float> Updater<F> {
+    /// Zero state for `n_params` parameters.
     pub fn new(config: UpdaterConfig, n_params: usize) -> Self {
         Updater {
             config,
@@ -424,8 +500,8 @@ impl<F: Float> Updater<F> {
                         // halves (two threads with own threads on), sums added in order
                         let k = [b1, one_b1, b2, one_b2, inv_bc2, eps, decay, step];
                         let ptrs = [p.as_mut_ptr(), m[0].as_mut_ptr(), v[0].as_mut_ptr()]
-                            .map(super::gemm::SharedMut);
-                        let [a, b] = super::gemm::halves(p.len(), 256, SPLIT_FROM, &|r| {
+                            .map(super::pool::SharedMut);
+                        let [a, b] = super::pool::halves(p.len(), 256, SPLIT_FROM, &|r| {
                             let (o, n) = (r.start, r.len());
                             // SAFETY: the halves are disjoint parts of the three buffers
                             // (each as long as `p`), borrowed mutably here.

@@ -36,13 +36,8 @@ pub enum TrainingData {
     },
 }
 
-/// What the data looks like to the network.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct DataShape {
-    pub input: usize,
-    pub output: usize,
-    pub classification: bool,
-}
+/// What the data looks like to the network: the experiment layer's one definition.
+pub use crate::experiment::validate::DataShape;
 
 impl TrainingData {
     /// Loads the experiment's data (paths already resolved), reporting file progress.
@@ -109,7 +104,7 @@ impl TrainingData {
             DataSpec::Csv(c) => {
                 let tv = load_train_validation(c, progress)?;
                 if tv.train.is_empty() {
-                    return Err(TrainError::Other(format!(
+                    return Err(TrainError::NotEnoughData(format!(
                         "{}: no training sequences are left after the validation split; \
                          give more files or a smaller data.validation",
                         c.features
@@ -304,7 +299,7 @@ fn check_corpus_size(
     };
     let steps = train_chars.saturating_sub(1);
     if corpus.is_empty() {
-        return Err(TrainError::Other(format!(
+        return Err(TrainError::NotEnoughData(format!(
             "{}: the corpus is empty; give a UTF-8 text file with at least {} characters \
              (training.batch_size {} parallel streams, each at least one character plus the \
              next)",
@@ -314,7 +309,7 @@ fn check_corpus_size(
         )));
     }
     if steps < t.batch_size {
-        return Err(TrainError::Other(format!(
+        return Err(TrainError::NotEnoughData(format!(
             "{}: the training part of the corpus has {train_chars} characters ({} in all, \
              validation {} and test {} taken from the end), which gives {steps} \
              (input, next character) steps, fewer than training.batch_size = {} parallel \

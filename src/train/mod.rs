@@ -44,6 +44,23 @@ pub enum TrainError {
         /// True when the score was finite but the update made parameters non-finite.
         parameters: bool,
     },
+    /// The data cannot feed training as configured (empty corpus, fewer steps than
+    /// parallel streams, nothing left after the validation split); the message names the
+    /// file and the setting to change.
     #[error("{0}")]
-    Other(String),
+    NotEnoughData(String),
+    /// The network and its activations would not fit in memory.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A weights file that does not fit this network or lacks the metadata seqlab
+    /// writes; the message names the file.
+    #[error("{0}")]
+    Weights(String),
+    /// A checkpoint that does not fit this experiment's network (parameter, updater or
+    /// carried-state shapes).
+    #[error("{0}")]
+    Checkpoint(String),
+    /// A request the model or data cannot serve (`seqlab predict`/`eval` options).
+    #[error("{0}")]
+    Request(String),
 }

@@ -6,9 +6,7 @@
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
-use crate::data::{load_new, NewData, Progress, SeqBatch, SequenceDataset, SequenceSource};
+use crate::data::{load_new, NewData, Progress, SeqBatch, SequenceSource};
 use crate::experiment::schema::DataSpec;
 use crate::nn::network::{step_mask, Batch, NetState, Network};
 use crate::nn::OutputMode;
@@ -17,45 +15,7 @@ use super::eval::{Accumulator, Evaluation};
 use super::trainer::TrainedModel;
 use super::TrainError;
 
-/// How the training sequences were shaped: what `seqlab predict` outputs by default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SequenceShape {
-    /// Labels on the feature steps (or of mixed lengths): one output per feature step.
-    #[default]
-    ManyToMany,
-    /// One label per sequence: one output, where training put the label.
-    ManyToOne,
-    /// One feature step and `steps` label steps: `steps` outputs.
-    OneToMany { steps: usize },
-}
-
-impl SequenceShape {
-    /// The shape of a training set: many-to-one when every sequence has one label step
-    /// (and some more than one feature step), one-to-many when every sequence has one
-    /// feature step and some more than one label step (`steps` = the longest).
-    pub fn of(data: &SequenceDataset) -> Self {
-        let ex = data.examples();
-        let longest =
-            |f: fn(&crate::data::SequenceExample) -> usize| ex.iter().map(f).max().unwrap_or(0);
-        let (max_f, max_l) = (longest(|e| e.feature_steps()), longest(|e| e.label_steps()));
-        if max_l == 1 && max_f > 1 {
-            SequenceShape::ManyToOne
-        } else if max_f == 1 && max_l > 1 {
-            SequenceShape::OneToMany { steps: max_l }
-        } else {
-            SequenceShape::ManyToMany
-        }
-    }
-
-    /// Output steps per sequence when the user gives none (`None`: one per feature step).
-    pub fn default_output_steps(self) -> Option<usize> {
-        match self {
-            SequenceShape::ManyToMany => None,
-            SequenceShape::ManyToOne => Some(1),
-            SequenceShape::OneToMany { steps } => Some(steps),
-        }
-    }
-}
+pub use crate::experiment::weights::SequenceShape;
 
 /// Which files to read for a trained model.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -76,12 +36,12 @@ pub fn read_new_data(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<NewData, TrainError> {
     let DataSpec::Csv(cfg) = &model.experiment.data else {
-        return Err(TrainError::Other(
+        return Err(TrainError::Request(
             "this model was trained on text, not CSV sequences; use `seqlab sample`".into(),
         ));
     };
     if spec.output_steps == Some(0) {
-        return Err(TrainError::Other(
+        return Err(TrainError::Request(
             "--steps: give at least 1 output step".to_string(),
         ));
     }
@@ -199,7 +159,7 @@ pub fn evaluate(
     split: &str,
 ) -> Result<Evaluation, TrainError> {
     if !data.labelled {
-        return Err(TrainError::Other(
+        return Err(TrainError::Request(
             "the data has no labels to score against: keep the label column in the files, or \
              give the label files with --labels"
                 .to_string(),

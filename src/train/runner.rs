@@ -44,10 +44,17 @@ pub enum Command {
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum Event {
+    /// Training has begun.
     Started {
+        /// Trainable parameters of the network.
         parameters: usize,
+        /// The iteration budget.
         max_iterations: u64,
+        /// The run folder, when the run writes one.
         run_dir: Option<PathBuf>,
+        /// The thread setup the run really uses, e.g. `OpenBLAS 0.3.21 kernel SkylakeX,
+        /// 2 threads` (also recorded in `run.ron`).
+        setup: String,
     },
     Iteration {
         metrics: IterationMetrics,
@@ -74,9 +81,21 @@ pub enum Event {
         iteration: u64,
         lr: f64,
     },
-    /// A problem that ended the run (data error, divergence, unwritable folder).
+    /// A problem that ends the run (data error, divergence, unwritable folder): the
+    /// next events are at most the end-of-run records and [`Event::Finished`].
     Failed {
+        /// The iteration the problem happened at (0 before training).
         iteration: u64,
+        /// What went wrong, naming the file or setting involved.
+        message: String,
+    },
+    /// A problem the run carries on after: a validation, test or sampling error, or a
+    /// record of the run (`summary.json`, the metrics files) that could not be written
+    /// at the end.
+    Warning {
+        /// The iteration the problem happened at.
+        iteration: u64,
+        /// What went wrong, naming the file or setting involved.
         message: String,
     },
     /// Always the last event.
@@ -306,7 +325,8 @@ fn fail(important: &Sender<Event>, wake: &Wake, message: String) {
 }
 
 /// Fills what a run record leaves empty: the data files' hashes (read here, on the
-/// training thread) and the BLAS description.
+/// training thread), and always the thread setup the trainer really uses (whatever the
+/// record held before).
 pub fn complete_record(
     trainer: &Trainer,
     mut rec: RunRecord,
@@ -317,12 +337,10 @@ pub fn complete_record(
             rec.data_hashes.push((f, hash));
         }
     }
-    if rec.blas.is_empty() {
-        rec.blas = crate::blas::blas_info().to_string();
-        rec.blas_kernel_decision = crate::blas::kernel_decision()
-            .map(|d| d.to_string())
-            .unwrap_or_default();
-    }
+    rec.blas = trainer.thread_setup().to_string();
+    rec.blas_kernel_decision = crate::blas::kernel_decision()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     if rec.started_unix == 0 {
         rec.started_unix = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -392,6 +410,7 @@ impl Worker {
             parameters: self.trainer.net.num_params(),
             max_iterations: self.trainer.max_iterations(),
             run_dir: run_dir.clone(),
+            setup: self.trainer.thread_setup().to_string(),
         });
         let mut paused = false;
         let mut stop = false;
@@ -581,8 +600,15 @@ impl Worker {
             error,
         };
         if let Some(dir) = self.options.run_dir.as_mut() {
-            let _ = dir.flush();
-            let _ = dir.write_summary(&serde_json::to_value(&summary).expect("plain data"));
+            let written = dir.flush().and_then(|()| {
+                dir.write_summary(&serde_json::to_value(&summary).expect("plain data"))
+            });
+            if let Err(e) = written {
+                self.emit(Event::Warning {
+                    iteration: self.trainer.iteration,
+                    message: format!("the run's records were not all written: {e}"),
+                });
+            }
         }
         self.emit(Event::Finished(summary));
     }
@@ -616,7 +642,7 @@ impl Worker {
             }
             Ok(None) => None,
             Err(e) => {
-                self.emit(Event::Failed {
+                self.emit(Event::Warning {
                     iteration: self.trainer.iteration,
                     message: format!("test split: {e}"),
                 });
@@ -635,9 +661,9 @@ impl Worker {
             }
             Ok(None) => None,
             Err(e) => {
-                self.emit(Event::Failed {
+                self.emit(Event::Warning {
                     iteration: self.trainer.iteration,
-                    message: e.to_string(),
+                    message: format!("validation: {e}"),
                 });
                 None
             }
@@ -657,7 +683,7 @@ impl Worker {
                     text,
                 });
             }
-            Err(e) => self.emit(Event::Failed {
+            Err(e) => self.emit(Event::Warning {
                 iteration: self.trainer.iteration,
                 message: format!("sampling: {e}"),
             }),

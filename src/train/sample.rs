@@ -4,7 +4,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::data::Vocabulary;
-use crate::nn::network::Network;
+use crate::nn::network::{Network, StepBuffers};
 
 /// How to generate.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,37 +53,66 @@ pub fn sample_text(
             )
         })?);
     }
-    let mut rng = StdRng::seed_from_u64(opts.seed);
-    let mut buf = net.step_buffers();
-    let mut x = vec![0.0f32; v];
+    let mut sampler = CharSampler::new(net, opts.seed);
     let mut out: String = prime.iter().collect();
     for &id in &ids {
-        x.iter_mut().for_each(|e| *e = 0.0);
-        x[id] = 1.0;
-        net.step_one(&x, &mut buf);
+        sampler.feed(id);
     }
-    let mut weights = vec![0.0f64; v];
     for _ in 0..opts.length {
-        let next = if opts.greedy {
-            buf.out
+        let next = sampler.pick(opts.temperature, opts.greedy);
+        out.push(vocab.chars()[next]);
+        sampler.feed(next);
+    }
+    Ok(out)
+}
+
+/// Stateful single-example generation over a one-hot vocabulary, allocation-free per
+/// character: the loop behind `seqlab sample` ([`sample_text`]) and `seqlab bench`'s
+/// sampling figure, so the benchmark measures the code users run.
+pub struct CharSampler<'a> {
+    net: &'a Network<f32>,
+    buf: StepBuffers<f32>,
+    x: Vec<f32>,
+    weights: Vec<f64>,
+    rng: StdRng,
+}
+
+impl<'a> CharSampler<'a> {
+    /// A zero state and a draw sequence fixed by `seed`, for a network whose input and
+    /// output are the vocabulary (`V` wide).
+    pub fn new(net: &'a Network<f32>, seed: u64) -> Self {
+        CharSampler {
+            buf: net.step_buffers(),
+            x: vec![0.0; net.config().input_size],
+            weights: vec![0.0; net.config().output.size],
+            rng: StdRng::seed_from_u64(seed),
+            net,
+        }
+    }
+
+    /// Feeds character `id` (one-hot) for one step; its output distribution is then
+    /// what [`Self::pick`] draws from. Panics if `id >= V`.
+    pub fn feed(&mut self, id: usize) {
+        self.x.iter_mut().for_each(|e| *e = 0.0);
+        self.x[id] = 1.0;
+        self.net.step_one(&self.x, &mut self.buf);
+    }
+
+    /// The next character after the last [`Self::feed`]: the most likely when `greedy`,
+    /// else a draw from the softmax tempered by `temperature` ([`tempered_pick`]).
+    pub fn pick(&mut self, temperature: f64, greedy: bool) -> usize {
+        if greedy {
+            self.buf
+                .out
                 .iter()
                 .enumerate()
                 .max_by(|a, b| a.1.total_cmp(b.1))
                 .map_or(0, |(i, _)| i)
         } else {
-            tempered_pick(
-                &buf.out,
-                opts.temperature,
-                rng.random::<f64>(),
-                &mut weights,
-            )
-        };
-        out.push(vocab.chars()[next]);
-        x.iter_mut().for_each(|e| *e = 0.0);
-        x[next] = 1.0;
-        net.step_one(&x, &mut buf);
+            let u = self.rng.random::<f64>();
+            tempered_pick(&self.buf.out, temperature, u, &mut self.weights)
+        }
     }
-    Ok(out)
 }
 
 /// Draws an index from `probs` (the softmax of the logits `z`) tempered by `temperature`

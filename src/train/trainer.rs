@@ -16,9 +16,10 @@ use crate::nn::updater::{LearningRate, Updater};
 
 use super::data::{DataShape, TrainingData};
 use super::eval::Evaluation;
-use super::predict::{evaluate_batches, SequenceShape};
+use super::predict::evaluate_batches;
 use super::sample::{sample_text, SampleOptions};
 use super::TrainError;
+use crate::experiment::weights::{SequenceShape, WeightsMetadata};
 
 /// Statistics of one parameter group (a layer or a tensor) after an update.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -97,6 +98,9 @@ pub struct Trainer {
     /// The parameters before the current iteration (copied every step, no allocation):
     /// what a diverged run falls back to.
     last_finite: Vec<f32>,
+    /// The run's thread setting, in force while the trainer lives (dropping the trainer
+    /// restores the previous one).
+    thread_guard: crate::threads::ThreadGuard,
 }
 
 impl Trainer {
@@ -107,11 +111,7 @@ impl Trainer {
         crate::experiment::validate::validate_against_data(
             &exp,
             std::path::Path::new(&exp.name),
-            &crate::experiment::validate::DataShape {
-                input: shape.input,
-                output: shape.output,
-                classification: shape.classification,
-            },
+            &shape,
         )?;
         let loss = exp.model.output.loss.unwrap_or(data.default_loss());
         let config = exp.model.to_nn(shape.input, shape.output, loss);
@@ -122,7 +122,7 @@ impl Trainer {
             t.sequence_length,
             super::memory::available_bytes(),
         )
-        .map_err(|e| TrainError::Other(format!("{}: {e}", exp.name)))?;
+        .map_err(|e| TrainError::TooLarge(format!("{}: {e}", exp.name)))?;
         let mut net = Network::new(config, t.seed)?;
         if let Some(path) = &exp.initial_weights {
             let tensors = crate::experiment::weights::load_weights(path)?;
@@ -130,7 +130,7 @@ impl Trainer {
             net.load_torch_tensors(&tensors).map_err(|e| {
                 let expected: Vec<String> =
                     net.torch_tensors().into_iter().map(|t| t.name).collect();
-                TrainError::Other(format!(
+                TrainError::Weights(format!(
                     "{}: {e}; this network's tensors are {}: give a file with exactly these, \
                      or change model.layers to match the file",
                     path.display(),
@@ -154,8 +154,8 @@ impl Trainer {
             .unwrap_or(0);
         let threads = t
             .threads
-            .unwrap_or_else(|| crate::blas::training_threads(t.batch_size, widest));
-        crate::blas::use_training_threads(threads, t.batch_size, widest);
+            .unwrap_or_else(|| crate::threads::training_threads(t.batch_size, widest));
+        let thread_guard = crate::threads::ThreadGuard::training(threads, t.batch_size, widest);
         let updater = Updater::new(t.updater.to_nn(), net.num_params());
         let steps = t.sequence_length;
         let batches_per_epoch = data.batches_per_epoch(t.batch_size, steps)?.max(1);
@@ -184,6 +184,7 @@ impl Trainer {
             scratch: FitScratch::default(),
             early: EarlyStopping::default(),
             last_finite,
+            thread_guard,
             updater,
             lr,
             net,
@@ -197,9 +198,10 @@ impl Trainer {
         self.max_iterations
     }
 
-    /// Changes the iteration budget (command-line overrides, resumed runs).
-    pub fn set_max_iterations(&mut self, n: u64) {
-        self.max_iterations = n;
+    /// The thread setup this run really uses (OpenBLAS library, kernel, threads and
+    /// seqlab's own threads), e.g. `OpenBLAS 0.3.21 kernel SkylakeX, 2 threads`.
+    pub fn thread_setup(&self) -> &crate::blas::BlasInfo {
+        self.thread_guard.setup()
     }
 
     pub fn batches_per_epoch(&self) -> usize {
@@ -394,7 +396,7 @@ impl Trainer {
                 greedy: s.greedy,
                 seed: self.exp.training.seed ^ self.iteration,
             };
-            return sample_text(&self.net, vocab, &opts).map_err(TrainError::Other);
+            return sample_text(&self.net, vocab, &opts).map_err(TrainError::Request);
         }
         let mb = match self
             .data
@@ -461,7 +463,7 @@ impl Trainer {
         if ck.params.len() != self.net.num_params()
             || ck.updater_state.len() != self.updater.state.len()
         {
-            return Err(TrainError::Other(format!(
+            return Err(TrainError::Checkpoint(format!(
                 "the checkpoint holds {} parameters and {} updater buffers; this experiment's network has {} and {}{}",
                 ck.params.len(),
                 ck.updater_state.len(),
@@ -476,25 +478,8 @@ impl Trainer {
             )));
         }
         let i = &ck.info;
-        let template = self.net.zero_state(1);
-        let recurrent = template.iter().filter(|s| s.is_some()).count();
-        let shapes_fit = ck.carried.is_empty()
-            || (ck.carried.len() == recurrent
-                && ck.carried.len() == i.carried_shapes.len()
-                && ck
-                    .carried
-                    .iter()
-                    .zip(&i.carried_shapes)
-                    .all(|((h, c), &(b, hd, cell))| {
-                        h.len() == b * hd && (!cell || c.len() == b * hd)
-                    }));
-        if !shapes_fit {
-            return Err(TrainError::Other(
-                "the checkpoint's carried recurrent state does not fit this experiment's \
-                 network"
-                    .into(),
-            ));
-        }
+        // validated before anything changes: a bad checkpoint leaves the trainer as it was
+        let carried = self.carried_from(ck)?;
         self.net.params_mut().copy_from_slice(&ck.params);
         self.updater.state = ck.updater_state.clone();
         self.updater.t = i.updater_steps;
@@ -509,29 +494,63 @@ impl Trainer {
             bad_evaluations: i.bad_evaluations,
             best_params: None,
         };
-        self.carried = if ck.carried.is_empty() {
-            None
-        } else {
-            let mut it = ck.carried.iter().zip(&i.carried_shapes);
-            Some(
-                template
-                    .iter()
-                    .map(|slot| {
-                        slot.as_ref().and_then(|_| {
-                            it.next().map(|((h, c), &(b, hd, cell))| LayerState {
-                                h: Array2::from_shape_vec((b, hd), h.clone())
-                                    .expect("checkpoint state shape"),
-                                c: cell.then(|| {
-                                    Array2::from_shape_vec((b, hd), c.clone())
-                                        .expect("checkpoint state shape")
-                                }),
-                            })
-                        })
-                    })
-                    .collect(),
-            )
-        };
+        self.carried = carried;
         Ok(())
+    }
+
+    /// The carried recurrent state of a checkpoint as this network's state, checked
+    /// against the network (one `(B, H)` state per recurrent layer, with a cell exactly
+    /// for the layers that have one, `B` the batch size); `None` when it carries none.
+    fn carried_from(&self, ck: &Checkpoint) -> Result<Option<NetState<f32>>, TrainError> {
+        if ck.carried.is_empty() {
+            return Ok(None);
+        }
+        let bad = |why: String| {
+            TrainError::Checkpoint(format!(
+                "the checkpoint's carried recurrent state does not fit this experiment's \
+                 network: {why}; resume with the experiment the checkpoint was written by \
+                 (its run.ron)"
+            ))
+        };
+        let template = self.net.zero_state(self.batch_size);
+        let recurrent = template.iter().flatten().count();
+        let shapes = &ck.info.carried_shapes;
+        if ck.carried.len() != recurrent || shapes.len() != ck.carried.len() {
+            return Err(bad(format!(
+                "{} layer states ({} shapes) for {recurrent} recurrent layers",
+                ck.carried.len(),
+                shapes.len()
+            )));
+        }
+        let mut it = ck.carried.iter().zip(shapes);
+        let mut out = Vec::with_capacity(template.len());
+        for (k, slot) in template.iter().enumerate() {
+            let Some(want) = slot else {
+                out.push(None);
+                continue;
+            };
+            let ((h, c), &(b, hd, cell)) = it.next().expect("one state per recurrent layer");
+            let (wb, wh, wcell) = (want.h.nrows(), want.h.ncols(), want.c.is_some());
+            if (b, hd, cell) != (wb, wh, wcell) || h.len() != b * hd || (cell && c.len() != b * hd)
+            {
+                return Err(bad(format!(
+                    "layer {k} has a ({b}, {hd}) state{} holding {} values, the layer needs \
+                     ({wb}, {wh}){}",
+                    if cell { " with a cell" } else { "" },
+                    h.len(),
+                    if wcell { " with a cell" } else { "" },
+                )));
+            }
+            let h = Array2::from_shape_vec((b, hd), h.clone()).map_err(|e| bad(e.to_string()))?;
+            let c = match cell {
+                true => Some(
+                    Array2::from_shape_vec((b, hd), c.clone()).map_err(|e| bad(e.to_string()))?,
+                ),
+                false => None,
+            };
+            out.push(Some(LayerState { h, c }));
+        }
+        Ok(Some(out))
     }
 
     /// The trained weights under PyTorch's names.
@@ -542,53 +561,27 @@ impl Trainer {
     /// Metadata stored with the weights so that `seqlab sample` / `predict` can rebuild
     /// the model without the training data: sizes, loss, vocabulary, normaliser.
     pub fn model_metadata(&self) -> Vec<(String, String)> {
-        let mut m = vec![
-            (
-                "seqlab.input_size".to_string(),
-                self.shape.input.to_string(),
-            ),
-            (
-                "seqlab.output_size".to_string(),
-                self.shape.output.to_string(),
-            ),
-            (
-                "seqlab.classification".to_string(),
-                self.shape.classification.to_string(),
-            ),
-            (
-                "seqlab.loss".to_string(),
-                format!(
-                    "{:?}",
-                    self.exp
-                        .model
-                        .output
-                        .loss
-                        .unwrap_or(self.data.default_loss())
-                ),
-            ),
-        ];
-        if let Some(v) = self.data.vocab() {
-            m.push((
-                "seqlab.vocab".to_string(),
-                serde_json::to_string(v).expect("vocabulary json"),
-            ));
+        let (normalizer, sequence_shape) = match &self.data {
+            TrainingData::Sequences {
+                normalizer, train, ..
+            } => (normalizer.clone(), Some(SequenceShape::of(train))),
+            _ => (None, None),
+        };
+        WeightsMetadata {
+            input_size: self.shape.input,
+            output_size: self.shape.output,
+            classification: self.shape.classification,
+            loss: self
+                .exp
+                .model
+                .output
+                .loss
+                .unwrap_or(self.data.default_loss()),
+            vocab: self.data.vocab().cloned(),
+            normalizer,
+            sequence_shape,
         }
-        if let TrainingData::Sequences {
-            normalizer, train, ..
-        } = &self.data
-        {
-            if let Some(n) = normalizer {
-                m.push((
-                    "seqlab.normalizer".to_string(),
-                    serde_json::to_string(n).expect("normaliser json"),
-                ));
-            }
-            m.push((
-                "seqlab.sequence_shape".to_string(),
-                serde_json::to_string(&SequenceShape::of(train)).expect("shape json"),
-            ));
-        }
-        m
+        .to_pairs()
     }
 
     /// The best weights seen by early stopping, if any.
@@ -697,52 +690,20 @@ pub fn load_trained(run_dir: &std::path::Path, best: bool) -> Result<TrainedMode
         "weights.safetensors"
     });
     let (tensors, meta) = crate::experiment::weights::load_weights_with_metadata(&file)?;
-    let get = |k: &str| {
-        meta.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
-    let missing = |k: &str| {
-        TrainError::Other(format!(
-            "{}: metadata {k} is missing; use weights written by `seqlab --run`",
-            file.display()
-        ))
-    };
-    let num = |k: &str| -> Result<usize, TrainError> {
-        get(k)
-            .ok_or_else(|| missing(k))?
-            .parse()
-            .map_err(|_| missing(k))
-    };
-    let (input, output) = (num("seqlab.input_size")?, num("seqlab.output_size")?);
-    let loss = match get("seqlab.loss").as_deref() {
-        Some("Mse") => crate::experiment::schema::LossSpec::Mse,
-        Some("BinaryCrossEntropy") => crate::experiment::schema::LossSpec::BinaryCrossEntropy,
-        _ => crate::experiment::schema::LossSpec::CrossEntropy,
-    };
+    let meta = WeightsMetadata::parse(&file, &meta)?;
     let exp = record.experiment;
-    let mut net = Network::new(exp.model.to_nn(input, output, loss), 0)?;
+    let config = exp
+        .model
+        .to_nn(meta.input_size, meta.output_size, meta.loss);
+    let mut net = Network::new(config, 0)?;
     net.load_torch_tensors(&tensors)
-        .map_err(|e| TrainError::Other(format!("{}: {e}", file.display())))?;
-    let vocab = get("seqlab.vocab")
-        .map(|v| serde_json::from_str(&v))
-        .transpose()
-        .map_err(|e| TrainError::Other(format!("{}: bad vocabulary: {e}", file.display())))?;
-    let normalizer = get("seqlab.normalizer")
-        .map(|v| serde_json::from_str(&v))
-        .transpose()
-        .map_err(|e| TrainError::Other(format!("{}: bad normaliser: {e}", file.display())))?;
-    let sequence_shape = get("seqlab.sequence_shape")
-        .map(|v| serde_json::from_str(&v))
-        .transpose()
-        .map_err(|e| TrainError::Other(format!("{}: bad sequence shape: {e}", file.display())))?
-        .unwrap_or_default();
+        .map_err(|e| TrainError::Weights(format!("{}: {e}", file.display())))?;
     Ok(TrainedModel {
         experiment: exp,
         net,
-        vocab,
-        normalizer,
-        classification: get("seqlab.classification").as_deref() == Some("true"),
-        sequence_shape,
+        vocab: meta.vocab,
+        normalizer: meta.normalizer,
+        classification: meta.classification,
+        sequence_shape: meta.sequence_shape.unwrap_or_default(),
     })
 }

@@ -12,112 +12,10 @@ use crate::experiment::schema::{
 };
 
 use super::{combo, grid, remembered, row, DataInfo, Form, Problem};
-use crate::app::monitor::updater_lr;
-
-#[derive(Clone, Copy, PartialEq)]
-enum UpdaterKind {
-    Sgd,
-    Momentum,
-    Adam,
-    AdamW,
-    AmsGrad,
-    AdaMax,
-    Nadam,
-    RmsProp,
-    AdaGrad,
-    AdaDelta,
-}
-
-const UPDATERS: [(UpdaterKind, &str); 10] = [
-    (UpdaterKind::Sgd, "SGD"),
-    (UpdaterKind::Momentum, "SGD + momentum"),
-    (UpdaterKind::Adam, "Adam"),
-    (UpdaterKind::AdamW, "AdamW"),
-    (UpdaterKind::AmsGrad, "AMSGrad"),
-    (UpdaterKind::AdaMax, "AdaMax"),
-    (UpdaterKind::Nadam, "Nadam"),
-    (UpdaterKind::RmsProp, "RMSProp"),
-    (UpdaterKind::AdaGrad, "AdaGrad"),
-    (UpdaterKind::AdaDelta, "AdaDelta"),
-];
-
-fn updater_kind(u: &UpdaterSpec) -> UpdaterKind {
-    match u {
-        UpdaterSpec::Sgd(_) => UpdaterKind::Sgd,
-        UpdaterSpec::Momentum(_) => UpdaterKind::Momentum,
-        UpdaterSpec::Adam(_) => UpdaterKind::Adam,
-        UpdaterSpec::AdamW(_) => UpdaterKind::AdamW,
-        UpdaterSpec::AmsGrad(_) => UpdaterKind::AmsGrad,
-        UpdaterSpec::AdaMax(_) => UpdaterKind::AdaMax,
-        UpdaterSpec::Nadam(_) => UpdaterKind::Nadam,
-        UpdaterSpec::RmsProp(_) => UpdaterKind::RmsProp,
-        UpdaterSpec::AdaGrad(_) => UpdaterKind::AdaGrad,
-        UpdaterSpec::AdaDelta(_) => UpdaterKind::AdaDelta,
-    }
-}
-
-/// The updater of `kind` with its defaults and learning rate `lr`.
-fn updater_with(kind: UpdaterKind, lr: f64) -> UpdaterSpec {
-    use crate::experiment::schema as s;
-    match kind {
-        UpdaterKind::Sgd => UpdaterSpec::Sgd(s::SgdSpec { lr }),
-        UpdaterKind::Momentum => UpdaterSpec::Momentum(s::MomentumSpec {
-            lr,
-            ..Default::default()
-        }),
-        UpdaterKind::Adam => UpdaterSpec::Adam(s::AdamSpec {
-            lr,
-            ..Default::default()
-        }),
-        UpdaterKind::AdamW => UpdaterSpec::AdamW(s::AdamWSpec {
-            lr,
-            ..Default::default()
-        }),
-        UpdaterKind::AmsGrad => UpdaterSpec::AmsGrad(s::AdamSpec {
-            lr,
-            ..Default::default()
-        }),
-        UpdaterKind::AdaMax => UpdaterSpec::AdaMax(s::AdaMaxSpec {
-            lr,
-            ..Default::default()
-        }),
-        UpdaterKind::Nadam => UpdaterSpec::Nadam(s::NadamSpec {
-            lr,
-            ..Default::default()
-        }),
-        UpdaterKind::RmsProp => UpdaterSpec::RmsProp(s::RmsPropSpec {
-            lr,
-            ..Default::default()
-        }),
-        UpdaterKind::AdaGrad => UpdaterSpec::AdaGrad(s::AdaGradSpec {
-            lr,
-            ..Default::default()
-        }),
-        UpdaterKind::AdaDelta => UpdaterSpec::AdaDelta(s::AdaDeltaSpec {
-            lr,
-            ..Default::default()
-        }),
-    }
-}
-
-fn set_lr(u: &mut UpdaterSpec, lr: f64) {
-    match u {
-        UpdaterSpec::Sgd(s) => s.lr = lr,
-        UpdaterSpec::Momentum(s) => s.lr = lr,
-        UpdaterSpec::Adam(s) | UpdaterSpec::AmsGrad(s) => s.lr = lr,
-        UpdaterSpec::AdamW(s) => s.lr = lr,
-        UpdaterSpec::AdaMax(s) => s.lr = lr,
-        UpdaterSpec::Nadam(s) => s.lr = lr,
-        UpdaterSpec::RmsProp(s) => s.lr = lr,
-        UpdaterSpec::AdaGrad(s) => s.lr = lr,
-        UpdaterSpec::AdaDelta(s) => s.lr = lr,
-    }
-}
 
 /// The updater's name in field paths (`training.updater.Adam.lr`).
 fn updater_name(u: &UpdaterSpec) -> String {
-    let debug = format!("{u:?}");
-    debug.split('(').next().unwrap_or_default().to_string()
+    u.kind().to_string()
 }
 
 /// The updater's own parameters besides the learning rate, as (name, value, hover).
@@ -423,7 +321,7 @@ fn schedule_plot_ui(ui: &mut Ui, exp: &Experiment, data: Option<&DataInfo>) {
     let (per_epoch, total) =
         run_length(exp, data).unwrap_or((1, exp.training.iterations.unwrap_or(1000)));
     let schedule = exp.training.schedule.to_nn(per_epoch);
-    let base = updater_lr(&exp.training.updater);
+    let base = exp.training.updater.lr();
     let total = total.max(2);
     let n = 200u64.min(total);
     let points: Vec<[f64; 2]> = (0..=n)
@@ -452,8 +350,8 @@ pub(super) fn training_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
     let data = form.data;
     grid(ui, "training_grid", |ui| {
         let t = &mut exp.training;
-        let mut kind = updater_kind(&t.updater);
-        let lr = updater_lr(&t.updater);
+        let mut kind = t.updater.kind();
+        let lr = t.updater.lr();
         let name = updater_name(&t.updater);
         row(
             ui,
@@ -461,10 +359,10 @@ pub(super) fn training_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
             "training.updater.kind",
             "Updater",
             "The optimiser (PyTorch's defaults for its other settings)",
-            |ui| combo(ui, "updater", "Updater", &mut kind, &UPDATERS),
+            |ui| combo(ui, "updater", "Updater", &mut kind, &UpdaterSpec::KINDS),
         );
-        if kind != updater_kind(&t.updater) {
-            t.updater = updater_with(kind, lr);
+        if kind != t.updater.kind() {
+            t.updater = UpdaterSpec::with_kind(kind, lr).unwrap_or(t.updater);
         }
         let mut lr = lr;
         let r = row(
@@ -483,7 +381,7 @@ pub(super) fn training_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
             },
         );
         if r.changed() {
-            set_lr(&mut t.updater, lr);
+            t.updater.set_lr(lr);
         }
         let name = updater_name(&t.updater);
         for (param, value, hover) in updater_params(&mut t.updater) {
