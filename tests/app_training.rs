@@ -91,7 +91,11 @@ fn train_shows_live_plots_and_status_then_pauses_resumes_and_stops() {
         h.query_by_label_contains(&blas).is_some(),
         "the status line names the BLAS kernel ({blas})"
     );
-    assert!(h.query_by_label_contains("BLAS: ").is_some());
+    // the setup the run really used (from its Started event), not this process's
+    assert!(
+        h.query_by_label_contains("run setup: ").is_some(),
+        "the status line shows the run's own BLAS kernel and threads"
+    );
     assert!(h.query_by_label_contains("iterations/s").is_some());
     // the status line and the monitor's progress bar
     assert!(h.query_all_by_label_contains("tokens/s").count() >= 2);
