@@ -266,3 +266,21 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A shipped example's documentation (its `notes`) heads the notebook, as Markdown.
+#[test]
+fn an_examples_notes_head_its_notebook() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/echo.ron");
+    let mut h = harness(Some(example));
+    h.run();
+    // the editor has a Notes field; the notebook adds its Notes section (none without notes)
+    assert_eq!(h.query_all_by_label("Notes").count(), 2, "a Notes section");
+    let mut empty = harness(None);
+    empty.run();
+    assert_eq!(empty.query_all_by_label("Notes").count(), 1);
+    // a phrase of the notes, rendered (Markdown flows the lines of a paragraph)
+    assert!(
+        h.query_by_label_contains("TF echo-RNN").is_some(),
+        "the notes are shown"
+    );
+}

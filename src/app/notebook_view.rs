@@ -150,6 +150,22 @@ impl NotebookView {
             .id_salt("notebook_scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
+                // the experiment's own notes (the shipped examples document themselves
+                // there) head the notebook, rendered as Markdown
+                let notes = session.experiment.notes.trim();
+                if !notes.is_empty() {
+                    egui::CollapsingHeader::new("Notes")
+                        .id_salt("experiment_notes")
+                        .default_open(nb.cells.is_empty())
+                        .show(ui, |ui| {
+                            egui_commonmark::CommonMarkViewer::new().show(
+                                ui,
+                                &mut self.markdown,
+                                notes,
+                            );
+                        });
+                    ui.separator();
+                }
                 if nb.cells.is_empty() {
                     empty_notebook_ui(ui);
                 }
