@@ -974,6 +974,22 @@ fn chart_ui(
         .x_axis_label("iteration")
         .allow_scroll(false);
     if log_y {
+        // whole decades around the data, so a flat line (a constant learning rate) still
+        // has decade marks to label instead of a sliver of one
+        let logs = lines
+            .iter()
+            .flat_map(|l| l.points.iter())
+            .map(|p| p.y)
+            .filter(|y| y.is_finite() && *y > 0.0)
+            .map(f64::log10);
+        let (lo, hi) = logs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
+            (lo.min(y), hi.max(y))
+        });
+        if lo.is_finite() && hi.is_finite() {
+            plot = plot
+                .include_y(lo.floor())
+                .include_y(hi.ceil().max(lo.floor() + 1.0));
+        }
         plot = plot
             .y_axis_formatter(|mark, _| format!("1e{:.0}", mark.value))
             .y_grid_spacer(egui_plot::log_grid_spacer(10))
