@@ -41,11 +41,32 @@ fn valid_files_pass() {
         &format!("({CSV_REGRESSION}, model: (output: (loss: BinaryCrossEntropy)))"),
         "(model: (layers: [(kind: Rnn, activation: Relu), (kind: Dense, activation: LeakyRelu(0.1))]))",
         "(model: (layers: [(gate_activation: HardSigmoid, peephole: true, activation: Softsign)]))",
-        "(training: (iterations: 0, epochs: 2))",
     ] {
         if let Err(e) = from_ron_str(text, Path::new("exp.ron")) {
             panic!("{text}: {e}");
         }
+    }
+}
+
+/// Training stops at the first limit reached, so a zero limit beside another one still
+/// trains nothing (a run of `seqlab --run --set training.iterations=0` on a file with
+/// `epochs: 2` completed after 0 iterations).
+#[test]
+fn a_zero_limit_is_refused_even_beside_another() {
+    for (text, field) in [
+        (
+            "(training: (iterations: 0, epochs: 2))",
+            "training.iterations",
+        ),
+        ("(training: (iterations: 5, epochs: 0))", "training.epochs"),
+    ] {
+        let e = from_ron_str(text, Path::new("exp.ron"))
+            .expect_err(text)
+            .to_string();
+        assert!(
+            e.contains(field) && e.contains("nothing would be trained"),
+            "{text}: {e}"
+        );
     }
 }
 

@@ -67,6 +67,15 @@ fn a_bad_override_is_refused_before_training() {
         ("model.layers[9].size=4", "index 9"),
         ("training.batch_size", "FIELD=VALUE"),
         ("training.updater.Sgd.lr=0.1", "not Sgd"),
+        // a zero limit beside another limit still trains nothing (the first one reached
+        // stops training)
+        ("training.iterations=0", "nothing would be trained"),
+        ("training.epochs=0", "nothing would be trained"),
+        // a size whose parameter count would overflow
+        (
+            "model.layers[0].size=1000000000000",
+            "at most 1000000 units",
+        ),
     ] {
         let out_dir = dir.join("never");
         let out = Command::new(env!("CARGO_BIN_EXE_seqlab"))

@@ -12,6 +12,10 @@
 
 use std::path::Path;
 
+/// The most units a layer may have: beyond it the weights of even one layer would not
+/// fit in memory, and its parameter count would overflow on the way.
+pub const MAX_UNITS: usize = 1_000_000;
+
 use super::error::ExperimentError;
 use super::schema::{
     ActivationSpec, DataSpec, Experiment, GradientNormalizationSpec, InitSpec, LayerSpec,
@@ -370,6 +374,13 @@ impl Checker<'_> {
             self.layer(&format!("model.layers[{k}]"), layer);
         }
         let o = &e.model.output;
+        if let Some(n) = o.size.filter(|&n| n > MAX_UNITS) {
+            self.problem(
+                "model.output.size",
+                format!("is {n}"),
+                format!("an output layer has at most {MAX_UNITS} units"),
+            );
+        }
         if o.size == Some(0) {
             self.problem(
                 "model.output.size",
@@ -427,6 +438,15 @@ impl Checker<'_> {
                 format!("{at}.size"),
                 "is 0",
                 "a layer needs at least 1 unit",
+            );
+        }
+        if l.size > MAX_UNITS {
+            self.problem(
+                format!("{at}.size"),
+                format!("is {}", l.size),
+                format!(
+                    "a layer has at most {MAX_UNITS} units (its weights would not fit in memory)"
+                ),
             );
         }
         let kind = l.kind;
@@ -568,8 +588,8 @@ impl Checker<'_> {
             t.sequence_length as u64,
             "it is the number of steps per minibatch",
         );
-        let limits: Vec<u64> = [t.iterations, t.epochs].into_iter().flatten().collect();
-        if !limits.is_empty() && limits.iter().all(|&n| n == 0) {
+        // training stops at the first limit reached, so any limit of 0 trains nothing
+        if t.iterations == Some(0) || t.epochs == Some(0) {
             let field = if t.iterations == Some(0) {
                 "training.iterations"
             } else {

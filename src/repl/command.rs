@@ -388,6 +388,13 @@ pub fn parse(line: &str) -> Result<Command, String> {
             if size == 0 {
                 return Err(format!("a layer needs at least 1 unit; {}", usage()));
             }
+            let most = crate::experiment::validate::MAX_UNITS;
+            if size > most {
+                return Err(format!(
+                    "a layer has at most {most} units (its weights would not fit in memory); {}",
+                    usage()
+                ));
+            }
             Ok(Command::Add { kind, size, at })
         }
         "remove" => {
