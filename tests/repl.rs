@@ -343,6 +343,7 @@ fn a_set_that_fails_validation_leaves_the_session_unchanged() {
         "set model.layers[0].size 1000000000000",
         "add lstm 1000000000000",
         "set training.iterations 0",
+        "save /",
     ] {
         let cell = s.execute(bad);
         assert!(!cell.ok, "{bad}");
@@ -350,7 +351,10 @@ fn a_set_that_fails_validation_leaves_the_session_unchanged() {
             panic!("{bad}: {:?}", cell.outputs)
         };
         assert!(
-            e.contains("training") || e.contains("model") || e.contains("units"),
+            e.contains("training")
+                || e.contains("model")
+                || e.contains("units")
+                || e.contains("is a folder"),
             "{bad}: {e}"
         );
         let mut now = s.experiment.clone();

@@ -644,6 +644,17 @@ impl Session {
         let target = match path {
             Some(p) => {
                 let p = self.resolve(&p);
+                if p.is_dir() {
+                    return Err(format!(
+                        "{} is a folder; give a file name in it: save {}",
+                        p.display(),
+                        p.join(format!(
+                            "{}.ron",
+                            self.experiment.name.replace(['/', '\\'], "_")
+                        ))
+                        .display()
+                    ));
+                }
                 if p.extension().is_none() {
                     p.with_extension("ron")
                 } else {
