@@ -5,28 +5,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::sweep_experiment as experiment;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use seqlab::experiment::sweep::{read_validation, Results, TrialState};
-
-fn experiment(dir: &Path, iterations: u64, sweep: &str) -> PathBuf {
-    let text = format!(
-        r#"(
-    name: "echo",
-    data: Echo(echo: 3, length: 3000, validation_length: 500, seed: 0),
-    model: (layers: [(kind: Rnn, size: 4)], output: (loss: CrossEntropy)),
-    training: (updater: AdaGrad(lr: 0.3), batch_size: 5, sequence_length: 15,
-               iterations: {iterations}, checkpoint_every: 10),
-    evaluation: (every: 10),
-    sweep: {sweep},
-)"#
-    );
-    let p = dir.join("echo.ron");
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 fn seqlab() -> Command {
     Command::new(env!("CARGO_BIN_EXE_seqlab"))

@@ -6,29 +6,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::sweep_experiment as experiment;
+
+use std::path::Path;
 
 use seqlab::experiment::notebook::Output;
 use seqlab::experiment::sweep::TrialState;
 use seqlab::repl::sweep::{parse, SweepCommand};
 use seqlab::repl::Session;
-
-fn experiment(dir: &Path, iterations: u64, sweep: &str) -> PathBuf {
-    let text = format!(
-        r#"(
-    name: "echo",
-    data: Echo(echo: 3, length: 3000, validation_length: 500, seed: 0),
-    model: (layers: [(kind: Rnn, size: 4)], output: (loss: CrossEntropy)),
-    training: (updater: AdaGrad(lr: 0.3), batch_size: 5, sequence_length: 15,
-               iterations: {iterations}, checkpoint_every: 10),
-    evaluation: (every: 10),
-    sweep: {sweep},
-)"#
-    );
-    let p = dir.join("echo.ron");
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 fn session(file: &Path) -> Session {
     // the trials run the seqlab binary (this test process is not it)

@@ -7,28 +7,13 @@
 
 mod common;
 
+use common::sweep_experiment as experiment;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use seqlab::experiment::sweep::{Results, TrialState};
-
-fn experiment(dir: &Path, iterations: u64, sweep: &str) -> PathBuf {
-    let text = format!(
-        r#"(
-    name: "echo",
-    data: Echo(echo: 3, length: 3000, validation_length: 500, seed: 0),
-    model: (layers: [(kind: Rnn, size: 4)], output: (loss: CrossEntropy)),
-    training: (updater: AdaGrad(lr: 0.3), batch_size: 5, sequence_length: 15,
-               iterations: {iterations}, checkpoint_every: 10),
-    evaluation: (every: 10),
-    sweep: {sweep},
-)"#
-    );
-    let p = dir.join("echo.ron");
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 /// The cluster's config when one answers, else `None` after saying why (or a panic
 /// when `SEQLAB_REQUIRE_SLURM=1`).

@@ -49,3 +49,22 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `dir/echo.ron`: the tiny echo task (a 4-unit RNN, checkpoints and validation every
+/// 10 iterations) with `iterations` and the `sweep` section given, for the sweep tests.
+pub fn sweep_experiment(dir: &std::path::Path, iterations: u64, sweep: &str) -> std::path::PathBuf {
+    let text = format!(
+        r#"(
+    name: "echo",
+    data: Echo(echo: 3, length: 3000, validation_length: 500, seed: 0),
+    model: (layers: [(kind: Rnn, size: 4)], output: (loss: CrossEntropy)),
+    training: (updater: AdaGrad(lr: 0.3), batch_size: 5, sequence_length: 15,
+               iterations: {iterations}, checkpoint_every: 10),
+    evaluation: (every: 10),
+    sweep: {sweep},
+)"#
+    );
+    let p = dir.join("echo.ron");
+    std::fs::write(&p, text).unwrap();
+    p
+}
