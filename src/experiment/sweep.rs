@@ -687,6 +687,16 @@ pub struct TrialResult {
     pub best: bool,
 }
 
+impl TrialResult {
+    /// The RON value this trial gave the swept field `path`, if it set it.
+    pub fn setting(&self, path: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// `sweep.json`: the plan's objective and fields, and every trial's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Results {
@@ -762,13 +772,7 @@ impl Results {
         for t in &self.trials {
             let mut row = vec![format!("{:03}", t.trial), t.run.display().to_string()];
             for f in &self.fields {
-                row.push(
-                    t.settings
-                        .iter()
-                        .find(|(p, _)| p == f)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default(),
-                );
+                row.push(t.setting(f).unwrap_or_default().to_string());
             }
             row.push(t.state.label().into());
             row.push(t.stop_reason.clone());

@@ -324,20 +324,11 @@ pub fn sweep_outputs(s: &Sweep, r: &Results, base: &Path) -> Vec<Output> {
     }
     if r.fields.len() >= 2 {
         for field in &r.fields {
-            let mut points: Vec<(f64, f64)> = r
-                .trials
-                .iter()
-                .filter_map(|t| {
-                    let v = t
-                        .settings
-                        .iter()
-                        .find(|(p, _)| p == field)?
-                        .1
-                        .parse()
-                        .ok()?;
-                    Some((v, t.best_value?))
-                })
-                .collect();
+            // (the field's value, the trial's best objective) where both are numbers
+            let point = |t: &crate::experiment::sweep::TrialResult| {
+                Some((t.setting(field)?.parse::<f64>().ok()?, t.best_value?))
+            };
+            let mut points: Vec<(f64, f64)> = r.trials.iter().filter_map(point).collect();
             if points.is_empty() {
                 continue; // not a number (an updater, a layer kind)
             }
@@ -346,16 +337,7 @@ pub fn sweep_outputs(s: &Sweep, r: &Results, base: &Path) -> Vec<Output> {
                 .trials
                 .iter()
                 .filter(|t| t.best)
-                .filter_map(|t| {
-                    let v = t
-                        .settings
-                        .iter()
-                        .find(|(p, _)| p == field)?
-                        .1
-                        .parse()
-                        .ok()?;
-                    Some((v, t.best_value?))
-                })
+                .filter_map(point)
                 .collect();
             let mut lines = vec![Line {
                 name: "trials".into(),

@@ -782,13 +782,7 @@ pub fn results_table(r: &Results) -> crate::experiment::notebook::Table {
         .map(|t| {
             let mut row = vec![format!("{:03}", t.trial)];
             for f in &r.fields {
-                row.push(
-                    t.settings
-                        .iter()
-                        .find(|(p, _)| p == f)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default(),
-                );
+                row.push(t.setting(f).unwrap_or_default().to_string());
             }
             row.push(t.state.label().into());
             row.push(t.iterations.to_string());
