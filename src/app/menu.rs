@@ -45,17 +45,8 @@ pub fn menu_bar_ui(ui: &mut egui::Ui, settings: &mut Settings, actions: &mut Vec
                 ui.weak("no recent files");
             }
             for path in settings.recent.clone() {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if ui
-                    .button(name)
-                    .on_hover_text(path.display().to_string())
-                    .clicked()
-                {
-                    actions.push(Action::Open(path));
-                }
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                open_button(ui, name.unwrap_or_default(), path, actions);
             }
             if !settings.recent.is_empty() {
                 ui.separator();
@@ -70,17 +61,8 @@ pub fn menu_bar_ui(ui: &mut egui::Ui, settings: &mut Settings, actions: &mut Vec
                 ui.weak("no experiments/ folder found next to seqlab");
             }
             for path in found {
-                let name = path
-                    .file_stem()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if ui
-                    .button(name)
-                    .on_hover_text(path.display().to_string())
-                    .clicked()
-                {
-                    actions.push(Action::Open(path));
-                }
+                let name = path.file_stem().map(|n| n.to_string_lossy().into_owned());
+                open_button(ui, name.unwrap_or_default(), path, actions);
             }
         });
         ui.separator();
@@ -116,4 +98,20 @@ pub fn menu_bar_ui(ui: &mut egui::Ui, settings: &mut Settings, actions: &mut Vec
                  anyway where the system has none)",
             );
     });
+}
+
+/// A menu entry that opens `path` (its full path on hover).
+fn open_button(
+    ui: &mut egui::Ui,
+    name: String,
+    path: std::path::PathBuf,
+    actions: &mut Vec<Action>,
+) {
+    if ui
+        .button(name)
+        .on_hover_text(path.display().to_string())
+        .clicked()
+    {
+        actions.push(Action::Open(path));
+    }
 }
