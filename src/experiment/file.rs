@@ -50,9 +50,13 @@ pub fn ron_options() -> ron::Options {
     ron::Options::default().with_default_extension(EXTENSIONS)
 }
 
-/// Parses, migrates and validates an experiment. `source` is only used in messages.
-pub fn from_ron_str(text: &str, source: &Path) -> Result<Experiment, ExperimentError> {
-    // a byte-order mark left by an editor is not part of the text
+/// The file's text in the current format: without a byte-order mark (left by an editor,
+/// not part of the text) and migrated from an older version. A newer version than this
+/// seqlab reads is an error naming the file.
+fn current_text<'a>(
+    text: &'a str,
+    source: &Path,
+) -> Result<std::borrow::Cow<'a, str>, ExperimentError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let version = probe_version(text);
     if version > FORMAT_VERSION {
@@ -62,14 +66,17 @@ pub fn from_ron_str(text: &str, source: &Path) -> Result<Experiment, ExperimentE
             supported: FORMAT_VERSION,
         });
     }
-    let migrated;
-    let text = if version < FORMAT_VERSION {
-        migrated = migrate(text, version);
-        migrated.as_str()
+    Ok(if version < FORMAT_VERSION {
+        migrate(text, version).into()
     } else {
-        text
-    };
-    let mut experiment = parse(text, source)?;
+        text.into()
+    })
+}
+
+/// Parses, migrates and validates an experiment. `source` is only used in messages.
+pub fn from_ron_str(text: &str, source: &Path) -> Result<Experiment, ExperimentError> {
+    let text = current_text(text, source)?;
+    let mut experiment = parse(&text, source)?;
     experiment.version = FORMAT_VERSION;
     validate::validate(&experiment, source)?;
     Ok(experiment)
@@ -153,20 +160,7 @@ pub fn load_lenient(path: &Path) -> Result<Lenient, ExperimentError> {
 
 /// [`load_lenient`] on text; `source` is only used in messages.
 pub fn from_ron_str_lenient(text: &str, source: &Path) -> Result<Lenient, ExperimentError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let version = probe_version(text);
-    if version > FORMAT_VERSION {
-        return Err(ExperimentError::NewerVersion {
-            file: source.to_path_buf(),
-            found: version,
-            supported: FORMAT_VERSION,
-        });
-    }
-    let mut text = if version < FORMAT_VERSION {
-        migrate(text, version)
-    } else {
-        text.to_string()
-    };
+    let mut text = current_text(text, source)?.into_owned();
     let mut problems = Vec::new();
     // each round drops one entry, so the text shrinks; the bound only guards the loop
     for _ in 0..256 {
