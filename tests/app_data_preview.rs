@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::app::settle;
 use common::temp_dir;
 
 use std::time::{Duration, Instant};
@@ -57,13 +58,13 @@ fn switching_alignment_shows_padding() {
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }
-    h.run();
+    settle(&mut h);
     assert_eq!(alignment(h.state()), AlignmentMode::EqualLength);
     assert!(h.query_by_label_contains("cannot be used here").is_some());
 
     h.get_by_role_and_label(eframe::egui::accesskit::Role::Button, "ALIGN_END")
         .click();
-    h.run();
+    settle(&mut h);
     assert_eq!(alignment(h.state()), AlignmentMode::AlignEnd);
     // 3 examples in a minibatch of 5 steps: 2 + 0 + 3 padded steps of features and labels
     assert!(
@@ -75,7 +76,7 @@ fn switching_alignment_shows_padding() {
 
     h.get_by_role_and_label(eframe::egui::accesskit::Role::Button, "ALIGN_START")
         .click();
-    h.run();
+    settle(&mut h);
     assert_eq!(alignment(h.state()), AlignmentMode::AlignStart);
     assert!(h
         .query_by_label_contains("ALIGN_START: the first 3 examples")

@@ -7,10 +7,10 @@
 
 mod common;
 
+use common::app::{settle, step_until};
 use common::temp_dir;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -23,7 +23,7 @@ fn open_at(path: Option<PathBuf>, size: [f32; 2]) -> Harness<'static, SeqlabApp>
     let mut h = Harness::builder()
         .with_size(size)
         .build_eframe(move |_cc| SeqlabApp::new(path));
-    h.run();
+    settle(&mut h);
     h
 }
 
@@ -38,7 +38,7 @@ fn open_for_dialogs(path: Option<PathBuf>) -> Harness<'static, SeqlabApp> {
     h.ctx
         .set_missing_glyph_policy(eframe::egui::MissingGlyphPolicy::Tofu);
     h.state_mut().dialogs.native_available = false;
-    h.run();
+    settle(&mut h);
     h
 }
 
@@ -53,20 +53,6 @@ fn in_editor(h: &Harness<'_, SeqlabApp>, text: &str) -> bool {
 /// not in the accessibility tree the tests query).
 fn open(path: &Path) -> Harness<'static, SeqlabApp> {
     open_at(Some(path.to_path_buf()), [1360.0, 2600.0])
-}
-
-/// Runs frames until `done` holds; panics after 60 s.
-fn step_until(h: &mut Harness<'_, SeqlabApp>, what: &str, done: impl Fn(&SeqlabApp) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.step();
 }
 
 /// Opens the File menu and clicks `item` in it.
@@ -93,7 +79,7 @@ fn new_with_unsaved_changes_asks_and_cancel_keeps_them() {
     );
     let mut h = open(&path);
     h.get_by_label("Add layer").click();
-    h.run();
+    settle(&mut h);
     assert_eq!(h.state().session.experiment.model.layers.len(), 2);
 
     file_menu(&mut h, "New");
@@ -103,7 +89,7 @@ fn new_with_unsaved_changes_asks_and_cancel_keeps_them() {
     );
     assert!(h.query_by_label_contains("Unsaved changes").is_some());
     h.get_by_label("Cancel").click();
-    h.run();
+    settle(&mut h);
     assert!(h.state().prompt.is_none());
     assert_eq!(h.state().session.experiment.name, "kept");
     assert_eq!(h.state().session.experiment.model.layers.len(), 2);
@@ -111,7 +97,7 @@ fn new_with_unsaved_changes_asks_and_cancel_keeps_them() {
     // Discard: the new experiment replaces it; the file is untouched
     file_menu(&mut h, "New");
     h.get_by_label("Discard").click();
-    h.run();
+    settle(&mut h);
     assert_eq!(h.state().session.experiment.name, "untitled");
     assert_eq!(h.state().session.file(), None);
     assert_eq!(file::load(&path).unwrap().model.layers.len(), 1);
@@ -129,16 +115,16 @@ fn save_in_the_prompt_saves_then_opens_the_other_file() {
     let b = write(&dir, "b.ron", "(name: \"b\", data: Sentence())");
     let mut h = open_for_dialogs(Some(a.clone()));
     h.get_by_label("Add layer").click();
-    h.run();
+    settle(&mut h);
     file_menu(&mut h, "Open…");
     assert!(h.query_by_label_contains("Unsaved changes").is_some());
     h.get_by_label("Save").click();
-    h.run();
+    settle(&mut h);
     assert_eq!(file::load(&a).unwrap().model.layers.len(), 2, "a was saved");
     assert!(h.state().dialogs.is_open(), "then the Open dialog");
     let ctx = h.ctx.clone();
     h.state_mut().dialog_picked(&ctx, Purpose::Open, b.clone());
-    h.run();
+    settle(&mut h);
     assert_eq!(h.state().session.experiment.name, "b");
     assert_eq!(h.state().settings.recent.first(), Some(&b), "recent files");
     let _ = std::fs::remove_dir_all(&dir);
@@ -185,7 +171,7 @@ fn a_file_with_a_broken_value_opens_with_its_problem_listed_and_can_be_fixed() {
     h.state_mut()
         .session
         .execute("set training.updater.Adam.lr 0.01");
-    h.run();
+    settle(&mut h);
     assert!(h.query_by_label_contains("No problems").is_some());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -218,7 +204,7 @@ fn open_without_a_dialog_service_shows_the_in_window_browser() {
     );
     // Save as… and Browse… likewise
     h.key_press(eframe::egui::Key::Escape);
-    h.run();
+    settle(&mut h);
     assert!(!h.state().dialogs.is_open());
     file_menu(&mut h, "Save as…");
     assert!(h.query_by_label_contains("Save experiment as").is_some());
@@ -245,7 +231,7 @@ fn save_as_into_another_folder_keeps_the_data_reachable() {
     let ctx = h.ctx.clone();
     h.state_mut()
         .dialog_picked(&ctx, Purpose::SaveAs, copy.clone());
-    h.run();
+    settle(&mut h);
     assert_eq!(h.state().session.file(), Some(copy.as_path()));
     let saved = file::load(&copy).unwrap();
     let DataSpec::Text(t) = &saved.data else {
@@ -263,7 +249,7 @@ fn the_editor_never_takes_the_centre() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/char_text.ron");
     for size in [[1360.0, 860.0], [1024.0, 700.0]] {
         let mut h = open_at(Some(example.clone()), size);
-        h.run();
+        settle(&mut h);
         let name = h.get_by_label("Name").rect();
         assert!(
             name.right() <= size[0] * 0.45,
@@ -285,7 +271,7 @@ fn typing_into_an_empty_path_keeps_the_focus() {
     let mut h = open(&path);
     assert!(in_editor(&h, "set it to the text file"));
     h.get_by_label("Corpus").focus();
-    h.run();
+    settle(&mut h);
     for c in "corpus.txt".chars() {
         h.get_by_label("Corpus").type_text(&c.to_string());
         // (a spinner shows while the data is read: step rather than settle)
@@ -310,20 +296,20 @@ fn unticking_and_reticking_evaluate_keeps_the_interval() {
     );
     let mut h = open(&path);
     h.get_by_label("Evaluation and sampling").click();
-    h.run();
+    settle(&mut h);
     h.get_by_label("Evaluate").click();
-    h.run();
+    settle(&mut h);
     assert_eq!(h.state().session.experiment.evaluation.every, None);
     h.get_by_label("Evaluate").click();
-    h.run();
+    settle(&mut h);
     assert_eq!(h.state().session.experiment.evaluation.every, Some(290));
 
     // the same for every switch: TBPTT keeps its segments
     h.get_by_label("Truncated BPTT").click();
-    h.run();
+    settle(&mut h);
     assert_eq!(h.state().session.experiment.training.tbptt, None);
     h.get_by_label("Truncated BPTT").click();
-    h.run();
+    settle(&mut h);
     let tb = h.state().session.experiment.training.tbptt.unwrap();
     assert_eq!((tb.forward, tb.backward), (30, 20));
     let _ = std::fs::remove_dir_all(&dir);
@@ -386,16 +372,16 @@ fn new_during_a_run_stops_it_first_and_nothing_streams_into_the_new_notebook() {
 fn a_model_built_by_clicks_shows_sizes_and_parameters() {
     let mut h = open_at(None, [1360.0, 860.0]);
     h.get_by_label("Add layer").click();
-    h.run();
+    settle(&mut h);
     h.get_by_label("Layer 2 kind").click();
-    h.run();
+    settle(&mut h);
     h.get_by_label("GRU").click();
-    h.run();
+    settle(&mut h);
     let layers = &h.state().session.experiment.model.layers;
     assert_eq!(layers.len(), 2);
     assert_eq!(layers[1].kind, LayerType::Gru);
     step_until(&mut h, "the data to be read", |a| a.editor.data().is_some());
-    h.run();
+    settle(&mut h);
     // the default sentence has a vocabulary of V characters: LSTM(V -> 100), GRU(100 -> 100)
     let v = h.state().editor.data().unwrap().data.shape().input;
     let lstm = 4 * 100 * (v + 100) + 2 * 4 * 100;

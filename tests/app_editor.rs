@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::app::settle;
 use common::temp_dir;
 
 use egui_kittest::kittest::Queryable;
@@ -30,7 +31,7 @@ fn add_layer_appends_a_layer_and_save_writes_it() {
     assert!(!h.state().is_dirty());
 
     h.get_by_label("Add layer").click();
-    h.run();
+    settle(&mut h);
 
     let layers = &h.state().session.experiment.model.layers;
     assert_eq!(layers.len(), 2);
@@ -45,10 +46,10 @@ fn add_layer_appends_a_layer_and_save_writes_it() {
     assert!(h.query_by_label_contains("unsaved changes").is_some());
 
     h.get_by_label("Remove layer 1").click();
-    h.run();
+    settle(&mut h);
     assert_eq!(h.state().session.experiment.model.layers.len(), 1);
     h.get_by_label("Add layer").click();
-    h.run();
+    settle(&mut h);
 
     // `save PATH` in the console writes the RON atomically
     let saved = dir.join("saved.ron");
@@ -58,7 +59,7 @@ fn add_layer_appends_a_layer_and_save_writes_it() {
         .type_text(&format!("save {}", saved.display()));
     h.step();
     h.get_by_label("Run command").click();
-    h.run();
+    settle(&mut h);
     let back = file::load(&saved).expect("the saved file loads");
     assert_eq!(back, h.state().session.experiment);
     assert_eq!(back.model.layers.len(), 2);
@@ -84,7 +85,7 @@ fn an_invalid_experiment_lists_its_problems_and_does_not_train() {
         forward: 5,
         backward: 10,
     });
-    h.run();
+    settle(&mut h);
     // counted on top, and drawn under the field it concerns
     assert!(h
         .query_by_label_contains("1 problem(s) to fix before training")
@@ -93,7 +94,7 @@ fn an_invalid_experiment_lists_its_problems_and_does_not_train() {
         .query_by_label_contains("is 10 but forward is 5")
         .is_some());
     h.get_by_label("Train").click();
-    h.run();
+    settle(&mut h);
     assert!(h.state().console.log.contains("training not started"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,10 +7,10 @@
 
 mod common;
 
+use common::app::{settle, step_until};
 use common::temp_dir;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -31,22 +31,6 @@ fn command(h: &mut Harness<'_, SeqlabApp>, line: &str) {
     h.get_by_label("Command").type_text(line);
     h.step();
     h.get_by_label("Run command").click();
-    h.step();
-    h.step();
-}
-
-/// Runs frames until `done` holds; panics after 90 s.
-fn step_until(h: &mut Harness<'_, SeqlabApp>, what: &str, done: impl Fn(&SeqlabApp) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "timed out waiting for {what}; state {:?}",
-            h.state().train.state
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
     h.step();
     h.step();
 }
@@ -83,7 +67,7 @@ fn commands_typed_become_cells_with_their_outputs() {
 
     // sorting the table by a header
     h.query_all_by_label("parameters").next().unwrap().click();
-    h.run();
+    settle(&mut h);
     assert_eq!(
         h.query_all_by_label("parameters ^").count(),
         1,
@@ -272,11 +256,11 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
 fn an_examples_notes_head_its_notebook() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/echo.ron");
     let mut h = harness(Some(example));
-    h.run();
+    settle(&mut h);
     // the editor has a Notes field; the notebook adds its Notes section (none without notes)
     assert_eq!(h.query_all_by_label("Notes").count(), 2, "a Notes section");
     let mut empty = harness(None);
-    empty.run();
+    settle(&mut empty);
     assert_eq!(empty.query_all_by_label("Notes").count(), 1);
     // a phrase of the notes, rendered (Markdown flows the lines of a paragraph)
     assert!(

@@ -5,10 +5,11 @@
 
 mod common;
 
+use common::app::step_until;
 use common::temp_dir;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -47,21 +48,6 @@ fn open(path: &Path) -> Harness<'static, SeqlabApp> {
     Harness::builder()
         .with_size([1400.0, 900.0])
         .build_eframe(move |_cc| SeqlabApp::new(Some(path)))
-}
-
-/// Runs frames (sleeping a little between them) until `done` holds; panics after 60 s.
-fn step_until(h: &mut Harness<'_, SeqlabApp>, what: &str, done: impl Fn(&SeqlabApp) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}; state {:?}",
-            h.state().train.state
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.step();
 }
 
 fn click(h: &mut Harness<'_, SeqlabApp>, label: &str) {

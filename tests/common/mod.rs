@@ -1,6 +1,9 @@
 //! Shared test helpers.
 #![allow(dead_code)]
 
+#[cfg(feature = "gui")]
+pub mod app;
+
 /// Asserts `got` and `want` agree elementwise within `tol` (absolute, or relative to
 /// the magnitude when larger than 1); on failure prints the first values and the worst
 /// difference.
