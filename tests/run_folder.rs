@@ -329,7 +329,13 @@ fn a_second_ctrl_c_exits_at_once() {
     let t = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            assert_eq!(status.code(), Some(130));
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                status.code(),
+                Some(130),
+                "{status}; stderr: {}",
+                text(&out.stderr)
+            );
             break;
         }
         assert!(

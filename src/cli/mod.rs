@@ -149,6 +149,26 @@ pub fn invalid_utf8_argument(args: impl IntoIterator<Item = std::ffi::OsString>)
     }
 }
 
+/// Ends the process at once with `code`, from any thread, without running exit handlers.
+///
+/// `std::process::exit` runs the C library's exit handlers, and OpenBLAS's frees the
+/// buffers of its threads: if the training thread is inside a matrix product at that
+/// moment, the process dies of SIGSEGV instead of exiting with `code` (seen with a second
+/// Ctrl-C during a run). `_exit` ends every thread where it stands. A resume loses nothing:
+/// checkpoints are written whole (temp file, then rename) and `--resume` trims the logs to
+/// the last checkpoint. stderr is unbuffered.
+/// stdout is not flushed: another thread may hold its lock, blocked on a full pipe, and a
+/// forced quit must not wait for it.
+pub(crate) fn exit_now(code: i32) -> ! {
+    #[cfg(unix)]
+    // SAFETY: _exit takes no pointers and does not return.
+    unsafe {
+        libc::_exit(code)
+    }
+    #[cfg(not(unix))]
+    std::process::exit(code)
+}
+
 /// Writing to a closed pipe (`seqlab ... | head`) ends the process quietly, as command-line
 /// tools do: `println!` panics with "failed printing to stdout: Broken pipe", and this
 /// panic hook turns exactly that panic into a silent exit (status 141, as a shell reports
@@ -163,7 +183,7 @@ fn quiet_broken_pipe() {
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or_default();
         if text.starts_with("failed printing to std") && text.contains("Broken pipe") {
-            std::process::exit(141);
+            exit_now(141);
         }
         default(info);
     }));

@@ -248,7 +248,48 @@ fn resume_checkpoint(dir: &Path) -> anyhow::Result<(PathBuf, checkpoint::Checkpo
 }
 
 /// `seqlab --run FILE` / `seqlab --run --resume RUN_DIR`.
+/// Ctrl-C for a headless run. It is installed before anything is read or written, so no
+/// press meets the default action (which would end the process by the signal, with no exit
+/// code and no message). Until training starts a press exits at once with 130: nothing is
+/// trained yet and every file written so far is complete (they are written whole). Once
+/// the training thread runs, the first press asks it to stop after the current iteration
+/// (it writes its checkpoint and summary) and the second exits at once.
+struct CtrlC {
+    stop: Arc<std::sync::Mutex<Option<crossbeam_channel::Sender<Command>>>>,
+}
+
+impl CtrlC {
+    fn install() -> Self {
+        let stop: Arc<std::sync::Mutex<Option<crossbeam_channel::Sender<Command>>>> =
+            Arc::default();
+        let slot = stop.clone();
+        let presses = std::sync::atomic::AtomicU32::new(0);
+        let _ = ctrlc::set_handler(move || {
+            let n = presses.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let sent = match slot.lock() {
+                Ok(guard) => guard
+                    .as_ref()
+                    .is_some_and(|tx| tx.send(Command::Stop).is_ok()),
+                Err(_) => false,
+            };
+            if n > 0 || !sent {
+                super::exit_now(130);
+            }
+            eprintln!("stopping after the current iteration (press Ctrl-C again to quit at once)");
+        });
+        CtrlC { stop }
+    }
+
+    /// From now on the first press stops `runner` after its current iteration.
+    fn training(&self, runner: &Runner) {
+        if let Ok(mut slot) = self.stop.lock() {
+            *slot = Some(runner.command_sender());
+        }
+    }
+}
+
 pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let ctrl_c = CtrlC::install();
     let mut progress = |p: crate::data::Progress| {
         if !args.quiet && p.total > 20 && (p.done.is_multiple_of(50) || p.done == p.total) {
             eprintln!("loading data: {}/{} files", p.done, p.total);
@@ -343,17 +384,7 @@ pub fn run(file_arg: Option<&Path>, args: &RunArgs) -> anyhow::Result<ExitCode> 
     let options = RunnerOptions::from_trainer(&trainer, Some(run_dir));
     let runner = Runner::spawn(trainer, options, Arc::new(|| {}))
         .context("could not start the training thread")?;
-    let stop = runner.command_sender();
-    // Ctrl-C: stop after the current iteration and write what was trained; a second
-    // Ctrl-C exits at once (the checkpoints and logs on disk stay consistent)
-    let presses = std::sync::atomic::AtomicU32::new(0);
-    let _ = ctrlc::set_handler(move || {
-        let n = presses.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if n > 0 || stop.send(Command::Stop).is_err() {
-            std::process::exit(130);
-        }
-        eprintln!("stopping after the current iteration (press Ctrl-C again to quit at once)");
-    });
+    ctrl_c.training(&runner);
     let mut display = Display::new(max, args.quiet);
     let summary = loop {
         let Some(event) = runner.recv_timeout(Duration::from_millis(200)) else {

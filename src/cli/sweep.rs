@@ -131,7 +131,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         let stop = stop.clone();
         let _ = ctrlc::set_handler(move || {
             if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
+                super::exit_now(130);
             }
             eprintln!("stopping the trials (they stay resumable; Ctrl-C again quits at once)");
         });
