@@ -71,6 +71,10 @@ fn a_bad_override_is_refused_before_training() {
         // stops training)
         ("training.iterations=0", "nothing would be trained"),
         ("training.epochs=0", "nothing would be trained"),
+        // a value of the wrong type names the field, not a place in a rewritten text
+        ("training.batch_size=abc", "training.batch_size: has the wrong type"),
+        ("model.layers[0].size=-3", "model.layers[0].size: "),
+        ("training.updater.RmsProp.lr=fast", "training.updater.RmsProp.lr: "),
         // a size whose parameter count would overflow
         (
             "model.layers[0].size=1000000000000",
@@ -94,6 +98,13 @@ fn a_bad_override_is_refused_before_training() {
         assert!(!out.status.success(), "{set}");
         assert!(err.contains(says), "{set}: {err}");
         assert!(err.contains(&format!("--set {set}")), "{set}: {err}");
+        // no line:column: the file's own lines are not where the new value is
+        assert!(
+            !err.split("learn_string.ron:")
+                .skip(1)
+                .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit())),
+            "{set}: {err}"
+        );
         assert!(!out_dir.exists(), "{set}: a refused run leaves no folder");
     }
 }

@@ -213,6 +213,21 @@ pub fn set(
             value: value.clone(),
             problem: message,
         },
+        // a position would point into the rewritten settings text, not into anything the
+        // user wrote: the field path names the place
+        ExperimentError::Field {
+            file,
+            field,
+            problem,
+            allowed,
+            ..
+        } => FieldError::Invalid(ExperimentError::Field {
+            file,
+            field,
+            position: None,
+            problem,
+            allowed,
+        }),
         other => FieldError::Invalid(other),
     })?;
     updated.notebook = exp.notebook.clone();
