@@ -106,6 +106,29 @@ fn run_then_sample_a_text_model() {
         "{}",
         text(&again.stderr)
     );
+    // --out naming a file, or a folder of other files: no --resume advice, nothing touched
+    let file = dir.join("notes.txt");
+    let other = dir.join("photos");
+    std::fs::write(&file, "keep me").unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("a.jpg"), "jpeg").unwrap();
+    for (out, says) in [
+        (&file, "it is a file, not a folder"),
+        (&other, "holds files that are not a seqlab run"),
+    ] {
+        let refused = seqlab(&[
+            "--run",
+            exp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        let err = text(&refused.stderr);
+        assert!(!refused.status.success(), "{err}");
+        assert!(err.contains(says) && !err.contains("--resume"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+    assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

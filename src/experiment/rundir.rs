@@ -264,11 +264,27 @@ impl RunDir {
     pub fn create(path: &Path, record: &RunRecord) -> Result<Self, ExperimentError> {
         let existed = path.exists();
         if existed && !never_started(path) {
+            let (problem, hint) = if !path.is_dir() {
+                (
+                    "it is a file, not a folder",
+                    "give --out the path of a new folder for the run",
+                )
+            } else if path.join("run.ron").is_file() {
+                (
+                    "the run folder exists and is not empty",
+                    "choose another --out, or continue that run with --resume",
+                )
+            } else {
+                (
+                    "the folder exists and holds files that are not a seqlab run",
+                    "give --out a new or empty folder",
+                )
+            };
             return Err(ExperimentError::Io {
                 action: "use",
                 path: path.to_path_buf(),
-                source: std::io::Error::other("the run folder exists and is not empty"),
-                hint: "choose another --out, or continue that run with --resume".into(),
+                source: std::io::Error::other(problem),
+                hint: hint.into(),
             });
         }
         let made = (|| -> Result<Self, ExperimentError> {
