@@ -72,9 +72,15 @@ fn a_bad_override_is_refused_before_training() {
         ("training.iterations=0", "nothing would be trained"),
         ("training.epochs=0", "nothing would be trained"),
         // a value of the wrong type names the field, not a place in a rewritten text
-        ("training.batch_size=abc", "training.batch_size: has the wrong type"),
+        (
+            "training.batch_size=abc",
+            "training.batch_size: has the wrong type",
+        ),
         ("model.layers[0].size=-3", "model.layers[0].size: "),
-        ("training.updater.RmsProp.lr=fast", "training.updater.RmsProp.lr: "),
+        (
+            "training.updater.RmsProp.lr=fast",
+            "training.updater.RmsProp.lr: ",
+        ),
         // a size whose parameter count would overflow
         (
             "model.layers[0].size=1000000000000",

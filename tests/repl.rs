@@ -234,6 +234,55 @@ fn a_failing_command_stops_a_script_unless_keep_going() {
     assert!(stderr.contains("2 command(s) failed"), "{stderr}");
 }
 
+/// Opening what is not an experiment file says what it is: a folder, text that is not
+/// UTF-8, a missing path; a folder given as the script likewise.
+#[test]
+fn open_names_what_is_wrong_with_the_file() {
+    let dir = temp_dir("repl-open-bad");
+    std::fs::create_dir_all(dir.join("folder")).unwrap();
+    std::fs::write(dir.join("latin1.ron"), b"(name: \"caf\xe9\")").unwrap();
+    for (line, says) in [
+        ("open folder", "is a directory, not a file"),
+        ("open latin1.ron", "not UTF-8 text; save it as UTF-8"),
+        ("open missing.ron", "No such file"),
+    ] {
+        let out = repl(&dir, &[], &format!("{line}\n"));
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{line}");
+        assert!(stderr.contains(says), "{line}: {stderr}");
+    }
+    let out = repl(&dir, &["--script", "folder"], "");
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("folder: is a folder"), "{stderr}");
+}
+
+/// A run that diverges (or fails) fails the `wait` that waited for it, so the script stops
+/// there with a failure status, as `seqlab --run` exits with one.
+#[test]
+fn a_run_that_diverges_fails_its_wait_and_the_script() {
+    let dir = temp_dir("repl-diverge");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/echo.ron");
+    std::fs::copy(&example, dir.join("echo.ron")).unwrap();
+    let script = "set training.updater Sgd(lr: 1e300)\ntrain\nwait\nshow name\n";
+    let out = repl(&dir, &["echo.ron"], script);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("Diverged"), "{stderr}");
+    assert!(stderr.contains("Lower the learning rate"), "{stderr}");
+    assert!(stderr.contains("`wait` failed"), "{stderr}");
+    assert!(!stdout.contains("> show name"), "{stdout}");
+    // a run that completes passes its wait
+    let out = repl(
+        &dir,
+        &["echo.ron"],
+        "set training.iterations 20\ntrain\nwait\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Completed after 20 iterations"));
+}
+
 #[test]
 fn a_version_1_file_opens_and_saves_as_version_2_with_its_notebook() {
     let dir = temp_dir("repl-v1");

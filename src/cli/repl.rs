@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 use rustyline::completion::Completer;
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -57,6 +57,12 @@ pub fn run(args: &ReplArgs) -> anyhow::Result<ExitCode> {
         return run_lines(session, lines.into_iter().map(Ok), args.keep_going);
     }
     if let Some(script) = &args.script {
+        if script.is_dir() {
+            bail!(
+                "{}: is a folder; give --script a text file of commands, one per line",
+                script.display()
+            );
+        }
         let file = std::fs::File::open(script).with_context(|| {
             format!(
                 "{}: cannot open the script; check the path",

@@ -229,9 +229,11 @@ impl Session {
     }
 
     fn open_file(&mut self, path: &Path) -> Result<Vec<Output>, String> {
-        let raw = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read it ({e}); check the path", path.display()))?;
+        // the reader names what is wrong (a folder, not UTF-8, a newer format, ...)
         let read = file::load_lenient(path).map_err(|e| e.to_string())?;
+        let raw = std::fs::read(path)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
         self.stop_active();
         self.experiment = read.experiment;
         self.load_problems = read.problems.iter().map(|p| p.to_string()).collect();
@@ -537,12 +539,21 @@ impl Session {
                 if self.active.is_none() {
                     return Ok(vec![text("no run is under way")]);
                 }
+                let waited = self.active.as_ref().map(|a| a.entry);
                 let mut hook = self.progress_hook.take();
                 match hook.as_mut() {
                     Some(h) => self.wait(&mut **h),
                     None => self.wait(&mut |_| {}),
                 }
                 self.progress_hook = hook;
+                // a run that failed or diverged fails `wait`, so a script stops there (and
+                // exits with failure) as `seqlab --run` does
+                if let Some(run) = waited.and_then(|i| self.experiment.notebook.runs.get(i)) {
+                    let d = &run.summary;
+                    if d.error.is_some() || d.stop_reason == "Diverged" {
+                        return Err(format!("run {} {}", run.name(), describe_digest(d)));
+                    }
+                }
                 // the run's record, as its `train` cell now holds it
                 let record: Vec<Output> = self
                     .experiment
