@@ -273,6 +273,18 @@ fn a_run_that_diverges_fails_its_wait_and_the_script() {
     assert!(stderr.contains("Lower the learning rate"), "{stderr}");
     assert!(stderr.contains("`wait` failed"), "{stderr}");
     assert!(!stdout.contains("> show name"), "{stdout}");
+    // a run that cannot start (too large for the memory) names the opened file
+    let out = repl(
+        &dir,
+        &["echo.ron"],
+        "set model.layers[0].size 900000\ntrain\nwait\n",
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("echo.ron: training this network needs about"),
+        "{stderr}"
+    );
     // a run that completes passes its wait
     let out = repl(
         &dir,

@@ -115,14 +115,7 @@ fn new_trainer(
     file: &Path,
     progress: &mut dyn FnMut(crate::data::Progress),
 ) -> anyhow::Result<Trainer> {
-    let name = exp.name.clone();
-    Trainer::new(exp, progress).map_err(|e| {
-        let text = e.to_string();
-        match text.strip_prefix(&format!("{name}: ")) {
-            Some(rest) if !name.is_empty() => anyhow::anyhow!("{}: {rest}", file.display()),
-            _ => e.into(),
-        }
-    })
+    Ok(Trainer::for_file(exp, file, progress)?)
 }
 
 /// Why a run folder cannot be continued, when its own files say so: a run that never

@@ -1485,7 +1485,8 @@ impl Session {
         let params = sel.model.net.params().to_vec();
         let record = RunDir::read_record(&folder).map_err(|e| format!("run {name}: {e}"))?;
         let mut trainer =
-            Trainer::new(record.experiment, &mut |_| {}).map_err(|e| format!("run {name}: {e}"))?;
+            Trainer::for_file(record.experiment, &folder.join("run.ron"), &mut |_| {})
+                .map_err(|e| format!("run {name}: {e}"))?;
         if trainer.net.params().len() != params.len() {
             return Err(format!(
                 "run {name}: its weights do not fit the network its run.ron describes"

@@ -187,7 +187,13 @@ impl Runner {
         wake: Wake,
     ) -> std::io::Result<Runner> {
         Self::start(1024, wake.clone(), move |ch| {
-            let prepared = Trainer::new(exp, &mut |_| {})
+            // errors name the experiment's file when the run has a record of it
+            let file = run_dir
+                .as_ref()
+                .map(|(_, rec)| rec.experiment_file.clone())
+                .filter(|f| !f.as_os_str().is_empty())
+                .unwrap_or_else(|| PathBuf::from(&exp.name));
+            let prepared = Trainer::for_file(exp, &file, &mut |_| {})
                 .map_err(|e| e.to_string())
                 .and_then(|trainer| {
                     let dir = run_dir

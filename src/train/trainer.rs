@@ -104,15 +104,23 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// Loads the data and builds the network. `exp` must have its paths resolved.
+    /// Loads the data and builds the network. `exp` must have its paths resolved. Errors
+    /// name the experiment by its `name`; [`Trainer::for_file`] names its file instead.
     pub fn new(exp: Experiment, progress: &mut dyn FnMut(Progress)) -> Result<Self, TrainError> {
+        let label = std::path::PathBuf::from(&exp.name);
+        Self::for_file(exp, &label, progress)
+    }
+
+    /// [`Trainer::new`] for the experiment read from `file`, which the errors name (a
+    /// model that does not fit the data or the memory).
+    pub fn for_file(
+        exp: Experiment,
+        file: &std::path::Path,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Self, TrainError> {
         let data = TrainingData::load(&exp, progress)?;
         let shape = data.shape();
-        crate::experiment::validate::validate_against_data(
-            &exp,
-            std::path::Path::new(&exp.name),
-            &shape,
-        )?;
+        crate::experiment::validate::validate_against_data(&exp, file, &shape)?;
         let loss = exp.model.output.loss.unwrap_or(data.default_loss());
         let config = exp.model.to_nn(shape.input, shape.output, loss);
         let t = &exp.training;
@@ -122,7 +130,7 @@ impl Trainer {
             t.sequence_length,
             super::memory::available_bytes(),
         )
-        .map_err(|e| TrainError::TooLarge(format!("{}: {e}", exp.name)))?;
+        .map_err(|e| TrainError::TooLarge(format!("{}: {e}", file.display())))?;
         let mut net = Network::new(config, t.seed)?;
         if let Some(path) = &exp.initial_weights {
             let tensors = crate::experiment::weights::load_weights(path)?;
