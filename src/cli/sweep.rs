@@ -16,7 +16,7 @@ use crate::train::sweep_slurm::{self, SlurmOptions};
 /// `seqlab sweep`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  seqlab sweep exp.ron --parallel 2\n  seqlab sweep exp.ron --slurm --partition short --time 00:30:00\n  seqlab sweep --status exp.sweep\n  seqlab sweep --cancel exp.sweep"
+    after_help = "Examples:\n  seqlab sweep exp.ron --parallel 2\n  seqlab sweep exp.ron --slurm --partition short --time 00:30:00\n  seqlab sweep --status exp.sweep\n  seqlab sweep --cancel exp.sweep\n\nExit status: 0 when the sweep ran to its end, even if trials failed or diverged (a failed trial is a result: its row says why, and the summary counts it); 1 when the sweep could not run; 130 when stopped with Ctrl-C (run it again to resume)."
 )]
 pub struct SweepArgs {
     /// An experiment with a `sweep` section, or a sweep file `(experiment: "exp.ron",
