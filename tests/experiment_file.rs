@@ -525,3 +525,60 @@ fn a_lenient_load_keeps_what_it_can_read_and_lists_every_problem() {
         .unwrap_err();
     assert!(err.to_string().starts_with("x.ron:1:"), "{err}");
 }
+
+/// A file cut short (an interrupted copy, a truncated download) says so, wherever the cut
+/// falls: for every prefix of each shipped example and of a saved notebook with cells,
+/// the error names the end of the file, what is still open there and that the file looks
+/// truncated, instead of a puzzling error about the last few characters.
+#[test]
+fn a_file_cut_anywhere_says_it_looks_truncated() {
+    let dir = scratch("truncated");
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ron") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            texts.push((name, std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    // a notebook: notes with brackets and quotes, cells with table outputs
+    let mut session = seqlab::repl::Session::new();
+    for line in [
+        "note a (note) with \"quotes\", [brackets] and } braces",
+        "add gru 8",
+        "analyze",
+        "show model",
+        "set notes \"x ( y\"",
+    ] {
+        assert!(session.execute(line).ok, "{line}");
+    }
+    let nb = dir.join("nb.ron");
+    assert!(session.execute(&format!("save {}", nb.display())).ok);
+    texts.push(("nb.ron".into(), std::fs::read_to_string(&nb).unwrap()));
+    assert!(texts.len() >= 6);
+
+    for (name, text) in &texts {
+        parse(text).unwrap_or_else(|e| panic!("{name} whole: {e}"));
+        let end = text.trim_end().len() - 1; // the root's closing `)`
+        let cuts: Vec<usize> = (1..end).filter(|&k| text.is_char_boundary(k)).collect();
+        for &k in cuts.iter().step_by(if text.len() > 4000 { 7 } else { 1 }) {
+            let cut = &text[..k];
+            let msg = err(cut).to_string();
+            let line = 1 + cut.matches('\n').count();
+            assert!(
+                msg.starts_with(&format!("exp.ron:{line}:")),
+                "{name} cut at {k}: {msg}"
+            );
+            assert!(
+                msg.contains("the file ends inside"),
+                "{name} cut at {k}: {msg}"
+            );
+            assert!(msg.contains("looks cut short"), "{name} cut at {k}: {msg}");
+        }
+    }
+    // brackets and quotes inside strings, raw strings, chars and comments are not open
+    let fine = "(name: \"a(b[\\\"\", notes: r#\"x) \" (\"#, /* ( /* [ */ */ // {\n)";
+    parse(fine).unwrap_or_else(|e| panic!("{fine}: {e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

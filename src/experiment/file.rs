@@ -66,6 +66,39 @@ fn current_text<'a>(
             supported: FORMAT_VERSION,
         });
     }
+    if let Some((at, what, closer)) = scan::unclosed_at_end(text.as_bytes()) {
+        let position = |offset: usize| {
+            let before = &text[..offset];
+            let line = 1 + before.matches('\n').count();
+            let column = 1 + before.rsplit('\n').next().unwrap_or("").chars().count();
+            (line, column)
+        };
+        let (line, column) = position(text.len());
+        let (open_line, open_column) = position(at);
+        return Err(ExperimentError::Syntax {
+            file: source.to_path_buf(),
+            line,
+            column,
+            message: if closer.is_empty() {
+                format!("the file ends inside {what}")
+            } else {
+                format!(
+                    "the file ends inside {what} opened at line {open_line}, column {open_column}"
+                )
+            },
+            hint: if closer.is_empty() {
+                "it looks cut short (truncated, e.g. by an interrupted copy): restore it from \
+                 a copy"
+                    .into()
+            } else {
+                format!(
+                    "it looks cut short (truncated, e.g. by an interrupted copy): restore it \
+                     from a copy; if only the closing `{closer}` is missing, add the missing \
+                     `{closer}`"
+                )
+            },
+        });
+    }
     Ok(if version < FORMAT_VERSION {
         migrate(text, version).into()
     } else {
@@ -785,6 +818,19 @@ pub(crate) mod scan {
         s.len()
     }
 
+    /// The end of a `"..."` string starting at `i`, or `None` if the text ends inside it.
+    fn closed_string_end(s: &[u8], mut i: usize) -> Option<usize> {
+        i += 1;
+        while i < s.len() {
+            match s[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+        None
+    }
+
     /// The end of a raw string `r#"..."#` whose `r` is at `i`, if it is one.
     fn raw_string_end(s: &[u8], i: usize) -> Option<usize> {
         let mut j = i + 1;
@@ -823,6 +869,90 @@ pub(crate) mod scan {
             .iter()
             .position(|&c| c == b'\'')
             .map_or(s.len(), |p| from + p + 1)
+    }
+
+    /// What is still open where the text ends: `(byte offset of its opening, what it is,
+    /// what would close it)`
+    /// for the innermost unclosed string, char, block comment or bracket; `None` when
+    /// everything is closed. A stray closing bracket is not counted (the parser names it).
+    pub fn unclosed_at_end(s: &[u8]) -> Option<(usize, &'static str, &'static str)> {
+        let mut open: Vec<usize> = Vec::new();
+        // a `(` opened at the top level: the experiment itself (the `#![enable(..)]`
+        // header's brackets are `[`)
+        let mut root = false;
+        let mut content = false;
+        let mut i = 0;
+        while i < s.len() {
+            if s[i..].starts_with(b"/*") {
+                let mut depth = 0usize;
+                let start = i;
+                while i < s.len() {
+                    if s[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if s[i..].starts_with(b"*/") {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                if depth > 0 {
+                    return Some((start, "a comment", "*/"));
+                }
+                continue;
+            }
+            let j = skip_trivia(s, i);
+            if j != i {
+                i = j;
+                continue;
+            }
+            content = true;
+            let end = match s[i] {
+                b'(' | b'[' | b'{' => {
+                    root |= open.is_empty() && s[i] == b'(';
+                    open.push(i);
+                    i + 1
+                }
+                b')' | b']' | b'}' => {
+                    open.pop();
+                    i + 1
+                }
+                b'"' => match closed_string_end(s, i) {
+                    Some(e) => e,
+                    None => return Some((i, "a string", "\"")),
+                },
+                b'\'' => char_end(s, i),
+                b'r' => match raw_string_end(s, i) {
+                    // closed only if it ends with its quote and hashes
+                    Some(e) => {
+                        let hashes = s[i + 1..].iter().take_while(|&&c| c == b'#').count();
+                        let closes = e - i >= hashes * 2 + 3
+                            && s[e - hashes - 1] == b'"'
+                            && s[e - hashes..e].iter().all(|&c| c == b'#');
+                        if !closes {
+                            return Some((i, "a raw string", "\"#"));
+                        }
+                        e
+                    }
+                    None => ident_end(s, i),
+                },
+                c if is_ident_start(c) => ident_end(s, i),
+                _ => i + 1,
+            };
+            i = end.max(i + 1);
+        }
+        if open.is_empty() && content && !root {
+            return Some((0, "its `#![enable(..)]` header, before the experiment", ""));
+        }
+        open.last().map(|&o| match s[o] {
+            b'(' => (o, "a `(`", ")"),
+            b'[' => (o, "a `[`", "]"),
+            _ => (o, "a `{`", "}"),
+        })
     }
 
     /// The end of the value starting at `i`: the first `,` or unmatched closing bracket.
