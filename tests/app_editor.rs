@@ -98,3 +98,37 @@ fn an_invalid_experiment_lists_its_problems_and_does_not_train() {
     assert!(h.state().console.log.contains("training not started"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Small settings show their magnitude: Adam's eps of 1e-8, an L2 of 2.5e-5 and a cosine
+/// schedule's floor of 1e-6 read as such in the editor, not as `0.000`.
+#[test]
+fn small_settings_show_their_magnitude() {
+    let dir = temp_dir("app-editor-small");
+    let path = dir.join("small.ron");
+    std::fs::write(
+        &path,
+        "(name: \"small\", data: Sentence(), model: (layers: [(kind: Lstm, size: 8, \
+         l2: 0.000025)]), training: (iterations: 10, updater: Adam(lr: 0.002, eps: 1e-8), \
+         schedule: Cosine(period: 100, min_lr: 0.000001)))",
+    )
+    .unwrap();
+    let p = path.clone();
+    let mut h = Harness::builder()
+        .with_size([1400.0, 2600.0])
+        .build_eframe(move |_cc| SeqlabApp::new(Some(p)));
+    settle(&mut h);
+    h.get_by_label("Layer 1 settings").click();
+    settle(&mut h);
+    for (label, shown) in [
+        ("eps", "1.00e-8"),
+        ("Layer 1 L2", "L2 2.50e-5"),
+        ("Minimum rate", "1.00e-6"),
+    ] {
+        assert_eq!(
+            h.get_by_label(label).value().as_deref(),
+            Some(shown),
+            "{label}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -130,8 +130,12 @@ fn init_ui(ui: &mut Ui, id: &str, name: &str, init: &mut InitSpec) -> egui::Resp
             (InitKind::Zeros, _) => InitSpec::Zeros,
         };
         let value = |ui: &mut Ui, v: &mut f64, label: &str| {
-            ui.add(DragValue::new(v).speed(0.001).prefix(format!("{label} ")))
-                .accessible_name(format!("{name} {label}"));
+            ui.add(
+                super::real_value(v)
+                    .speed(0.001)
+                    .prefix(format!("{label} ")),
+            )
+            .accessible_name(format!("{name} {label}"));
         };
         match init {
             InitSpec::Uniform { low, high } => {
@@ -162,10 +166,9 @@ fn regularization_ui(
     ui.horizontal_wrapped(|ui| {
         let add = |ui: &mut Ui, v: &mut f64, label: &str, hover: &str| {
             ui.add(
-                DragValue::new(v)
+                super::real_value(v)
                     .range(0.0..=10.0)
                     .speed(1e-5)
-                    .max_decimals(6)
                     .prefix(format!("{label} ")),
             )
             .accessible_name(format!("{name} {label}"))

@@ -342,6 +342,28 @@ impl Editor {
 }
 
 /// One fixed line: how many problems there are (the fields carry the messages).
+/// A drag value for a real setting of any magnitude: decimals from 0.001 up, scientific
+/// notation below that and from a million up (Adam's eps of 1e-8 shows as `1.00e-8`,
+/// not `0.000`). Typed text is read as any number (`1e-8`, `0.00000001`).
+pub(super) fn real_value(v: &mut f64) -> egui::DragValue<'_> {
+    egui::DragValue::new(v)
+        .custom_formatter(|v, _| format_real(v))
+        .custom_parser(|s| s.trim().parse().ok())
+}
+
+/// `v` as [`real_value`] shows it: `0`, `0.9`, `0.999`, `1.00e-8`, `2.50e6`.
+pub(super) fn format_real(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e6).contains(&a) {
+        format!("{v:.2e}")
+    } else {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 fn summary_ui(ui: &mut Ui, problems: &Problems) {
     let (e, w) = (problems.errors(), problems.warnings());
     let text = match (e, w) {
@@ -520,5 +542,24 @@ pub(crate) fn remembered<T: Clone + Send + Sync + 'static>(
             *value = Some(ui.data(|d| d.get_temp::<T>(key)).unwrap_or_else(default));
         }
         (None, false) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn real_values_show_their_magnitude() {
+        for (v, shown) in [
+            (0.0, "0"),
+            (0.9, "0.9"),
+            (0.999, "0.999"),
+            (0.001, "0.001"),
+            (1e-8, "1.00e-8"),
+            (-2.5e-5, "-2.50e-5"),
+            (12.5, "12.5"),
+            (2.5e6, "2.50e6"),
+        ] {
+            assert_eq!(super::format_real(v), shown, "{v}");
+        }
     }
 }

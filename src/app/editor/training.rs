@@ -156,12 +156,7 @@ fn schedule_ui(ui: &mut Ui, form: &Form, s: &mut ScheduleSpec, at: &str) {
     }
     let gamma_row = |ui: &mut Ui, field: &str, g: &mut f64, hover: &str| {
         row(ui, form, field, "Gamma", hover, |ui| {
-            ui.add(
-                DragValue::new(g)
-                    .range(0.0..=1.0)
-                    .speed(0.001)
-                    .max_decimals(6),
-            )
+            ui.add(super::real_value(g).range(0.0..=1.0).speed(0.001))
         });
     };
     match s {
@@ -253,14 +248,7 @@ fn schedule_ui(ui: &mut Ui, form: &Form, s: &mut ScheduleSpec, at: &str) {
                 &format!("{at}.Cosine.min_lr"),
                 "Minimum rate",
                 "The rate at the end of the period",
-                |ui| {
-                    ui.add(
-                        DragValue::new(min_lr)
-                            .range(0.0..=1.0)
-                            .speed(1e-5)
-                            .max_decimals(8),
-                    )
-                },
+                |ui| ui.add(super::real_value(min_lr).range(0.0..=1.0).speed(1e-5)),
             );
         }
     }
@@ -391,7 +379,7 @@ pub(super) fn training_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
                 &format!("training.updater.{name}.{param}"),
                 param,
                 hover,
-                |ui| ui.add(DragValue::new(value).speed(0.001).max_decimals(10)),
+                |ui| ui.add(super::real_value(value).speed(0.001)),
             );
         }
         if let UpdaterSpec::Momentum(m) = &mut t.updater {
