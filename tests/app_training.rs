@@ -101,6 +101,21 @@ fn train_shows_live_plots_and_status_then_pauses_resumes_and_stops() {
         paused_at,
         "no iteration while paused"
     );
+    // the runs list counts the active run's iterations live, not 0 until it ends
+    assert_eq!(
+        h.state().session.progress().map(|p| p.iteration),
+        Some(paused_at)
+    );
+    h.get_by_label("Runs (1)").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(
+        h.query_all_by_label(&paused_at.to_string())
+            .next()
+            .is_some(),
+        "the runs list shows iteration {paused_at}"
+    );
 
     click(&mut h, "Resume");
     step_until(&mut h, "more iterations", |app| {

@@ -339,6 +339,7 @@ impl NotebookView {
         let base = session.base_dir();
         let runs = &session.experiment.notebook.runs;
         let active = session.active_cell().map(|(_, r)| r);
+        let live = session.progress();
         egui::CollapsingHeader::new(format!("Runs ({})", runs.len()))
             .id_salt("runs_list")
             .default_open(false)
@@ -393,7 +394,13 @@ impl NotebookView {
                                     } else {
                                         d.stop_reason.clone()
                                     });
-                                    ui.monospace(d.iterations.to_string());
+                                    // the active run's count grows live; the others'
+                                    // come from their summaries
+                                    let iterations = match live.as_ref() {
+                                        Some(p) if running => p.iteration,
+                                        _ => d.iterations,
+                                    };
+                                    ui.monospace(iterations.to_string());
                                     ui.monospace(
                                         d.best_score.map_or("-".into(), |s| format!("{s:.4}")),
                                     );
