@@ -770,25 +770,32 @@ pub(crate) mod scan {
                     i += 1;
                 }
             } else if s[i..].starts_with(b"/*") {
-                let mut depth = 0usize;
-                while i < s.len() {
-                    if s[i..].starts_with(b"/*") {
-                        depth += 1;
-                        i += 2;
-                    } else if s[i..].starts_with(b"*/") {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
+                i = block_comment_end(s, i).unwrap_or(s.len());
             } else {
                 return i;
             }
         }
+    }
+
+    /// The end of the block comment whose `/*` is at `i` (they nest, as in RON), or
+    /// `None` when the text ends inside it.
+    fn block_comment_end(s: &[u8], mut i: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        while i < s.len() {
+            if s[i..].starts_with(b"/*") {
+                depth += 1;
+                i += 2;
+            } else if s[i..].starts_with(b"*/") {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return Some(i);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        None
     }
 
     fn is_ident_start(c: u8) -> bool {
@@ -884,24 +891,9 @@ pub(crate) mod scan {
         let mut i = 0;
         while i < s.len() {
             if s[i..].starts_with(b"/*") {
-                let mut depth = 0usize;
-                let start = i;
-                while i < s.len() {
-                    if s[i..].starts_with(b"/*") {
-                        depth += 1;
-                        i += 2;
-                    } else if s[i..].starts_with(b"*/") {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-                if depth > 0 {
-                    return Some((start, "a comment", "*/"));
+                match block_comment_end(s, i) {
+                    Some(end) => i = end,
+                    None => return Some((i, "a comment", "*/")),
                 }
                 continue;
             }
