@@ -513,3 +513,63 @@ eval validation
     let summary = std::fs::read_to_string(dir.join("untitled.runs/001/summary.json")).unwrap();
     assert!(summary.contains("\"test\""), "{summary}");
 }
+
+/// Ctrl-C while a script waits for a run stops the run after its current iteration: the
+/// run writes its checkpoint and summary (so `--resume` continues it) and the script ends
+/// with 130. (It used to kill the REPL and leave a run that could not be resumed.)
+#[test]
+fn ctrl_c_during_wait_stops_the_run_resumably() {
+    let dir = temp_dir("repl-ctrlc");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/echo.ron");
+    std::fs::copy(&example, dir.join("echo.ron")).unwrap();
+    std::fs::write(
+        dir.join("w.txt"),
+        "set model.layers[0].size 64\ntrain 2000000 iterations\nwait\nshow name\n",
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_seqlab"))
+        .args(["repl", "echo.ron", "--script", "w.txt"])
+        .current_dir(&dir)
+        .env("XDG_STATE_HOME", dir.join(".state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let metrics = dir.join("echo.runs/001/metrics.csv");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&metrics).map_or(0, |t| t.lines().count()) < 50 {
+        assert!(start.elapsed().as_secs() < 60, "the run starts");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted at line 3"), "{stderr}");
+    assert!(!text(&out.stdout).contains("> show name"));
+    let run = dir.join("echo.runs/001");
+    assert!(run.join("summary.json").is_file(), "{stderr}");
+    assert!(
+        std::fs::read_dir(run.join("checkpoints")).unwrap().count() > 0,
+        "a checkpoint to resume from"
+    );
+    let resumed = Command::new(env!("CARGO_BIN_EXE_seqlab"))
+        .args([
+            "--run",
+            "--resume",
+            "echo.runs/001",
+            "--iterations",
+            "3",
+            "--quiet",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    // resumable: it continues (here past the 3 asked for, so it says it already finished)
+    let said = format!("{}{}", text(&resumed.stdout), text(&resumed.stderr));
+    assert!(!said.contains("no intact checkpoint"), "{said}");
+}

@@ -47,6 +47,26 @@ pub fn run(args: &ReplArgs) -> anyhow::Result<ExitCode> {
         Some(f) => Session::open(f).map_err(anyhow::Error::msg)?,
         None => Session::new(),
     };
+    // Ctrl-C: a run being waited for stops after its current iteration (it stays
+    // resumable) and a script stops; a second Ctrl-C quits at once. At the interactive
+    // prompt the line editor reads Ctrl-C itself.
+    let flag = session.interrupt_handle();
+    let _ = ctrlc::set_handler(move || {
+        use crate::repl::session::{INTERRUPT_NONE, INTERRUPT_PENDING};
+        use std::sync::atomic::Ordering;
+        match flag.compare_exchange(
+            INTERRUPT_NONE,
+            INTERRUPT_PENDING,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        ) {
+            Ok(_) => eprintln!(
+                "\nCtrl-C: stopping (a run after its current iteration, so it stays \
+                 resumable); press it again to quit at once"
+            ),
+            Err(_) => super::exit_now(130),
+        }
+    });
     if args.replay {
         let mut session = session;
         let (lines, recorded) = session.begin_replay();
@@ -117,6 +137,11 @@ fn run_lines(
         let cell = session.execute(trimmed);
         print_cell(&cell);
         let _ = std::io::stdout().flush();
+        if session.take_interrupt() {
+            eprintln!("seqlab repl: interrupted at line {} (`{trimmed}`)", n + 1);
+            finish_run(&mut session);
+            return Ok(ExitCode::from(130));
+        }
         if !cell.ok {
             failed += 1;
             if !keep_going {
@@ -247,6 +272,8 @@ fn interactive(session: Session) -> anyhow::Result<ExitCode> {
                 }
                 let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
                 let cell = s.execute(line);
+                // a Ctrl-C during the command has been answered (a waited-for run stops)
+                let _ = s.take_interrupt();
                 if line == "wait" {
                     eprintln!();
                 }

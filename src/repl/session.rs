@@ -96,7 +96,16 @@ pub struct Session {
     load_problems: Vec<String>,
     /// How many of them are entries that could not be read (they come first).
     load_dropped: usize,
+    /// Ctrl-C as a front end reports it: see [`Session::interrupt_handle`].
+    interrupt: Arc<std::sync::atomic::AtomicU8>,
 }
+
+/// [`Session::interrupt_handle`]'s states.
+pub const INTERRUPT_NONE: u8 = 0;
+/// Ctrl-C was pressed and not yet acted on.
+pub const INTERRUPT_PENDING: u8 = 1;
+/// `wait` asked the run to stop after its current iteration.
+pub const INTERRUPT_STOPPING: u8 = 2;
 
 impl Default for Session {
     fn default() -> Self {
@@ -126,7 +135,25 @@ impl Session {
             progress_hook: None,
             load_problems: Vec::new(),
             load_dropped: 0,
+            interrupt: Arc::default(),
         }
+    }
+
+    /// The flag a front end's Ctrl-C handler sets to [`INTERRUPT_PENDING`] (a terminal
+    /// REPL's signal handler). While `wait` blocks, it answers by asking the run to stop
+    /// after its current iteration (its checkpoint, weights and summary are written, so
+    /// it stays resumable) and sets [`INTERRUPT_STOPPING`]; a handler that sees any state
+    /// but [`INTERRUPT_NONE`] should quit at once. [`Session::take_interrupt`] reads and
+    /// clears it.
+    pub fn interrupt_handle(&self) -> Arc<std::sync::atomic::AtomicU8> {
+        self.interrupt.clone()
+    }
+
+    /// True if Ctrl-C was pressed since the last call; clears the flag.
+    pub fn take_interrupt(&self) -> bool {
+        self.interrupt
+            .swap(INTERRUPT_NONE, std::sync::atomic::Ordering::SeqCst)
+            != INTERRUPT_NONE
     }
 
     /// Called after every runner event (the window passes `request_repaint`).
@@ -1166,7 +1193,22 @@ impl Session {
 
     /// Blocks until the active run finishes, passing each event to `on_event`.
     pub fn wait(&mut self, on_event: &mut dyn FnMut(&Event)) {
+        use std::sync::atomic::Ordering;
         while self.active.is_some() {
+            if self
+                .interrupt
+                .compare_exchange(
+                    INTERRUPT_PENDING,
+                    INTERRUPT_STOPPING,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                )
+                .is_ok()
+            {
+                if let Some(a) = &self.active {
+                    a.runner.send(crate::train::Command::Stop);
+                }
+            }
             let e = self
                 .active
                 .as_ref()
