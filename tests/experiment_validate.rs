@@ -485,3 +485,20 @@ fn loss_is_checked_against_the_loaded_data() {
     let err = validate_against_data(&e, Path::new("exp.ron"), &one_hot).unwrap_err();
     assert_eq!(err.field_path(), Some("model.output.loss"));
 }
+
+/// Sizes that would exhaust the memory before training could refuse them are refused
+/// when the file is read: the echo task's series (generated in memory) and a sweep's
+/// random draws.
+#[test]
+fn sizes_that_would_exhaust_the_memory_are_refused() {
+    check(
+        "(data: Echo(length: 99999999999999))",
+        "data.Echo.length",
+        "at most 100000000 steps",
+    );
+    check(
+        "(data: Echo(validation_length: 99999999999999))",
+        "data.Echo.validation_length",
+        "at most 100000000 steps",
+    );
+}

@@ -563,6 +563,9 @@ impl Display {
     }
 }
 
+/// The longest text `seqlab sample` generates in one go.
+pub const MAX_SAMPLE_LENGTH: usize = 10_000_000;
+
 /// `seqlab sample`.
 #[derive(clap::Args, Debug)]
 pub struct SampleArgs {
@@ -598,6 +601,13 @@ pub fn sample(args: &SampleArgs) -> anyhow::Result<ExitCode> {
         bail!(
             "--temperature must be a number greater than 0 (got {})",
             args.temperature
+        );
+    }
+    // the text is built whole before it is printed
+    if args.length > MAX_SAMPLE_LENGTH {
+        bail!(
+            "--length {}: give at most {MAX_SAMPLE_LENGTH} characters (sample longer texts in pieces with --prime)",
+            args.length
         );
     }
     let model = load_model(&args.run_dir, args.best)?;

@@ -283,6 +283,12 @@ pub fn problems(spec: &SweepSpec, file: &Path) -> Vec<ExperimentError> {
                 "is 0".into(),
                 "give 1 or more draws, or remove `random`",
             );
+        } else if r.trials > MAX_TRIALS {
+            problem(
+                "sweep.random.trials".into(),
+                format!("is {}", r.trials),
+                "a sweep runs at most 100000 trials; give fewer draws",
+            );
         }
         if r.fields.is_empty() {
             problem(
@@ -357,6 +363,9 @@ pub fn problems(spec: &SweepSpec, file: &Path) -> Vec<ExperimentError> {
     }
     out
 }
+
+/// The most trials one sweep runs (each is a process and a run folder).
+pub const MAX_TRIALS: usize = 100_000;
 
 /// The trials of a sweep: grid points (first field slowest) x random draws x seeds, each
 /// checked by applying its overrides to `exp` with [`super::fields::set`]. The first

@@ -232,6 +232,20 @@ impl Checker<'_> {
                 }
             }
             DataSpec::Echo(e) => {
+                // the series are generated in memory (one f32 and one label per step)
+                const MAX_ECHO_STEPS: usize = 100_000_000;
+                for (field, n) in [
+                    ("data.Echo.length", e.length),
+                    ("data.Echo.validation_length", e.validation_length),
+                ] {
+                    if n > MAX_ECHO_STEPS {
+                        self.problem(
+                            field,
+                            format!("is {n}"),
+                            "the echo series are generated in memory: give at most 100000000 steps",
+                        );
+                    }
+                }
                 if e.length <= e.echo {
                     self.problem(
                         "data.Echo.length",

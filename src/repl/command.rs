@@ -498,6 +498,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
             if s.greedy && s.temperature.is_some() {
                 return Err("give --temperature or --greedy, not both".into());
             }
+            // the text is built (and kept in the notebook) whole
+            if s.length.is_some_and(|n| n > 1_000_000) {
+                return Err("give at most 1000000 characters: sample 1000".into());
+            }
             Ok(Command::Sample(s))
         }
         "predict" => {
