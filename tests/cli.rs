@@ -218,3 +218,13 @@ fn gradcheck_passes_and_says_so() {
     let s = text(&out.stdout);
     assert!(s.contains("2 passed, 0 failed"), "{s}");
 }
+
+/// `seqlab sample --length` beyond what can be built in memory is refused before the run
+/// folder is even read.
+#[test]
+fn a_sample_too_long_is_refused() {
+    let out = seqlab(&["sample", "no-such-run", "--length", "1000000000"]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("at most 10000000 characters"), "{err}");
+}

@@ -160,6 +160,10 @@ fn static_problems_name_their_sweep_field() {
             "sweep.random.trials",
         ),
         (
+            r#"(random: (trials: 1000000000, fields: {"training.updater.AdaGrad.lr": Uniform(0.1, 0.2)}))"#,
+            "sweep.random.trials: is 1000000000; a sweep runs at most 100000 trials",
+        ),
+        (
             r#"(random: (fields: {"training.updater.AdaGrad.lr": LogUniform(0.0, 0.2)}))"#,
             r#"sweep.random.fields."training.updater.AdaGrad.lr""#,
         ),

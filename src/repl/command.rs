@@ -573,6 +573,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_sample_too_long_to_keep_is_refused() {
+        assert!(parse("sample 1000000").is_ok());
+        let e = parse("sample 1000001").unwrap_err();
+        assert!(e.contains("at most 1000000"), "{e}");
+    }
+
+    #[test]
     fn parses_commands_with_arguments() {
         assert_eq!(parse("train"), Ok(Command::Train(None)));
         assert_eq!(
