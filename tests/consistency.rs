@@ -55,32 +55,11 @@ fn random(shape: (usize, usize, usize), seed: u64) -> Array3<f64> {
 fn stepping_piece_by_piece_equals_the_whole_sequence() {
     let mut net = Network::<f64>::new(stack(), 3).unwrap();
     let x = random((9, 2, 3), 1);
-    let whole = net.output(x.view(), None);
-    net.rnn_clear_previous_state();
-    let mut pieces = Vec::new();
-    for (a, b) in [(0, 1), (1, 4), (4, 5), (5, 9)] {
-        pieces.push(net.rnn_time_step(x.slice(s![a..b, .., ..]), None));
-    }
-    let views: Vec<_> = pieces.iter().map(|p| p.view()).collect();
-    let stepped = ndarray::concatenate(Axis(0), &views).unwrap();
-    assert_close(
-        "stepped vs whole",
-        stepped.as_slice().unwrap(),
-        whole.as_slice().unwrap(),
-        1e-13,
-    );
-
+    let (whole, stepped, single) = run_stepping(&mut net, &x);
+    assert_close("stepped vs whole", &stepped, &whole, 1e-13);
     // the single-example GEMV path gives the same outputs
-    let mut buf = net.step_buffers();
-    for t in 0..9 {
-        let xt: Vec<f64> = x.slice(s![t, 1, ..]).to_vec();
-        net.step_one(&xt, &mut buf);
-        assert_close(
-            "step_one",
-            &buf.out,
-            &whole.slice(s![t, 1, ..]).to_vec(),
-            1e-13,
-        );
+    for (t, out) in single.iter().enumerate() {
+        assert_close("step_one", out, &example_1(&whole, t, out.len()), 1e-13);
     }
 }
 
@@ -435,10 +414,19 @@ fn stepping_a_plain_lstm_equals_the_whole_sequence() {
         };
         assert_close("plain stepped vs whole", &stepped, &whole, tol);
         for (t, out) in single.iter().enumerate() {
-            let want: Vec<f64> = (0..5).map(|o| whole[(t * 2 + 1) * 5 + o]).collect();
-            assert_close(&format!("plain step_one at {t}"), out, &want, tol);
+            assert_close(
+                &format!("plain step_one at {t}"),
+                out,
+                &example_1(&whole, t, 5),
+                tol,
+            );
         }
     }
+}
+
+/// Step `t` of example 1 of a flattened `(T, 2, outputs)` array.
+fn example_1(flat: &[f64], t: usize, outputs: usize) -> Vec<f64> {
+    flat[(t * 2 + 1) * outputs..(t * 2 + 2) * outputs].to_vec()
 }
 
 /// Whole-sequence outputs, the outputs stepped in pieces with `rnn_time_step`, and the
