@@ -532,11 +532,12 @@ pub fn as_f32_mut<F: 'static>(x: &mut [F]) -> Option<&mut [f32]> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ndarray::Array2;
 
-    fn filled(r: usize, c: usize, seed: u32) -> Array2<f32> {
+    /// A deterministic `(r, c)` matrix of values in [-0.5, 0.5) for the kernels' tests.
+    pub(crate) fn filled(r: usize, c: usize, seed: u32) -> Array2<f32> {
         Array2::from_shape_fn((r, c), |(i, j)| {
             let v = (i as u32 * 131 + j as u32 * 71 + seed * 17) % 97;
             v as f32 / 97.0 - 0.5

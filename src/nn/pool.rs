@@ -390,14 +390,8 @@ pub fn batch_split_shape(b: usize, n: usize, k: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::gemm::tests::filled;
     use ndarray::Array2;
-
-    fn filled(r: usize, c: usize, seed: u32) -> Array2<f32> {
-        Array2::from_shape_fn((r, c), |(i, j)| {
-            let v = (i as u32 * 131 + j as u32 * 71 + seed * 17) % 97;
-            v as f32 / 97.0 - 0.5
-        })
-    }
 
     #[test]
     fn split_window_product_matches_blas_and_repeats() {
