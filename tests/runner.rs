@@ -459,3 +459,28 @@ fn a_checkpoint_with_wrong_state_shapes_is_refused() {
     assert_eq!(t3.iteration, 3);
     t3.step().unwrap();
 }
+
+/// `Finished` travels on the important channel, which is read first; it still arrives
+/// after every iteration event sent before it, so a consumer that stops at `Finished`
+/// (the window's monitor, the REPL) has every iteration. Read both ways: polling with
+/// `try_recv` after the run has ended (everything queued at once) and `recv_timeout`.
+#[test]
+fn finished_comes_after_every_iteration() {
+    let r = Runner::spawn_experiment(experiment(60), None, Arc::new(|| {})).unwrap();
+    while !r.is_finished() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut iterations = Vec::new();
+    loop {
+        match r.try_recv().expect("queued events end with Finished") {
+            Event::Finished(_) => break,
+            e => iterations.extend(iteration_of(&e)),
+        }
+    }
+    assert_eq!(iterations, (1..=60).collect::<Vec<u64>>());
+
+    let r = Runner::spawn_experiment(experiment(60), None, Arc::new(|| {})).unwrap();
+    let (seen, _) = until_finished(&r);
+    let got: Vec<u64> = seen.iter().filter_map(iteration_of).collect();
+    assert_eq!(got, (1..=60).collect::<Vec<u64>>());
+}

@@ -162,6 +162,9 @@ pub struct Runner {
     commands: Sender<Command>,
     important: Receiver<Event>,
     metrics: Receiver<Event>,
+    /// `Finished`, taken from the important channel while metrics events sent before
+    /// it were still queued: it is delivered after them.
+    held: std::sync::Mutex<Option<Event>>,
     handle: Option<JoinHandle<Option<Trainer>>>,
 }
 
@@ -261,6 +264,7 @@ impl Runner {
             commands: cmd_tx,
             important: imp_rx,
             metrics: met_rx,
+            held: Default::default(),
             handle: Some(handle),
         })
     }
@@ -276,11 +280,20 @@ impl Runner {
     }
 
     /// The next event without waiting; important events first.
+    ///
+    /// Important events come first, except `Finished`: it waits until the metrics
+    /// events sent before it are delivered, so a consumer that stops at `Finished` has
+    /// every iteration.
     pub fn try_recv(&self) -> Option<Event> {
-        self.important
-            .try_recv()
-            .ok()
-            .or_else(|| self.metrics.try_recv().ok())
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if held.is_none() {
+            match self.important.try_recv() {
+                Ok(e @ Event::Finished(_)) => *held = Some(e),
+                Ok(e) => return Some(e),
+                Err(_) => {}
+            }
+        }
+        self.metrics.try_recv().ok().or_else(|| held.take())
     }
 
     /// The next event, waiting up to `timeout`.
@@ -289,7 +302,13 @@ impl Runner {
             return Some(e);
         }
         select! {
-            recv(self.important) -> e => e.ok(),
+            recv(self.important) -> e => match e {
+                Ok(e @ Event::Finished(_)) => {
+                    *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    self.try_recv()
+                }
+                e => e.ok(),
+            },
             recv(self.metrics) -> e => e.ok(),
             default(timeout) => None,
         }
