@@ -168,9 +168,7 @@ fn a_file_with_a_broken_value_opens_with_its_problem_listed_and_can_be_fixed() {
     ));
 
     // fixed in the window: the problem goes away
-    h.state_mut()
-        .session
-        .execute("set training.updater.Adam.lr 0.01");
+    h.state_mut().run_line("set training.updater.Adam.lr 0.01");
     settle(&mut h);
     assert!(h.query_by_label_contains("No problems").is_some());
     let _ = std::fs::remove_dir_all(&dir);
@@ -344,12 +342,15 @@ fn new_during_a_run_stops_it_first_and_nothing_streams_into_the_new_notebook() {
         a.prompt.as_ref().is_some_and(|p| p.is_unsaved())
     });
     h.get_by_label("Discard").click();
-    h.run_steps(2);
+    settle(&mut h);
     assert_eq!(h.state().session.experiment.name, "untitled");
     assert!(h.state().session.experiment.notebook.runs.is_empty());
     for _ in 0..5 {
         h.step();
-        assert!(h.state_mut().session.poll().is_empty());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(!h.state().session.is_running());
+        assert!(h.state().session.experiment.notebook.runs.is_empty());
+        assert!(matches!(h.state().train.state, seqlab::app::monitor::RunState::Idle));
     }
     let run = dir.join("long.runs/001");
     assert!(

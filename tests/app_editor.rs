@@ -61,7 +61,7 @@ fn add_layer_appends_a_layer_and_save_writes_it() {
     h.get_by_label("Run command").click();
     settle(&mut h);
     let back = file::load(&saved).expect("the saved file loads");
-    assert_eq!(back, h.state().session.experiment);
+    assert_eq!(back, *h.state().session.experiment);
     assert_eq!(back.model.layers.len(), 2);
     assert_eq!(h.state().session.file(), Some(saved.as_path()));
     assert!(!h.state().is_dirty());
@@ -81,10 +81,9 @@ fn an_invalid_experiment_lists_its_problems_and_does_not_train() {
     let mut h = Harness::builder()
         .with_size([1400.0, 2400.0])
         .build_eframe(move |_cc| SeqlabApp::new(Some(p)));
-    h.state_mut().session.experiment.training.tbptt = Some(seqlab::experiment::schema::TbpttSpec {
-        forward: 5,
-        backward: 10,
-    });
+    settle(&mut h);
+    h.state_mut()
+        .run_line("set training.tbptt Some((forward: 5, backward: 10))");
     settle(&mut h);
     // counted on top, and drawn under the field it concerns
     assert!(h

@@ -1,14 +1,14 @@
 //! The console: the command line at the bottom of the window, which takes the
 //! session's command language ([`crate::repl`], the same as `seqlab repl`) with history
 //! recall (↑/↓, the notebook's history, kept in its file) and Tab completion
-//! ([`Session::complete`]), and above it a log of what happened (commands, runner
+//! ([`Snapshot::complete`]), and above it a log of what happened (commands, runner
 //! events, errors).
 
 use eframe::egui;
 use std::collections::VecDeque;
 
 use super::Action;
-use crate::repl::Session;
+use crate::repl::Snapshot;
 
 /// How a log line is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,7 @@ fn line_id() -> egui::Id {
 impl ConsolePanel {
     /// The command line and, above it, the event log. `history` is the notebook's
     /// command history (newest last); completion asks the session.
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, actions: &mut Vec<Action>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Snapshot, actions: &mut Vec<Action>) {
         let history = &session.experiment.notebook.history;
         let focused = ui.memory(|m| m.has_focus(line_id()));
         if focused {
@@ -211,7 +211,7 @@ impl ConsolePanel {
 
     /// Tab: completes the word at the end of the line (one candidate: the word and a
     /// space; several: their common prefix, and the candidates are listed).
-    pub fn complete(&mut self, session: &Session) {
+    pub fn complete(&mut self, session: &Snapshot) {
         let (start, candidates) = session.complete(&self.input, self.input.len());
         self.completions.clear();
         match candidates.as_slice() {
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn tab_completes_one_candidate_and_lists_several() {
-        let session = Session::new();
+        let session = Snapshot::default();
         let mut c = ConsolePanel {
             input: "analy".into(),
             ..ConsolePanel::default()

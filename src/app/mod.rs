@@ -2,17 +2,23 @@
 //! the data preview in the middle, a console below and a status line at the bottom.
 //!
 //! # State
-//! The window is a front end of one [`Session`] (the same as the terminal REPL's): the
-//! session owns the experiment with its notebook (what is saved), its file, the runs and
-//! the active run. Buttons and the command line run command lines in it, so the
-//! notebook's transcript records both. Everything else in [`SeqlabApp`] is runtime
-//! state: plot histories, the preview thread, the console log.
+//! The window is a front end of one [`Session`] (the same as the terminal REPL's), which
+//! runs on its own thread behind a [`Kernel`]: the session owns the experiment with its
+//! notebook (what is saved), its file, the runs and the active run. The window draws the
+//! kernel's newest [`Snapshot`] and sends command lines: buttons, the command line and
+//! the editor's changes (as `set PATH VALUE`) alike, so the notebook's transcript
+//! records everything the user did and a replay redoes it. Everything else in
+//! [`SeqlabApp`] is runtime state: plot histories, the preview thread, the console log,
+//! the editor's scratch copy of the settings.
 //!
 //! # Frame
-//! [`eframe::App::logic`] takes the session's runner events and the preview thread's result;
-//! [`eframe::App::ui`] draws the panels, which push the [`Action`]s the user chose; the
-//! actions are applied at the end of the frame. The trainer runs on its own thread and
-//! wakes the window with `request_repaint`; the UI thread never waits for it.
+//! [`eframe::App::logic`] takes the kernel's replies, its newest snapshot, the live
+//! run's events (which the training thread sends to the window directly) and the
+//! preview thread's result; [`eframe::App::ui`] draws the panels, which push the
+//! [`Action`]s the user chose; the actions are applied at the end of the frame, as
+//! command lines sent to the kernel. The UI thread never runs a command and never waits
+//! for the kernel or the trainer: while a command runs, its cell and the ones queued
+//! behind it show as pending, and the live run keeps streaming.
 
 pub mod console;
 pub mod data_panel;
@@ -31,9 +37,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::{validate, Experiment};
-use crate::repl::Session;
-use crate::train::Command;
+use crate::experiment::{fields, validate, Experiment};
+use crate::repl::{Kernel, Reply, Session, Snapshot};
+use crate::train::runner::EventStream;
 
 use console::{ConsolePanel, LogKind};
 use data_panel::DataPanel;
@@ -122,6 +128,9 @@ pub enum Action {
     Branch(usize),
     /// Write this run's metrics as one CSV file beside the experiment.
     ExportMetrics(usize),
+    /// Ask the command under way (an evaluation, prediction, sampling, data load) to
+    /// stop early.
+    StopCommand,
     Log(LogKind, String),
 }
 
@@ -133,10 +142,41 @@ pub enum BrowseTarget {
     CsvLabels,
 }
 
-/// The application: a front end of one [`Session`].
+/// What the window does when a request it sent has finished.
+#[derive(Clone, Debug, PartialEq)]
+enum Then {
+    /// `open! FILE` from the File menu, a dialog or a drop: remember the file, or say
+    /// why it could not be opened.
+    Opened(PathBuf),
+    /// `save [FILE]`: remember the file; then go on with what waited for the save.
+    Saved(Option<Pending>),
+    /// `new!` after a file could not be opened: the window says why it is empty.
+    Emptied,
+}
+
+/// The application: a front end of one [`Session`], which runs behind a [`Kernel`].
 pub struct SeqlabApp {
-    /// The experiment, its notebook and its runs (what is saved), and the active run.
-    pub session: Session,
+    /// The session as the kernel last published it (read-only): the experiment, its
+    /// notebook and its runs, the file, the active run's progress, pending requests.
+    pub session: Arc<Snapshot>,
+    kernel: Kernel,
+    /// The window's context once the first frame has it (the kernel's wake repaints it).
+    ctx_slot: Arc<std::sync::OnceLock<egui::Context>>,
+    /// What to do when a request finishes, by request id.
+    then: Vec<(u64, Then)>,
+    /// The live run's events, as the training thread sends them to the window.
+    run_events: Option<EventStream>,
+    /// The settings the editor and the data panel edit: a scratch copy, whose changes
+    /// are sent as `set` commands at the end of the frame.
+    scratch: Experiment,
+    /// The settings as the kernel has them once every edit sent has run.
+    scratch_base: Experiment,
+    /// The id of the newest editor change sent (0 for none).
+    last_edit: u64,
+    /// The snapshot generation the scratch copy was taken from.
+    scratch_generation: u64,
+    /// The transcript the view state belongs to (a new or opened notebook resets it).
+    epoch: u64,
     /// The tab shown in the middle.
     pub view: View,
     pub editor: Editor,
@@ -165,8 +205,6 @@ pub struct SeqlabApp {
     /// The experiment the problems were computed for, and the problems.
     problems: Option<(Experiment, Vec<editor::Problem>)>,
     title: String,
-    /// The session repaints the window on runner events once it has the context.
-    wake_set: bool,
 }
 
 /// `path` as one argument of a command line.
@@ -183,10 +221,31 @@ impl SeqlabApp {
 
     /// A new window with the settings of the last launch.
     pub fn with_settings(file: Option<PathBuf>, settings: Settings) -> Self {
-        let mut session = Session::new();
-        session.set_blocking_allowed(false);
+        let ctx_slot: Arc<std::sync::OnceLock<egui::Context>> = Arc::default();
+        let slot = ctx_slot.clone();
+        // trainer events arrive up to thousands of times a second: each asks for a frame
+        // within one display interval, so frames come at most at the display rate however
+        // fast the events do
+        let wake: crate::train::runner::Wake = Arc::new(move || {
+            if let Some(ctx) = slot.get() {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(1.0 / REDRAW_HZ))
+            }
+        });
+        let kernel = Kernel::spawn(Session::new(), wake)
+            .expect("the session thread could not be started (the system is out of threads)");
+        let session = kernel.snapshot();
+        let scratch = settings_of(&session.experiment);
         let mut app = SeqlabApp {
             session,
+            kernel,
+            ctx_slot,
+            then: Vec::new(),
+            run_events: None,
+            scratch_base: scratch.clone(),
+            scratch,
+            last_edit: 0,
+            scratch_generation: 0,
+            epoch: 0,
             view: View::default(),
             editor: Editor::default(),
             data: DataPanel::default(),
@@ -203,7 +262,6 @@ impl SeqlabApp {
             actions: Vec::new(),
             problems: None,
             title: String::new(),
-            wake_set: false,
         };
         app.console.log.info(format!(
             "seqlab {} — type `help` for commands",
@@ -223,19 +281,159 @@ impl SeqlabApp {
         }
     }
 
-    /// Runs one command line in the session and logs the command and its outputs.
-    /// Returns whether it succeeded.
-    pub fn run_line(&mut self, line: &str) -> bool {
+    /// Sends one command line to the session (it runs on the session's thread; its
+    /// cell shows as pending until it has) and logs it. Returns the request's id.
+    pub fn run_line(&mut self, line: &str) -> u64 {
         self.console.log.push(LogKind::Input, line.trim());
-        let cell = self.session.execute(line);
-        for out in &cell.outputs {
-            let text = crate::repl::render::render(out);
-            match out {
-                crate::repl::Output::Error(e) => self.console.log.error(e.clone()),
-                _ => self.console.log.info(text),
+        self.kernel.line(line)
+    }
+
+    /// Sends a command line and does `then` once it has run.
+    fn run_then(&mut self, line: &str, then: Then) {
+        let id = self.run_line(line);
+        self.then.push((id, then));
+    }
+
+    /// True when every request sent has run and the window has drawn its result (the
+    /// window tests wait for this).
+    pub fn is_idle(&self) -> bool {
+        self.session.done + 1 >= self.kernel.next_id() && !self.session.is_busy()
+    }
+
+    /// Waits up to `timeout` for every request sent to have run and takes the result
+    /// (for tests and scripts driving the window; the window itself never waits).
+    pub fn wait_idle(&mut self, timeout: std::time::Duration) -> bool {
+        let start = std::time::Instant::now();
+        while !self.is_idle() && start.elapsed() < timeout {
+            if let Some(reply) = self.kernel.recv_timeout(std::time::Duration::from_millis(20)) {
+                self.on_reply(reply);
+            }
+            self.take_replies();
+        }
+        self.take_replies();
+        self.is_idle()
+    }
+
+    /// Takes the kernel's replies and newest snapshot (never waits).
+    fn take_replies(&mut self) {
+        for reply in self.kernel.replies() {
+            self.on_reply(reply);
+        }
+        self.refresh_snapshot();
+    }
+
+    fn refresh_snapshot(&mut self) {
+        self.session = self.kernel.snapshot();
+        if self.session.epoch != self.epoch {
+            self.epoch = self.session.epoch;
+            self.notebook_replaced();
+        }
+        // the scratch copy follows the session once every edit sent has run (an edit
+        // the session refused is undone there too)
+        if self.session.generation != self.scratch_generation && self.session.done >= self.last_edit
+        {
+            self.scratch_generation = self.session.generation;
+            let now = settings_of(&self.session.experiment);
+            if now != self.scratch_base || self.scratch != self.scratch_base {
+                self.scratch = now.clone();
+                self.scratch_base = now;
             }
         }
-        cell.ok
+    }
+
+    fn on_reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::RunStarted(start) => {
+                let lr = monitor::updater_lr(&self.scratch_base.training.updater);
+                self.train.begin(&start.name, start.folder, lr, start.previous);
+                self.run_events = Some(start.events);
+            }
+            Reply::Done {
+                id,
+                cell,
+                deleted,
+                ..
+            } => {
+                if let Some((index, removed)) = deleted {
+                    if removed {
+                        self.notebook.cell_deleted(index);
+                    } else {
+                        self.console.log.error(format!(
+                            "cell {} cannot be deleted (it is the running run's cell, or gone)",
+                            index + 1
+                        ));
+                    }
+                }
+                let ok = cell.as_ref().is_none_or(|c| c.ok);
+                if let Some(cell) = &cell {
+                    for out in &cell.outputs {
+                        match out {
+                            crate::repl::Output::Error(e) => self.console.log.error(e.clone()),
+                            _ => self.console.log.info(crate::repl::render::render(out)),
+                        }
+                    }
+                }
+                let Some(pos) = self.then.iter().position(|(i, _)| *i == id) else {
+                    return;
+                };
+                let (_, then) = self.then.remove(pos);
+                // what follows reads the session as it is after this request
+                self.refresh_snapshot();
+                self.after(then, ok, cell.as_ref());
+            }
+        }
+    }
+
+    /// What the window does once a request has run.
+    fn after(&mut self, then: Then, ok: bool, cell: Option<&crate::repl::Cell>) {
+        match then {
+            Then::Opened(path) if ok => {
+                self.settings.remember(&path);
+                self.open_error = None;
+            }
+            Then::Opened(path) => {
+                let why = cell
+                    .and_then(|c| {
+                        c.outputs.iter().find_map(|o| match o {
+                            crate::repl::Output::Error(e) => Some(e.clone()),
+                            _ => None,
+                        })
+                    })
+                    .unwrap_or_else(|| format!("{}: could not be opened", path.display()));
+                // a file that is there but cannot be parsed at all opens empty, with its
+                // error; one that cannot be read leaves the experiment as it was
+                if path.is_file() {
+                    self.run_then("new!", Then::Emptied);
+                }
+                self.open_error = Some(why);
+            }
+            Then::Emptied => {}
+            Then::Saved(next) if ok => {
+                if let Some(file) = self.session.file().map(Path::to_path_buf) {
+                    self.settings.remember(&file);
+                }
+                if let (Some(next), Some(ctx)) = (next, self.ctx_slot.get().cloned()) {
+                    self.perform(&ctx, next);
+                }
+            }
+            Then::Saved(_) => {}
+        }
+    }
+
+    /// Sends the editor's and the data panel's changes to the scratch copy as `set`
+    /// commands (one per changed field; the session folds consecutive changes of one
+    /// field into one cell).
+    fn send_edits(&mut self) {
+        if self.scratch == self.scratch_base {
+            return;
+        }
+        for (path, value) in fields::changes(&self.scratch_base, &self.scratch) {
+            self.console
+                .log
+                .push(LogKind::Input, format!("set {path} {value}"));
+            self.last_edit = self.kernel.edit(&path, &value);
+        }
+        self.scratch_base = self.scratch.clone();
     }
 
     /// Queues an action as a button would (applied at the end of the next frame).
@@ -247,44 +445,18 @@ impl SeqlabApp {
     /// file with problems opens with what could be read and its problems listed; a file
     /// that cannot be read at all leaves a new, empty experiment and says why.
     pub fn open(&mut self, path: &Path) {
-        if self.run_line(&format!("open! {}", quote(path))) {
-            self.notebook_replaced();
-            self.settings.remember(path);
-            self.open_error = None;
-        } else {
-            let why = self
-                .session
-                .experiment
-                .notebook
-                .cells
-                .last()
-                .and_then(|c| {
-                    c.outputs.iter().find_map(|o| match o {
-                        crate::repl::Output::Error(e) => Some(e.clone()),
-                        _ => None,
-                    })
-                })
-                .unwrap_or_else(|| format!("{}: could not be opened", path.display()));
-            // a file that is there but cannot be parsed at all opens empty, with its
-            // error; one that cannot be read leaves the experiment as it was
-            if path.is_file() && self.run_line("new!") {
-                self.notebook_replaced();
-            }
-            self.open_error = Some(why);
-        }
+        self.run_then(
+            &format!("open! {}", quote(path)),
+            Then::Opened(path.to_path_buf()),
+        );
     }
 
     /// Writes the experiment and its notebook to `path` (atomically) and makes it the
-    /// notebook's file. Relative data paths are rebased onto the new folder (the
-    /// session's `save` does it), so a copy saved elsewhere still finds its data.
-    pub fn save_to(&mut self, path: &Path) -> bool {
-        let ok = self.run_line(&format!("save {}", quote(path)));
-        if ok {
-            if let Some(file) = self.session.file().map(Path::to_path_buf) {
-                self.settings.remember(&file);
-            }
-        }
-        ok
+    /// notebook's file, then goes on with `next`. Relative data paths are rebased onto
+    /// the new folder (the session's `save` does it), so a copy saved elsewhere still
+    /// finds its data.
+    fn save_to(&mut self, path: &Path, next: Option<Pending>) {
+        self.run_then(&format!("save {}", quote(path)), Then::Saved(next));
     }
 
     /// The folder relative data paths are read from: the experiment file's, or the
@@ -305,7 +477,7 @@ impl SeqlabApp {
     }
 
     fn problems(&mut self) -> Vec<editor::Problem> {
-        let exp = &self.session.experiment;
+        let exp = &self.scratch;
         if self.problems.as_ref().is_none_or(|(e, _)| {
             e.data != exp.data
                 || e.model != exp.model
@@ -333,122 +505,11 @@ impl SeqlabApp {
             .unwrap_or_default()
     }
 
-    fn start_training(&mut self) {
-        self.run_train_line("train");
-    }
-
-    /// Runs a `train` command line and, when the run started, follows it in the monitor
-    /// (the previous run stays, overlaid).
-    fn run_train_line(&mut self, line: &str) {
-        let lr = monitor::updater_lr(&self.session.experiment.training.updater);
-        let base = self.base_dir();
-        let previous = self
-            .session
-            .experiment
-            .notebook
-            .runs
-            .last()
-            .map(|r| r.folder(&base));
-        if self.run_line(line) {
-            if let Some((_, run)) = self.session.active_cell() {
-                let entry = &self.session.experiment.notebook.runs[run];
-                let (name, folder) = (entry.name(), entry.folder(&base));
-                self.train.begin(&name, folder, lr, previous);
-            }
-        }
-    }
-
     /// A new or opened notebook: the live run and the cells' view state start afresh.
     fn notebook_replaced(&mut self) {
         self.train.reset();
         self.notebook.reset();
-    }
-
-    /// "Branch from here": the run's model and training settings (where they differ)
-    /// and its final weights as the initial weights, each as a `set` command line, so
-    /// the notebook records the branch; the user edits, then trains.
-    fn branch(&mut self, run: usize) {
-        let Some(entry) = self.session.experiment.notebook.runs.get(run).cloned() else {
-            return;
-        };
-        let base = self.base_dir();
-        let folder = entry.folder(&base);
-        let weights = folder.join("weights.safetensors");
-        if !weights.is_file() {
-            self.console.log.error(format!(
-                "run {}: {} is missing, so there is nothing to branch from (the run wrote no final weights)",
-                entry.name(),
-                weights.display()
-            ));
-            return;
-        }
-        let record = match crate::experiment::rundir::RunDir::read_record(&folder) {
-            Ok(r) => r,
-            Err(e) => {
-                self.console.log.error(format!("run {}: {e}", entry.name()));
-                return;
-            }
-        };
-        use crate::experiment::fields;
-        let one_line = |v: String| v.lines().map(str::trim).collect::<Vec<_>>().join(" ");
-        for field in ["model", "training"] {
-            let (Ok(theirs), Ok(ours)) = (
-                fields::get(&record.experiment, field),
-                fields::get(&self.session.experiment, field),
-            ) else {
-                continue;
-            };
-            if theirs != ours && !self.run_line(&format!("set {field} {}", one_line(theirs))) {
-                return;
-            }
-        }
-        let path = match self.session.file() {
-            Some(_) => editor::relative_to(&weights, Some(base.as_path())),
-            None => weights,
-        };
-        if self.run_line(&format!("set initial_weights Some({})", quote(&path))) {
-            self.run_line(&format!(
-                "note Branched from run **{}**: its final weights are the initial weights. \
-                 Edit the settings (e.g. `set training.updater ...`), then `train`.",
-                entry.name()
-            ));
-        }
-    }
-
-    /// Writes a run's metrics and validation scores as one CSV file beside the
-    /// experiment (`<name>-run<NNN>-metrics.csv`).
-    fn export_metrics(&mut self, run: usize) {
-        let Some(entry) = self.session.experiment.notebook.runs.get(run).cloned() else {
-            return;
-        };
-        let base = self.base_dir();
-        let dest = base.join(format!(
-            "{}-run{}-metrics.csv",
-            self.session.experiment.name,
-            entry.name()
-        ));
-        match crate::experiment::notebook::export_metrics_csv(&entry.folder(&base), &dest) {
-            Ok(rows) => self.console.log.info(format!(
-                "run {}: {rows} rows of metrics written to {}",
-                entry.name(),
-                dest.display()
-            )),
-            Err(e) => self
-                .console
-                .log
-                .error(format!("run {}: export failed: {e}", entry.name())),
-        }
-    }
-
-    /// Window controls with no command of their own (a sample or an evaluation during
-    /// the run) go to the runner directly.
-    fn command(&mut self, cmd: Command) {
-        let what = format!("{cmd:?}");
-        if !self.session.send_to_run(cmd) {
-            self.console.log.error(format!(
-                "{what}: no run is under way (start one with Train)"
-            ));
-        }
+        self.run_events = None;
     }
 
     /// Opens a file dialog for `purpose` (never blocks the window).
@@ -469,7 +530,7 @@ impl SeqlabApp {
     }
 
     /// A path picked in a dialog (native or in the window) for `purpose`.
-    pub fn dialog_picked(&mut self, ctx: &egui::Context, purpose: Purpose, path: PathBuf) {
+    pub fn dialog_picked(&mut self, _ctx: &egui::Context, purpose: Purpose, path: PathBuf) {
         match purpose {
             Purpose::Open => self.open(&path),
             Purpose::SaveAs => {
@@ -478,13 +539,8 @@ impl SeqlabApp {
                 } else {
                     path
                 };
-                if self.save_to(&path) {
-                    if let Some(next) = self.after_save.take() {
-                        self.perform(ctx, next);
-                    }
-                } else {
-                    self.after_save = None;
-                }
+                let next = self.after_save.take();
+                self.save_to(&path, next);
             }
             Purpose::Browse(target) => self.pick_data(Some(target), vec![path]),
         }
@@ -512,10 +568,8 @@ impl SeqlabApp {
     fn perform(&mut self, ctx: &egui::Context, pending: Pending) {
         match pending {
             Pending::New => {
-                if self.run_line("new!") {
-                    self.notebook_replaced();
-                    self.open_error = None;
-                }
+                self.run_line("new!");
+                self.open_error = None;
             }
             Pending::Open(path) => self.open(&path),
             Pending::OpenDialog => self.ask_path(ctx, Purpose::Open),
@@ -539,11 +593,7 @@ impl SeqlabApp {
             }
             prompt::Answer::Discard => self.perform(ctx, p.pending),
             prompt::Answer::Save => match self.session.file() {
-                Some(_) => {
-                    if self.run_line("save") {
-                        self.perform(ctx, p.pending);
-                    }
-                }
+                Some(_) => self.run_then("save", Then::Saved(Some(p.pending))),
                 None => {
                     self.after_save = Some(p.pending);
                     self.ask_path(ctx, Purpose::SaveAs);
@@ -553,66 +603,26 @@ impl SeqlabApp {
     }
 
     /// Data files or a folder picked for `target` (a Browse… button), or dropped on the
-    /// window (`None`): the data source follows what they are.
+    /// window (`None`): a `load data` command, so the session's one classifier decides
+    /// what they are (a text corpus, CSV sequences, a folder, a pattern) and the
+    /// notebook records it.
     pub fn pick_data(&mut self, target: Option<BrowseTarget>, paths: Vec<PathBuf>) {
-        use crate::data::{CsvDataConfig, LabelSource, SequenceSource};
-        use crate::experiment::schema::{DataSpec, TextSpec};
-        let Some(first) = paths.first().cloned() else {
+        if paths.is_empty() {
             return;
+        }
+        let list: Vec<String> = paths.iter().map(|p| quote(p)).collect();
+        let line = match target {
+            Some(BrowseTarget::CsvLabels) => format!("load data --labels {}", list[0]),
+            _ => format!("load data {}", list.join(" ")),
         };
-        let base = self.session.file().map(|_| self.base_dir());
-        let rel = |p: &Path| editor::relative_to(p, base.as_deref());
-        let is_csv = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        let data = &mut self.session.experiment.data;
-        let what = match target {
-            Some(BrowseTarget::CsvLabels) => {
-                if let DataSpec::Csv(c) = data {
-                    c.labels = LabelSource::Files(if first.is_dir() {
-                        SequenceSource::Directory(rel(&first))
-                    } else {
-                        SequenceSource::Files(paths.iter().map(|p| rel(p)).collect())
-                    });
-                }
-                "labels"
-            }
-            _ if first.is_dir() || paths.iter().all(|p| is_csv(p)) => {
-                let source = if first.is_dir() {
-                    SequenceSource::Directory(rel(&first))
-                } else {
-                    SequenceSource::Files(paths.iter().map(|p| rel(p)).collect())
-                };
-                match data {
-                    DataSpec::Csv(c) => c.features = source,
-                    other => {
-                        *other = DataSpec::Csv(CsvDataConfig {
-                            features: source,
-                            ..CsvDataConfig::default()
-                        })
-                    }
-                }
-                "CSV sequences"
-            }
-            _ => {
-                match data {
-                    DataSpec::Text(t) => t.path = rel(&first),
-                    other => {
-                        *other = DataSpec::Text(TextSpec {
-                            path: rel(&first),
-                            ..TextSpec::default()
-                        })
-                    }
-                }
-                "a text corpus"
-            }
-        };
-        self.console
-            .log
-            .info(format!("data: {} as {what}", first.display()));
+        self.run_line(&line);
     }
 
     fn apply(&mut self, action: Action, ctx: &egui::Context) {
         match action {
-            Action::Train => self.start_training(),
+            Action::Train => {
+                self.run_line("train");
+            }
             Action::Pause => {
                 self.run_line("pause");
             }
@@ -631,15 +641,15 @@ impl SeqlabApp {
             Action::SampleNow if !self.session.is_running() => {
                 self.run_line("sample");
             }
-            Action::SampleNow => self.command(Command::SampleNow),
-            Action::EvaluateNow => self.command(Command::EvaluateNow),
-            Action::Save(Some(path)) => {
-                self.save_to(&path);
+            Action::SampleNow => {
+                self.run_line("sample now");
             }
+            Action::EvaluateNow => {
+                self.run_line("eval now");
+            }
+            Action::Save(Some(path)) => self.save_to(&path, None),
             Action::Save(None) => match self.session.file() {
-                Some(_) => {
-                    self.run_line("save");
-                }
+                Some(_) => self.run_then("save", Then::Saved(None)),
                 None => self.ask_path(ctx, Purpose::SaveAs),
             },
             Action::SaveAs => self.ask_path(ctx, Purpose::SaveAs),
@@ -653,31 +663,33 @@ impl SeqlabApp {
                 self.apply_theme(ctx);
             }
             Action::Command(line) => {
-                let parsed = crate::repl::parse(&line);
-                let is_train = parsed
-                    .as_ref()
-                    .is_ok_and(|c| matches!(c, crate::repl::Command::Train(_)));
-                let reset = parsed.as_ref().is_ok_and(|c| {
-                    matches!(
-                        c,
-                        crate::repl::Command::New { .. } | crate::repl::Command::Open { .. }
-                    )
-                });
-                if is_train {
-                    self.run_train_line(&line);
-                } else if self.run_line(&line) && reset {
-                    self.notebook_replaced();
-                }
+                self.run_line(&line);
             }
             Action::DeleteCell(i) => {
-                if self.session.delete_cell(i) {
-                    self.notebook.cell_deleted(i);
-                }
+                self.kernel.delete_cell(i);
             }
-            Action::Branch(run) => self.branch(run),
-            Action::ExportMetrics(run) => self.export_metrics(run),
+            Action::Branch(run) => {
+                let name = self.run_name(run);
+                self.run_line(&format!("branch {name}"));
+            }
+            Action::ExportMetrics(run) => {
+                let name = self.run_name(run);
+                self.run_line(&format!("export {name}"));
+            }
+            Action::StopCommand => self.kernel.interrupt(),
             Action::Log(kind, text) => self.console.log.push(kind, text),
         }
+    }
+
+    /// Run `index`'s name as listed (`003`), as commands name it.
+    fn run_name(&self, index: usize) -> String {
+        self.session
+            .experiment
+            .notebook
+            .runs
+            .get(index)
+            .map(|r| r.name())
+            .unwrap_or_else(|| (index + 1).to_string())
     }
 
     fn update_title(&mut self, ctx: &egui::Context) {
@@ -739,7 +751,7 @@ impl SeqlabApp {
                         ui.set_max_width(ui.available_width());
                         self.editor.ui(
                             ui,
-                            &mut self.session.experiment,
+                            &mut self.scratch,
                             &errors,
                             &base,
                             &mut self.actions,
@@ -793,18 +805,28 @@ impl SeqlabApp {
 
 impl eframe::App for SeqlabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        if !self.wake_set {
-            // trainer events arrive up to thousands of times a second: each asks for a
-            // frame within one display interval, so frames come at most at the display
-            // rate however fast the events do
-            let ctx = ctx.clone();
-            self.session.set_wake(Arc::new(move || {
-                ctx.request_repaint_after(std::time::Duration::from_secs_f64(1.0 / REDRAW_HZ))
-            }));
-            self.wake_set = true;
+        if self.ctx_slot.get().is_none() {
+            let _ = self.ctx_slot.set(ctx.clone());
         }
-        let events = self.session.poll();
-        self.train.apply_events(events, &mut self.console.log);
+        self.take_replies();
+        if let Some(stream) = &self.run_events {
+            let mut events = Vec::new();
+            while let Some(e) = stream.try_recv() {
+                let last = matches!(e, crate::train::Event::Finished(_));
+                events.push(e);
+                if last {
+                    break;
+                }
+            }
+            if matches!(events.last(), Some(crate::train::Event::Finished(_))) {
+                self.run_events = None;
+            }
+            self.train.apply_events(events, &mut self.console.log);
+        }
+        if !self.is_idle() {
+            // a request under way: look again soon (the kernel also wakes the window)
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(1.0 / REDRAW_HZ));
+        }
         self.data.poll();
         self.editor.poll();
         if self.after_run.is_some() && !self.session.is_running() {
@@ -875,7 +897,7 @@ impl eframe::App for SeqlabApp {
                 }
                 View::Data => {
                     let base = self.base_dir();
-                    self.data.ui(ui, &mut self.session.experiment, &base);
+                    self.data.ui(ui, &mut self.scratch, &base);
                 }
             }
         });
@@ -892,8 +914,17 @@ impl eframe::App for SeqlabApp {
                 self.answer(&ctx, answer);
             }
         }
+        self.send_edits();
         for action in std::mem::take(&mut self.actions) {
             self.apply(action, &ctx);
         }
+    }
+}
+
+/// The settings of `exp` without its notebook (what the editor edits).
+fn settings_of(exp: &Experiment) -> Experiment {
+    Experiment {
+        notebook: Default::default(),
+        ..exp.clone()
     }
 }

@@ -15,7 +15,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoint, PlotPoints};
 
 use crate::experiment::notebook::{Cell, Confusion, Output, RunEntry, Series, Table};
 use crate::experiment::rundir::RunDir;
-use crate::repl::Session;
+use crate::repl::Snapshot;
 
 use super::monitor::Monitor;
 use super::Action;
@@ -112,7 +112,7 @@ impl NotebookView {
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        session: &Session,
+        session: &Snapshot,
         monitor: &mut Monitor,
         actions: &mut Vec<Action>,
     ) {
@@ -219,6 +219,7 @@ impl NotebookView {
                     }
                     ui.add_space(4.0);
                 }
+                pending_cells_ui(ui, session, nb.cells.len(), actions);
             });
         self.train_cell_visible = train_cell_visible || active.is_none();
     }
@@ -332,7 +333,7 @@ impl NotebookView {
     fn runs_ui(
         &mut self,
         ui: &mut egui::Ui,
-        session: &Session,
+        session: &Snapshot,
         monitor: &mut Monitor,
         actions: &mut Vec<Action>,
     ) {
@@ -870,6 +871,50 @@ fn lerp_color(a: egui::Color32, b: egui::Color32, t: f32) -> egui::Color32 {
     egui::Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
 }
 
+/// The command running in the session and the ones queued behind it, below the cells:
+/// the running one with a Stop button (an evaluation, prediction, sampling or data load
+/// ends early with what it has).
+fn pending_cells_ui(ui: &mut egui::Ui, session: &Snapshot, cells: usize, actions: &mut Vec<Action>) {
+    let running = session.running.iter().map(|r| (r, true));
+    let queued = session.queued.iter().map(|r| (r, false));
+    for (k, ((_, line), is_running)) in running.chain(queued).enumerate() {
+        egui::Frame::group(ui.style())
+            .inner_margin(egui::Margin::same(6))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.weak(format!("[{}]", cells + k + 1));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if is_running {
+                            if ui
+                                .small_button("Stop")
+                                .on_hover_text(
+                                    "Stop this command early (an evaluation, prediction, \
+                                     sampling or data load ends with what it has)",
+                                )
+                                .clicked()
+                            {
+                                actions.push(Action::StopCommand);
+                            }
+                            ui.spinner();
+                        }
+                        let status = if is_running { "working" } else { "queued" };
+                        ui.label(egui::RichText::new(status).small().weak())
+                            .on_hover_text("This command has not finished yet");
+                        ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                            ui.add(
+                                egui::Label::new(egui::RichText::new(line).monospace().strong())
+                                    .truncate(),
+                            )
+                            .on_hover_text(line);
+                        });
+                    });
+                });
+            });
+        ui.add_space(4.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -943,3 +988,4 @@ mod tests {
         assert_eq!(shown_classes(&small), vec![0, 1]);
     }
 }
+

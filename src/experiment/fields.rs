@@ -252,6 +252,81 @@ pub fn leaves(exp: &Experiment) -> Vec<(String, String)> {
     out
 }
 
+/// The `set` commands that turn `old`'s settings into `new`'s, as `(path, value)` with
+/// the value on one line, in file order (the notebook is not compared). A changed leaf
+/// is set alone; where the shape changed (a layer added or removed, another enum
+/// variant, a list grown), the nearest field that both have is set whole. Applying them
+/// in order to `old` gives `new`'s settings: this is how the window's editor records its
+/// changes as commands.
+pub fn changes(old: &Experiment, new: &Experiment) -> Vec<(String, String)> {
+    let (a, b) = (leaves(old), leaves(new));
+    if a == b {
+        return Vec::new();
+    }
+    let paths = |l: &[(String, String)]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (leaf, _) in l {
+            let segs = parse_path(leaf).unwrap_or_default();
+            for n in 1..=segs.len() {
+                let p = join_path(&segs[..n]);
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    };
+    let (pa, pb) = (paths(&a), paths(&b));
+    // where the shape differs: the nearest path above a path only one side has that
+    // both sides have (the top-level field at worst)
+    let mut whole: Vec<String> = Vec::new();
+    for p in pa.iter().filter(|p| !pb.contains(p)).chain(pb.iter().filter(|p| !pa.contains(p))) {
+        let segs = parse_path(p).unwrap_or_default();
+        let mut n = segs.len();
+        while n > 1 {
+            n -= 1;
+            let up = join_path(&segs[..n]);
+            if pa.contains(&up) && pb.contains(&up) {
+                break;
+            }
+        }
+        let root = join_path(&segs[..n.max(1)]);
+        if !whole.contains(&root) {
+            whole.push(root);
+        }
+    }
+    let under = |p: &str, root: &str| {
+        p == root || p.starts_with(&format!("{root}.")) || p.starts_with(&format!("{root}["))
+    };
+    // keep the outermost of nested roots
+    let outer: Vec<String> = whole
+        .iter()
+        .filter(|r| !whole.iter().any(|o| o != *r && under(r, o)))
+        .cloned()
+        .collect();
+    let one_line = |v: String| v.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (path, value) in &b {
+        if let Some(root) = outer.iter().find(|r| under(path, r)) {
+            if !out.iter().any(|(p, _)| p == root) {
+                let v = get(new, root).unwrap_or_default();
+                out.push((root.clone(), one_line(v)));
+            }
+            continue;
+        }
+        if a.iter().find(|(p, _)| p == path).map(|(_, v)| v) != Some(value) {
+            out.push((path.clone(), one_line(value.clone())));
+        }
+    }
+    // a root whose every leaf went away (a list emptied) has no leaf on `new`'s side
+    for root in &outer {
+        if !out.iter().any(|(p, _)| p == root) && pb.contains(root) {
+            out.push((root.clone(), one_line(get(new, root).unwrap_or_default())));
+        }
+    }
+    out
+}
+
 /// Every path that can be named: the leaves and the structs and lists above them.
 pub fn all_paths(exp: &Experiment) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
@@ -610,5 +685,67 @@ mod tests {
         for (path, _) in &leaves {
             get(&exp, path).unwrap_or_else(|e| panic!("{path}: {e}"));
         }
+    }
+
+    /// Applies `changes(old, new)` to `old` with `set`, as the kernel does with the
+    /// editor's changes, and checks that it gives `new`'s settings.
+    fn replays_to(old: &Experiment, new: &Experiment) -> Vec<(String, String)> {
+        let list = changes(old, new);
+        let mut exp = old.clone();
+        for (path, value) in &list {
+            exp = set(&exp, path, value, Path::new("t.ron"))
+                .unwrap_or_else(|e| panic!("set {path} {value}: {e}"));
+        }
+        let strip = |e: &Experiment| {
+            let mut e = e.clone();
+            e.notebook = Default::default();
+            e
+        };
+        assert_eq!(strip(&exp), strip(new), "changes {list:?}");
+        list
+    }
+
+    #[test]
+    fn changes_set_a_changed_leaf_alone_and_a_changed_shape_whole() {
+        use crate::experiment::schema::{LayerSpec, LayerType};
+        let old = Experiment::default();
+        assert!(changes(&old, &old).is_empty());
+
+        let mut new = old.clone();
+        new.model.layers[0].size = 64;
+        new.training.batch_size = 16;
+        let list = replays_to(&old, &new);
+        let paths: Vec<&str> = list.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["model.layers[0].size", "training.batch_size"]);
+
+        let mut added = old.clone();
+        added.model.layers.push(LayerSpec {
+            kind: LayerType::Gru,
+            size: 8,
+            ..LayerSpec::default()
+        });
+        let list = replays_to(&old, &added);
+        assert_eq!(list[0].0, "model.layers");
+        assert_eq!(list.len(), 1);
+        // and back: a layer removed
+        replays_to(&added, &old);
+
+        let mut updater = old.clone();
+        updater.training.updater = from_ron_str(
+            "(training: (updater: Sgd(lr: 0.1)))",
+            Path::new("t.ron"),
+        )
+        .expect("reads")
+        .training
+        .updater;
+        let list = replays_to(&old, &updater);
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(list[0].0, "training.updater");
+
+        let mut text = old.clone();
+        text.notes = "two\nlines \"quoted\"".into();
+        text.name = "renamed".into();
+        text.evaluation.every = Some(290);
+        replays_to(&old, &text);
     }
 }

@@ -109,6 +109,17 @@ pub enum Command {
         split: Split,
     },
     Sample(SampleArgs),
+    /// `sample now` / `eval now`: the active run samples or evaluates at its next
+    /// iteration (the result arrives with the run's events and in its cell).
+    RunNow(crate::train::Command),
+    /// `branch RUN`: a new experiment state from a run: its model and training
+    /// settings and its final weights as the initial weights.
+    Branch(String),
+    /// `export RUN [FILE.csv]`: the run's metrics and validation scores as one CSV file.
+    Export {
+        run: String,
+        out: Option<PathBuf>,
+    },
     Predict {
         path: String,
         out: Option<PathBuf>,
@@ -139,7 +150,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp { name: "new", usage: "new", summary: "start a new experiment (`new!` discards unsaved changes)", window: "New" },
     CommandHelp { name: "show", usage: "show experiment|data|model|runs|state|FIELD", summary: "show the experiment as RON, the data preview, the layer stack, the runs, the stepping state, or one setting (e.g. show training.updater)", window: "the editor panel and the notebook" },
     CommandHelp { name: "set", usage: "set FIELD VALUE", summary: "change one setting; the value is RON as in the file (set training.updater Adam(lr: 0.002), set model.layers[1].size 256, set data.alignment AlignEnd); checked at once, an invalid value changes nothing", window: "the editor panel" },
-    CommandHelp { name: "load", usage: "load data PATH... [--labels PATH]", summary: "use a text corpus (a .txt file) or CSV sequences (a folder, a %d pattern or .csv files) as the data", window: "the Data section's Browse…" },
+    CommandHelp { name: "load", usage: "load data PATH... [--labels PATH]", summary: "use a text corpus (a .txt file) or CSV sequences (a folder, a %d pattern or .csv files) as the data; `load data --labels PATH` alone changes only the labels of CSV data", window: "the Data section's Browse…, dropping files on the window" },
     CommandHelp { name: "align", usage: "align start|end|equal", summary: "how CSV sequences of different lengths line up (ALIGN_START, ALIGN_END, EQUAL_LENGTH)", window: "the Data section's alignment" },
     CommandHelp { name: "add", usage: "add lstm|gru|rnn|dense SIZE [at N]", summary: "add a hidden layer at the end or at position N (from 0)", window: "the Layers section's Add" },
     CommandHelp { name: "remove", usage: "remove N", summary: "remove hidden layer N (from 0)", window: "the Layers section's ✖" },
@@ -152,12 +163,14 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp { name: "lr", usage: "lr VALUE", summary: "change the active run's base learning rate from the next iteration on", window: "the learning-rate control" },
     CommandHelp { name: "checkpoint", usage: "checkpoint", summary: "write a checkpoint of the active run now", window: "Checkpoint" },
     CommandHelp { name: "wait", usage: "wait", summary: "block until the active run finishes (for scripts)", window: "not needed: the window shows the run live" },
-    CommandHelp { name: "eval", usage: "eval [RUN] [validation|test]", summary: "score a run's weights on the validation (default) or test split: score, accuracy, per-class precision/recall/F1 and confusion matrix, or MSE/MAE/R²", window: "the notebook" },
-    CommandHelp { name: "sample", usage: "sample [N] [--prime TEXT] [--temperature T | --greedy] [--seed S]", summary: "generate N characters from the selected run's text model", window: "Sample now" },
+    CommandHelp { name: "eval", usage: "eval [RUN] [validation|test] | eval now", summary: "score a run's weights on the validation (default) or test split: score, accuracy, per-class precision/recall/F1 and confusion matrix, or MSE/MAE/R²; `eval now`: the active run evaluates at its next iteration", window: "the notebook, Evaluate now" },
+    CommandHelp { name: "sample", usage: "sample [N] [--prime TEXT] [--temperature T | --greedy] [--seed S] | sample now", summary: "generate N characters from the selected run's text model; `sample now`: the active run samples at its next iteration", window: "Sample now" },
     CommandHelp { name: "predict", usage: "predict PATH [-o FILE]", summary: "predictions of the selected run for CSV sequence files (training normalisation applied)", window: "the notebook" },
     CommandHelp { name: "runs", usage: "runs", summary: "the notebook's runs: date, stop reason, iterations, best validation score, wall time (missing folders marked)", window: "the runs list" },
     CommandHelp { name: "use", usage: "use RUN", summary: "select the run (number, folder name or path) whose weights sample/step/eval/predict use", window: "the runs list" },
     CommandHelp { name: "compare", usage: "compare RUN RUN...", summary: "the settings that differ between runs, and their final and best scores side by side", window: "the runs list" },
+    CommandHelp { name: "branch", usage: "branch RUN", summary: "take a run's model and training settings (where they differ) and its final weights as the initial weights, to edit and train again", window: "the runs list's Branch" },
+    CommandHelp { name: "export", usage: "export RUN [FILE.csv]", summary: "write a run's metrics and validation scores as one CSV file (default: NAME-runNNN-metrics.csv beside the experiment)", window: "the runs list's Export" },
     CommandHelp { name: "note", usage: "note TEXT", summary: "add a Markdown note to the notebook", window: "the notebook" },
     CommandHelp { name: "step", usage: "step TEXT | step v1,v2,...[; v1,v2,...]", summary: "feed steps to the selected model keeping its state (rnnTimeStep): characters for text models (prints the top next-character probabilities), one feature vector per step otherwise (prints the outputs)", window: "the notebook" },
     CommandHelp { name: "state", usage: "state reset|show|save NAME|load NAME", summary: "forget, show (norms of h and c per layer), keep or restore the stepping state (named states are saved with the notebook)", window: "the notebook" },
@@ -344,7 +357,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
                     files.push(p.clone());
                 }
             }
-            if files.is_empty() {
+            if files.is_empty() && labels.is_none() {
                 return Err(format!("give the data's path; {}", usage()));
             }
             Ok(Command::LoadData {
@@ -447,6 +460,31 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Err(_) if rest.is_empty() => Err("give the learning rate: lr 0.001".into()),
             Err(_) => Err(format!("{rest:?} is not a number; e.g. lr 0.001")),
         },
+        "eval" | "evaluate" if rest == "now" => {
+            Ok(Command::RunNow(crate::train::Command::EvaluateNow))
+        }
+        "sample" if rest == "now" => Ok(Command::RunNow(crate::train::Command::SampleNow)),
+        "branch" => {
+            let a = args()?;
+            match a.as_slice() {
+                [r] => Ok(Command::Branch(r.clone())),
+                _ => Err(format!("give one run; {}", usage())),
+            }
+        }
+        "export" => {
+            let a = args()?;
+            match a.as_slice() {
+                [r] => Ok(Command::Export {
+                    run: r.clone(),
+                    out: None,
+                }),
+                [r, f] => Ok(Command::Export {
+                    run: r.clone(),
+                    out: Some(PathBuf::from(f)),
+                }),
+                _ => Err(format!("give one run and at most one file; {}", usage())),
+            }
+        }
         "eval" | "evaluate" => {
             let mut run = None;
             let mut split = Split::Validation;

@@ -5,14 +5,18 @@
 //! - [`command`]: the parser (one line -> [`Command`]) and the help table.
 //! - [`session`]: the [`Session`] that executes commands against an experiment, its
 //!   data, the selected run's model (with its stepping state) and the active run.
+//! - [`kernel`]: the session on its own thread behind requests, replies and snapshots
+//!   (the window's front door).
 //! - [`render`]: outputs as plain text (terminal, scripts, the console log).
 //! - [`sweep`]: the `sweep` commands and the notebook's sweep cell.
 
 pub mod command;
+pub mod kernel;
 pub mod render;
 pub mod session;
 pub mod sweep;
 
 pub use crate::experiment::notebook::{Cell, Output};
 pub use command::{parse, Command};
+pub use kernel::{Kernel, Reply, Snapshot};
 pub use session::Session;

@@ -73,6 +73,26 @@ pub struct Progress {
 /// Called with each runner event while `wait` blocks.
 pub type ProgressHook = Box<dyn FnMut(&Event) + Send>;
 
+/// A run the session has just started, for a front end that follows it live.
+pub struct RunStart {
+    /// The `train` cell's index in the transcript.
+    pub cell: usize,
+    /// The run's index in the notebook's runs.
+    pub run: usize,
+    /// The run's name as listed (`003`).
+    pub name: String,
+    /// The run folder (absolute).
+    pub folder: PathBuf,
+    /// The folder of the run listed before it, if any (the monitor overlays it).
+    pub previous: Option<PathBuf>,
+    /// Every event of the run, delivered to this front end directly by the training
+    /// thread (so it keeps streaming while the session is busy with another command).
+    pub events: crate::train::runner::EventStream,
+}
+
+/// Called on the session's thread with each run it starts.
+pub type RunObserver = Box<dyn FnMut(RunStart) + Send>;
+
 /// One notebook session.
 pub struct Session {
     /// The settings and the notebook section (transcript, history, states, runs).
@@ -98,6 +118,8 @@ pub struct Session {
     load_dropped: usize,
     /// Ctrl-C as a front end reports it: see [`Session::interrupt_handle`].
     interrupt: Arc<std::sync::atomic::AtomicU8>,
+    /// Told of each run started (the kernel hands the run's event stream to the window).
+    run_observer: Option<RunObserver>,
 }
 
 /// [`Session::interrupt_handle`]'s states.
@@ -136,7 +158,14 @@ impl Session {
             load_problems: Vec::new(),
             load_dropped: 0,
             interrupt: Arc::default(),
+            run_observer: None,
         }
+    }
+
+    /// Tells `observer` of each run this session starts, with a stream of its events
+    /// that does not pass through the session (see [`RunStart`]).
+    pub fn set_run_observer(&mut self, observer: RunObserver) {
+        self.run_observer = Some(observer);
     }
 
     /// The flag a front end's Ctrl-C handler sets to [`INTERRUPT_PENDING`] (a terminal
@@ -198,6 +227,11 @@ impl Session {
         &self.load_problems[..self.load_dropped]
     }
 
+    /// Counts the times the transcript was replaced (`new`, `open`, a replay).
+    pub fn transcript_epoch(&self) -> u64 {
+        self.transcript_epoch
+    }
+
     /// True while a run is under way.
     pub fn is_running(&self) -> bool {
         self.active.is_some()
@@ -235,6 +269,27 @@ impl Session {
             a.cell -= 1;
         }
         true
+    }
+
+    /// Removes cell `earlier`, an editor's `set` that the newest cell (a `set` of the
+    /// same field) supersedes, with its line in the history: consecutive changes of one
+    /// field are one cell.
+    pub fn fold_edit(&mut self, earlier: usize) {
+        let Some(command) = self
+            .experiment
+            .notebook
+            .cells
+            .get(earlier)
+            .map(|c| c.command.clone())
+        else {
+            return;
+        };
+        if self.delete_cell(earlier) {
+            let history = &mut self.experiment.notebook.history;
+            if let Some(pos) = history.iter().rposition(|h| *h == command) {
+                history.remove(pos);
+            }
+        }
     }
 
     /// The folder relative paths are read from: the file's, or the current folder.
@@ -467,6 +522,8 @@ impl Session {
                 self.stop_active();
                 let mut fresh = Session::new();
                 fresh.progress_hook = self.progress_hook.take();
+                fresh.run_observer = self.run_observer.take();
+                fresh.interrupt = self.interrupt.clone();
                 fresh.wake = self.wake.clone();
                 fresh.blocking_allowed = self.blocking_allowed;
                 fresh.transcript_epoch = self.transcript_epoch + 1;
@@ -621,6 +678,15 @@ impl Session {
                 ))])
             }
             Command::Compare(runs) => self.compare(&runs),
+            Command::RunNow(cmd) => {
+                let what = match cmd {
+                    crate::train::Command::SampleNow => "a sample at the next iteration",
+                    _ => "an evaluation at the next iteration",
+                };
+                self.send(cmd, &format!("{what} requested"))
+            }
+            Command::Branch(run) => self.branch(&run),
+            Command::Export { run, out } => self.export_metrics(&run, out.as_deref()),
             Command::Note(t) => Ok(vec![Output::Markdown(t)]),
             Command::Step(t) => self.step(&t),
             Command::State(s) => self.state(s),
@@ -869,6 +935,77 @@ impl Session {
         Ok(out)
     }
 
+    /// `branch RUN`: the run's model and training settings (where they differ) and its
+    /// final weights as the initial weights, each applied as `set` would apply it; the
+    /// user edits, then trains.
+    fn branch(&mut self, which: &str) -> Result<Vec<Output>, String> {
+        let index = self.find_run(which)?;
+        let entry = self.experiment.notebook.runs[index].clone();
+        let base = self.base_dir();
+        let folder = entry.folder(&base);
+        let weights = folder.join("weights.safetensors");
+        if !weights.is_file() {
+            return Err(format!(
+                "run {}: {} is missing, so there is nothing to branch from (the run wrote no final weights)",
+                entry.name(),
+                weights.display()
+            ));
+        }
+        let record = RunDir::read_record(&folder).map_err(|e| format!("run {}: {e}", entry.name()))?;
+        let one_line = |v: String| v.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        let mut exp = self.experiment.clone();
+        let mut out = Vec::new();
+        for field in ["model", "training"] {
+            let (Ok(theirs), Ok(ours)) = (
+                fields::get(&record.experiment, field),
+                fields::get(&exp, field),
+            ) else {
+                continue;
+            };
+            if theirs != ours {
+                exp = fields::set(&exp, field, &one_line(theirs), &self.file_label())
+                    .map_err(|e| format!("run {}: {e}", entry.name()))?;
+                out.push(text(format!("{field} = the run's {field} settings")));
+            }
+        }
+        let path = match self.file {
+            Some(_) => relative_to(&weights, &base),
+            None => weights,
+        };
+        exp.initial_weights = Some(path.clone());
+        self.experiment = exp;
+        out.push(text(format!("initial_weights = {}", path.display())));
+        out.push(Output::Markdown(format!(
+            "Branched from run **{}**: its final weights are the initial weights. \
+             Edit the settings (e.g. `set training.updater ...`), then `train`.",
+            entry.name()
+        )));
+        Ok(out)
+    }
+
+    /// `export RUN [FILE]`: the run's metrics and validation scores as one CSV file
+    /// (`<name>-run<NNN>-metrics.csv` beside the experiment by default).
+    fn export_metrics(&mut self, which: &str, out: Option<&Path>) -> Result<Vec<Output>, String> {
+        let index = self.find_run(which)?;
+        let entry = self.experiment.notebook.runs[index].clone();
+        let base = self.base_dir();
+        let dest = match out {
+            Some(p) => self.resolve(p),
+            None => base.join(format!(
+                "{}-run{}-metrics.csv",
+                self.experiment.name,
+                entry.name()
+            )),
+        };
+        let rows = crate::experiment::notebook::export_metrics_csv(&entry.folder(&base), &dest)
+            .map_err(|e| format!("run {}: export failed: {e}", entry.name()))?;
+        Ok(vec![text(format!(
+            "run {}: {rows} rows of metrics written to {}",
+            entry.name(),
+            dest.display()
+        ))])
+    }
+
     fn load_data(&mut self, paths: &[String], labels: Option<&str>) -> Result<Vec<Output>, String> {
         let base = self.base_dir();
         let rel = |p: &str| -> PathBuf {
@@ -879,8 +1016,14 @@ impl Session {
                 abs
             }
         };
-        let first = &paths[0];
-        let first_abs = self.resolve(Path::new(first));
+        if paths.is_empty() && !matches!(self.experiment.data, DataSpec::Csv(_)) {
+            return Err(
+                "labels go with CSV sequences; load the features first (load data FOLDER --labels PATH)"
+                    .into(),
+            );
+        }
+        let first = paths.first().cloned().unwrap_or_default();
+        let first_abs = self.resolve(Path::new(&first));
         let is_text = paths.len() == 1
             && labels.is_none()
             && first_abs.is_file()
@@ -893,7 +1036,7 @@ impl Session {
                 _ => (TextSpec::default().validation, 0.0, false),
             };
             self.experiment.data = DataSpec::Text(TextSpec {
-                path: rel(first),
+                path: rel(&first),
                 validation: old_split.0,
                 test: old_split.1,
                 lowercase: old_split.2,
@@ -939,12 +1082,13 @@ impl Session {
                 }
                 Ok(SequenceSource::Files(list.iter().map(|p| rel(p)).collect()))
             };
-            let features = source(paths)?;
             let mut config = match &self.experiment.data {
                 DataSpec::Csv(c) => c.clone(),
                 _ => crate::data::CsvDataConfig::default(),
             };
-            config.features = features;
+            if !paths.is_empty() {
+                config.features = source(paths)?;
+            }
             if let Some(l) = labels {
                 config.labels = LabelSource::Files(source(&[l.to_string()])?);
             }
@@ -1103,10 +1247,27 @@ impl Session {
             started_unix,
             ..RunRecord::default()
         };
-        let runner =
-            Runner::spawn_experiment(exp, Some((folder.clone(), record)), self.wake.clone())
-                .map_err(|e| format!("could not start the training thread: {e}"))?;
+        let (taps, stream) = match self.run_observer {
+            Some(_) => {
+                let (tap, stream) = crate::train::runner::tap(1024);
+                (vec![tap], Some(stream))
+            }
+            None => (Vec::new(), None),
+        };
+        let runner = Runner::spawn_experiment_tapped(
+            exp,
+            Some((folder.clone(), record)),
+            self.wake.clone(),
+            taps,
+        )
+        .map_err(|e| format!("could not start the training thread: {e}"))?;
         let base = self.base_dir();
+        let previous = self
+            .experiment
+            .notebook
+            .runs
+            .last()
+            .map(|r| r.folder(&base));
         let entry = RunEntry {
             path: relative_to(&folder, &base),
             summary: RunDigest {
@@ -1127,6 +1288,16 @@ impl Session {
             elapsed_s: 0.0,
             paused: false,
         });
+        if let (Some(observer), Some(events)) = (self.run_observer.as_mut(), stream) {
+            observer(RunStart {
+                cell,
+                run: self.experiment.notebook.runs.len() - 1,
+                name: name.clone(),
+                folder: folder.clone(),
+                previous,
+                events,
+            });
+        }
         Ok(vec![text(format!(
             "run {name} started in {} (pause, resume, stop, lr VALUE; wait blocks until it ends)",
             folder.display()
@@ -1538,10 +1709,22 @@ impl Session {
         trainer.iteration = self.experiment.notebook.runs[self.find_run(&name)?]
             .summary
             .iterations;
+        // Stop in the window, Ctrl-C in the terminal: the scoring ends at the next batch
+        let interrupt = self.interrupt.clone();
+        let stop = move || {
+            interrupt
+                .compare_exchange(
+                    INTERRUPT_PENDING,
+                    INTERRUPT_NONE,
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                )
+                .is_ok()
+        };
         let ev = match split {
             Split::Validation => {
                 trainer
-                    .evaluate()
+                    .evaluate_until(&stop)
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| {
                         format!("run {name}: its data has no validation split (data.validation)")
@@ -1549,7 +1732,7 @@ impl Session {
             }
             Split::Test => {
                 let (last, _best) = trainer
-                    .evaluate_test()
+                    .evaluate_test_until(&stop)
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("run {name}: its data has no test split (data.test)"))?;
                 last
@@ -1838,50 +2021,7 @@ impl Session {
     /// Completions for the word before `pos` in `line`: commands, field paths, runs,
     /// state names and file names. Returns the start of the word and the candidates.
     pub fn complete(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
-        let before = &line[..pos.min(line.len())];
-        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
-        let word = &before[start..];
-        let head: Vec<&str> = before[..start].split_whitespace().collect();
-        let mut out: Vec<String> = match head.as_slice() {
-            [] => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
-            ["set"] | ["show"] => {
-                let mut v: Vec<String> = if head[0] == "show" {
-                    ["experiment", "data", "model", "runs", "state"]
-                        .map(String::from)
-                        .to_vec()
-                } else {
-                    Vec::new()
-                };
-                v.extend(fields::all_paths(&self.experiment));
-                v
-            }
-            ["help"] => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
-            ["align"] => ["start", "end", "equal"].map(String::from).to_vec(),
-            ["add"] => ["lstm", "gru", "rnn", "dense"].map(String::from).to_vec(),
-            ["state"] => ["reset", "show", "save", "load"].map(String::from).to_vec(),
-            ["state", "load"] => self
-                .experiment
-                .notebook
-                .states
-                .iter()
-                .map(|s| s.name.clone())
-                .collect(),
-            ["load"] => vec!["data".into()],
-            ["use"] | ["compare", ..] | ["eval"] => self
-                .experiment
-                .notebook
-                .runs
-                .iter()
-                .map(RunEntry::name)
-                .collect(),
-            ["train", _] => ["iterations", "epochs"].map(String::from).to_vec(),
-            ["open" | "save" | "predict", ..] | ["load", "data", ..] => complete_file(word),
-            _ => Vec::new(),
-        };
-        out.retain(|c| c.starts_with(word));
-        out.sort();
-        out.dedup();
-        (start, out)
+        complete(&self.experiment, line, pos)
     }
 }
 
@@ -2185,6 +2325,54 @@ fn relative_path(target: &Path, base: &Path) -> PathBuf {
         out.push(c);
     }
     out
+}
+
+/// Tab completion of `line` at byte `pos` for an experiment (its field paths, states
+/// and runs): the start of the word being completed and the candidates. Reads nothing
+/// but the experiment and, for file arguments, the folder named.
+pub fn complete(exp: &Experiment, line: &str, pos: usize) -> (usize, Vec<String>) {
+    let before = &line[..pos.min(line.len())];
+    let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let word = &before[start..];
+    let head: Vec<&str> = before[..start].split_whitespace().collect();
+    let mut out: Vec<String> = match head.as_slice() {
+        [] => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
+        ["set"] | ["show"] => {
+            let mut v: Vec<String> = if head[0] == "show" {
+                ["experiment", "data", "model", "runs", "state"]
+                    .map(String::from)
+                    .to_vec()
+            } else {
+                Vec::new()
+            };
+            v.extend(fields::all_paths(&exp));
+            v
+        }
+        ["help"] => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
+        ["align"] => ["start", "end", "equal"].map(String::from).to_vec(),
+        ["add"] => ["lstm", "gru", "rnn", "dense"].map(String::from).to_vec(),
+        ["state"] => ["reset", "show", "save", "load"].map(String::from).to_vec(),
+        ["state", "load"] => exp
+            .notebook
+            .states
+            .iter()
+            .map(|s| s.name.clone())
+            .collect(),
+        ["load"] => vec!["data".into()],
+        ["use"] | ["compare", ..] | ["eval"] | ["branch"] | ["export"] => exp
+            .notebook
+            .runs
+            .iter()
+            .map(RunEntry::name)
+            .collect(),
+        ["train", _] => ["iterations", "epochs"].map(String::from).to_vec(),
+        ["open" | "save" | "predict", ..] | ["load", "data", ..] => complete_file(word),
+        _ => Vec::new(),
+    };
+    out.retain(|c| c.starts_with(word));
+    out.sort();
+    out.dedup();
+    (start, out)
 }
 
 fn complete_file(word: &str) -> Vec<String> {

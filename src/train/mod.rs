@@ -63,4 +63,11 @@ pub enum TrainError {
     /// A request the model or data cannot serve (`seqlab predict`/`eval` options).
     #[error("{0}")]
     Request(String),
+    /// A long piece of work stopped on request (Stop, Ctrl-C) before it was done.
+    #[error("stopped {what} after {done} of {total} batches, as asked; run it again to finish")]
+    Interrupted {
+        what: String,
+        done: usize,
+        total: usize,
+    },
 }

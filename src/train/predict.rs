@@ -199,10 +199,36 @@ pub fn evaluate_batches(
     iteration: u64,
     split: &str,
 ) -> Evaluation {
+    match evaluate_batches_until(net, batches, classification, carry, iteration, split, &|| false)
+    {
+        Ok(ev) => ev,
+        Err(_) => unreachable!("nothing stops it"),
+    }
+}
+
+/// [`evaluate_batches`], asking `stop` before each batch: when it answers true, the
+/// evaluation ends there with [`TrainError::Interrupted`] (a front end's Stop button or
+/// Ctrl-C while a long split is scored).
+pub fn evaluate_batches_until(
+    net: &mut Network<f32>,
+    batches: &[SeqBatch],
+    classification: bool,
+    carry: bool,
+    iteration: u64,
+    split: &str,
+    stop: &dyn Fn() -> bool,
+) -> Result<Evaluation, TrainError> {
     let last_step = net.config().output.mode == OutputMode::LastStep;
     let mut acc = Accumulator::new(classification, net.config().output.size);
     let mut state: Option<NetState<f32>> = None;
-    for mb in batches {
+    for (done, mb) in batches.iter().enumerate() {
+        if stop() {
+            return Err(TrainError::Interrupted {
+                what: format!("scoring the {split} split"),
+                done,
+                total: batches.len(),
+            });
+        }
         let b = mb.batch_size();
         let mut st = match state.take() {
             Some(s) if carry && s.iter().flatten().all(|l| l.h.nrows() == b) => s,
@@ -230,5 +256,5 @@ pub fn evaluate_batches(
         }
         state = Some(st);
     }
-    acc.finish(iteration, split)
+    Ok(acc.finish(iteration, split))
 }

@@ -160,125 +160,50 @@ impl RunnerOptions {
 /// A running training thread.
 pub struct Runner {
     commands: Sender<Command>,
+    events: EventStream,
+    handle: Option<JoinHandle<Option<Trainer>>>,
+}
+
+/// The sending ends of one consumer's pair of event channels (important events
+/// unbounded, metrics bounded): the runner sends every event to its own consumer and to
+/// each tap given at spawn, so a second consumer (a window drawing the run while the
+/// session thread is busy) sees the run without going through the first.
+#[derive(Clone)]
+pub struct Tap {
+    important: Sender<Event>,
+    metrics: Sender<Event>,
+}
+
+/// The receiving ends of one consumer's event channels, with the delivery order the
+/// module doc describes (`Finished` after every metrics event sent before it).
+pub struct EventStream {
     important: Receiver<Event>,
     metrics: Receiver<Event>,
     /// `Finished`, taken from the important channel while metrics events sent before
     /// it were still queued: it is delivered after them.
     held: std::sync::Mutex<Option<Event>>,
-    handle: Option<JoinHandle<Option<Trainer>>>,
 }
 
-/// Called after every event so a GUI can repaint.
-pub type Wake = Arc<dyn Fn() + Send + Sync>;
-
-impl Runner {
-    /// Starts training on a thread named `seqlab-trainer`.
-    pub fn spawn(trainer: Trainer, options: RunnerOptions, wake: Wake) -> std::io::Result<Runner> {
-        let capacity = options.metrics_capacity;
-        Self::start(capacity, wake.clone(), move |ch| {
-            Some(Worker::new(trainer, options, ch, wake).run_to_end())
-        })
-    }
-
-    /// Loads the experiment's data and builds the trainer on the training thread (so a
-    /// large folder never blocks the caller), then trains. Loading problems arrive as
-    /// [`Event::Failed`] followed by [`Event::Finished`]. `run_dir` is created once the
-    /// data has loaded.
-    pub fn spawn_experiment(
-        exp: crate::experiment::Experiment,
-        run_dir: Option<(PathBuf, RunRecord)>,
-        wake: Wake,
-    ) -> std::io::Result<Runner> {
-        Self::start(1024, wake.clone(), move |ch| {
-            // errors name the experiment's file when the run has a record of it
-            let file = run_dir
-                .as_ref()
-                .map(|(_, rec)| rec.experiment_file.clone())
-                .filter(|f| !f.as_os_str().is_empty())
-                .unwrap_or_else(|| PathBuf::from(&exp.name));
-            let prepared = Trainer::for_file(exp, &file, &mut |_| {})
-                .map_err(|e| e.to_string())
-                .and_then(|trainer| {
-                    let dir = run_dir
-                        .map(|(p, rec)| {
-                            complete_record(&trainer, rec).and_then(|rec| RunDir::create(&p, &rec))
-                        })
-                        .transpose()
-                        .map_err(|e| e.to_string())?;
-                    Ok((trainer, dir))
-                });
-            match prepared {
-                Ok((trainer, dir)) => {
-                    let options = RunnerOptions::from_trainer(&trainer, dir);
-                    Some(Worker::new(trainer, options, ch, wake).run_to_end())
-                }
-                Err(message) => {
-                    fail(&ch.important, &wake, message);
-                    None
-                }
-            }
-        })
-    }
-
-    /// The channels and the named thread running `body`. A panic in `body` (a bug) still
-    /// ends with [`Event::Failed`] and [`Event::Finished`], so no consumer waits for ever.
-    fn start(
-        metrics_capacity: usize,
-        wake: Wake,
-        body: impl FnOnce(Channels) -> Option<Trainer> + Send + 'static,
-    ) -> std::io::Result<Runner> {
-        let (cmd_tx, cmd_rx) = unbounded();
-        let (imp_tx, imp_rx) = unbounded();
-        let (met_tx, met_rx) = bounded(metrics_capacity.max(1));
-        let reporter = imp_tx.clone();
-        let channels = Channels {
-            commands: cmd_rx,
+/// A consumer's pair of channels: pass the [`Tap`] to a spawn, read the
+/// [`EventStream`]. `metrics_capacity` bounds the queued per-iteration events (the
+/// newest are dropped when it is full; training never waits for a consumer).
+pub fn tap(metrics_capacity: usize) -> (Tap, EventStream) {
+    let (imp_tx, imp_rx) = unbounded();
+    let (met_tx, met_rx) = bounded(metrics_capacity.max(1));
+    (
+        Tap {
             important: imp_tx,
             metrics: met_tx,
-        };
-        let handle = std::thread::Builder::new()
-            .name("seqlab-trainer".into())
-            .spawn(move || {
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(channels))) {
-                    Ok(trainer) => trainer,
-                    Err(payload) => {
-                        let what = payload
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| payload.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "no message".into());
-                        fail(
-                            &reporter,
-                            &wake,
-                            format!(
-                                "the training thread stopped on an internal error ({what}); \
-                                 this is a bug in seqlab: please report it with the \
-                                 experiment file"
-                            ),
-                        );
-                        None
-                    }
-                }
-            })?;
-        Ok(Runner {
-            commands: cmd_tx,
+        },
+        EventStream {
             important: imp_rx,
             metrics: met_rx,
             held: Default::default(),
-            handle: Some(handle),
-        })
-    }
+        },
+    )
+}
 
-    /// Sends a command (ignored once the run has ended).
-    pub fn send(&self, cmd: Command) {
-        let _ = self.commands.send(cmd);
-    }
-
-    /// A clone of the command sender (e.g. for a Ctrl-C handler).
-    pub fn command_sender(&self) -> Sender<Command> {
-        self.commands.clone()
-    }
-
+impl EventStream {
     /// The next event without waiting; important events first.
     ///
     /// Important events come first, except `Finished`: it waits until the metrics
@@ -313,6 +238,138 @@ impl Runner {
             default(timeout) => None,
         }
     }
+}
+
+/// Called after every event so a GUI can repaint.
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+impl Runner {
+    /// Starts training on a thread named `seqlab-trainer`.
+    pub fn spawn(trainer: Trainer, options: RunnerOptions, wake: Wake) -> std::io::Result<Runner> {
+        let capacity = options.metrics_capacity;
+        Self::start(capacity, Vec::new(), wake.clone(), move |ch| {
+            Some(Worker::new(trainer, options, ch, wake).run_to_end())
+        })
+    }
+
+    /// Loads the experiment's data and builds the trainer on the training thread (so a
+    /// large folder never blocks the caller), then trains. Loading problems arrive as
+    /// [`Event::Failed`] followed by [`Event::Finished`]. `run_dir` is created once the
+    /// data has loaded.
+    pub fn spawn_experiment(
+        exp: crate::experiment::Experiment,
+        run_dir: Option<(PathBuf, RunRecord)>,
+        wake: Wake,
+    ) -> std::io::Result<Runner> {
+        Self::spawn_experiment_tapped(exp, run_dir, wake, Vec::new())
+    }
+
+    /// [`Runner::spawn_experiment`], sending every event also to each of `taps` (see
+    /// [`tap`]).
+    pub fn spawn_experiment_tapped(
+        exp: crate::experiment::Experiment,
+        run_dir: Option<(PathBuf, RunRecord)>,
+        wake: Wake,
+        taps: Vec<Tap>,
+    ) -> std::io::Result<Runner> {
+        Self::start(1024, taps, wake.clone(), move |ch| {
+            // errors name the experiment's file when the run has a record of it
+            let file = run_dir
+                .as_ref()
+                .map(|(_, rec)| rec.experiment_file.clone())
+                .filter(|f| !f.as_os_str().is_empty())
+                .unwrap_or_else(|| PathBuf::from(&exp.name));
+            let prepared = Trainer::for_file(exp, &file, &mut |_| {})
+                .map_err(|e| e.to_string())
+                .and_then(|trainer| {
+                    let dir = run_dir
+                        .map(|(p, rec)| {
+                            complete_record(&trainer, rec).and_then(|rec| RunDir::create(&p, &rec))
+                        })
+                        .transpose()
+                        .map_err(|e| e.to_string())?;
+                    Ok((trainer, dir))
+                });
+            match prepared {
+                Ok((trainer, dir)) => {
+                    let options = RunnerOptions::from_trainer(&trainer, dir);
+                    Some(Worker::new(trainer, options, ch, wake).run_to_end())
+                }
+                Err(message) => {
+                    fail(&ch.outlets, &wake, message);
+                    None
+                }
+            }
+        })
+    }
+
+    /// The channels and the named thread running `body`. A panic in `body` (a bug) still
+    /// ends with [`Event::Failed`] and [`Event::Finished`], so no consumer waits for ever.
+    fn start(
+        metrics_capacity: usize,
+        taps: Vec<Tap>,
+        wake: Wake,
+        body: impl FnOnce(Channels) -> Option<Trainer> + Send + 'static,
+    ) -> std::io::Result<Runner> {
+        let (cmd_tx, cmd_rx) = unbounded();
+        let (own, events) = tap(metrics_capacity);
+        let mut outlets = vec![own];
+        outlets.extend(taps);
+        let reporter = outlets.clone();
+        let channels = Channels {
+            commands: cmd_rx,
+            outlets,
+        };
+        let handle = std::thread::Builder::new()
+            .name("seqlab-trainer".into())
+            .spawn(move || {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(channels))) {
+                    Ok(trainer) => trainer,
+                    Err(payload) => {
+                        let what = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "no message".into());
+                        fail(
+                            &reporter,
+                            &wake,
+                            format!(
+                                "the training thread stopped on an internal error ({what}); \
+                                 this is a bug in seqlab: please report it with the \
+                                 experiment file"
+                            ),
+                        );
+                        None
+                    }
+                }
+            })?;
+        Ok(Runner {
+            commands: cmd_tx,
+            events,
+            handle: Some(handle),
+        })
+    }
+
+    /// Sends a command (ignored once the run has ended).
+    pub fn send(&self, cmd: Command) {
+        let _ = self.commands.send(cmd);
+    }
+
+    /// A clone of the command sender (e.g. for a Ctrl-C handler).
+    pub fn command_sender(&self) -> Sender<Command> {
+        self.commands.clone()
+    }
+
+    /// The next event without waiting; see [`EventStream::try_recv`].
+    pub fn try_recv(&self) -> Option<Event> {
+        self.events.try_recv()
+    }
+
+    /// The next event, waiting up to `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
+        self.events.recv_timeout(timeout)
+    }
 
     /// True once the training thread has ended (its last events may still be queued).
     pub fn is_finished(&self) -> bool {
@@ -327,11 +384,13 @@ impl Runner {
 
 /// Reports a run that ended before or outside training: [`Event::Failed`] then
 /// [`Event::Finished`] with the message as the error.
-fn fail(important: &Sender<Event>, wake: &Wake, message: String) {
-    let _ = important.send(Event::Failed {
-        iteration: 0,
-        message: message.clone(),
-    });
+fn fail(outlets: &[Tap], wake: &Wake, message: String) {
+    for o in outlets {
+        let _ = o.important.send(Event::Failed {
+            iteration: 0,
+            message: message.clone(),
+        });
+    }
     let summary = RunSummary {
         stop_reason: StopReason::Stopped,
         iterations: 0,
@@ -345,7 +404,9 @@ fn fail(important: &Sender<Event>, wake: &Wake, message: String) {
         run_dir: None,
         error: Some(message),
     };
-    let _ = important.send(Event::Finished(summary));
+    for o in outlets {
+        let _ = o.important.send(Event::Finished(summary.clone()));
+    }
     wake();
 }
 
@@ -377,16 +438,16 @@ pub fn complete_record(
 /// The training thread's ends of the channels.
 struct Channels {
     commands: Receiver<Command>,
-    important: Sender<Event>,
-    metrics: Sender<Event>,
+    /// The runner's own consumer first, then the taps.
+    outlets: Vec<Tap>,
 }
 
 struct Worker {
     trainer: Trainer,
     options: RunnerOptions,
     commands: Receiver<Command>,
-    important: Sender<Event>,
-    metrics: Sender<Event>,
+    /// The runner's own consumer first, then the taps.
+    outlets: Vec<Tap>,
     wake: Wake,
     skipped: u64,
     last_eval: Option<Evaluation>,
@@ -407,8 +468,7 @@ impl Worker {
             trainer,
             options,
             commands: ch.commands,
-            important: ch.important,
-            metrics: ch.metrics,
+            outlets: ch.outlets,
             wake,
             skipped: 0,
             last_eval: None,
@@ -424,7 +484,12 @@ impl Worker {
     }
 
     fn emit(&self, e: Event) {
-        let _ = self.important.send(e);
+        if let Some((last, rest)) = self.outlets.split_last() {
+            for o in rest {
+                let _ = o.important.send(e.clone());
+            }
+            let _ = last.important.send(e);
+        }
         (self.wake)();
     }
 
@@ -548,7 +613,11 @@ impl Worker {
                 elapsed_s: elapsed,
                 skipped: self.skipped,
             };
-            match self.metrics.try_send(ev) {
+            // the taps drop what they cannot queue, as the runner's own consumer does
+            for tap in &self.outlets[1..] {
+                let _ = tap.metrics.try_send(ev.clone());
+            }
+            match self.outlets[0].metrics.try_send(ev) {
                 Ok(()) => {
                     self.skipped = 0;
                     (self.wake)();
@@ -811,7 +880,7 @@ mod tests {
 
     #[test]
     fn a_panic_on_the_training_thread_arrives_as_a_failure_and_an_end() {
-        let runner = Runner::start(4, Arc::new(|| {}), |_ch| panic!("boom")).unwrap();
+        let runner = Runner::start(4, Vec::new(), Arc::new(|| {}), |_ch| panic!("boom")).unwrap();
         let start = Instant::now();
         let mut events = Vec::new();
         while !matches!(events.last(), Some(Event::Finished(_))) {

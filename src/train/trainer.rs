@@ -310,18 +310,29 @@ impl Trainer {
 
     /// Evaluates on the validation split; `None` when there is none.
     pub fn evaluate(&mut self) -> Result<Option<Evaluation>, TrainError> {
+        self.evaluate_until(&|| false)
+    }
+
+    /// [`Trainer::evaluate`], asking `stop` before each batch (see
+    /// [`evaluate_batches_until`](super::predict::evaluate_batches_until)).
+    pub fn evaluate_until(
+        &mut self,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Option<Evaluation>, TrainError> {
         if !self.data.has_validation() {
             return Ok(None);
         }
         let batches = self.data.validation_batches(self.batch_size, self.steps)?;
-        Ok(Some(evaluate_batches(
+        super::predict::evaluate_batches_until(
             &mut self.net,
             &batches,
             self.shape.classification,
             self.data.is_stream(),
             self.iteration,
             "validation",
-        )))
+            stop,
+        )
+        .map(Some)
     }
 
     /// Scores the test split (CSV data, or a text corpus's `test` part) once: with the current (final) weights, and with
@@ -330,13 +341,30 @@ impl Trainer {
     pub fn evaluate_test(
         &mut self,
     ) -> Result<Option<(Evaluation, Option<Evaluation>)>, TrainError> {
+        self.evaluate_test_until(&|| false)
+    }
+
+    /// [`Trainer::evaluate_test`], asking `stop` before each batch of the final
+    /// weights' scoring.
+    pub fn evaluate_test_until(
+        &mut self,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Option<(Evaluation, Option<Evaluation>)>, TrainError> {
         let batches = self.data.test_batches(self.batch_size, self.steps)?;
         if batches.is_empty() {
             return Ok(None);
         }
         let c = self.shape.classification;
         let carry = self.data.is_stream();
-        let last = evaluate_batches(&mut self.net, &batches, c, carry, self.iteration, "test");
+        let last = super::predict::evaluate_batches_until(
+            &mut self.net,
+            &batches,
+            c,
+            carry,
+            self.iteration,
+            "test",
+            stop,
+        )?;
         let best = match &self.early.best_params {
             Some(best) => {
                 let current = self.net.params().to_vec();

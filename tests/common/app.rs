@@ -11,7 +11,8 @@ use seqlab::app::SeqlabApp;
 /// How long a test waits for background work before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(90);
 
-/// Runs frames until the window is idle: no animation and no repaint requested. While a
+/// Runs frames until the window is idle: every command sent has run on the session's
+/// thread, no animation and no repaint requested. While a
 /// background thread keeps the window repainting (a spinner while data loads, a live
 /// run), it keeps stepping, 10 ms apart, for up to [`PATIENCE`]; past that it fails with
 /// what kept repainting.
@@ -20,7 +21,18 @@ pub fn settle(h: &mut Harness<'_, SeqlabApp>) {
     let start = Instant::now();
     loop {
         match h.try_run() {
-            Ok(_) => return,
+            // the commands sent run on the session's thread: idle means they are done
+            // and the window has drawn their results
+            Ok(_) if h.state().is_idle() => {
+                h.run_steps(1);
+                return;
+            }
+            Ok(_) if start.elapsed() > PATIENCE => panic!(
+                "the session never finished its commands within {PATIENCE:?}: {:?} running, {:?} queued",
+                h.state().session.running,
+                h.state().session.queued
+            ),
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
             Err(e) if start.elapsed() > PATIENCE => {
                 panic!("the window never settled within {PATIENCE:?}: {e}")
             }
