@@ -275,6 +275,8 @@ fn typing_into_an_empty_path_keeps_the_focus() {
         // (a spinner shows while the data is read: step rather than settle)
         h.run_steps(2);
     }
+    // each character is a `set` the session runs on its thread
+    step_until(&mut h, "the edits to run", |a| a.is_idle());
     let DataSpec::Text(t) = &h.state().session.experiment.data else {
         panic!("text data")
     };

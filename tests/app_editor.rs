@@ -83,15 +83,18 @@ fn an_invalid_experiment_lists_its_problems_and_does_not_train() {
         .build_eframe(move |_cc| SeqlabApp::new(Some(p)));
     settle(&mut h);
     h.state_mut()
-        .run_line("set training.tbptt Some((forward: 5, backward: 10))");
+        .run_line("set! training.tbptt (forward: 5, backward: 10)");
     settle(&mut h);
     // counted on top, and drawn under the field it concerns
     assert!(h
         .query_by_label_contains("1 problem(s) to fix before training")
         .is_some());
-    assert!(h
-        .query_by_label_contains("is 10 but forward is 5")
-        .is_some());
+    // under the field, and in the `set!` cell that made it (and its console line)
+    assert!(
+        h.query_all_by_label_contains("is 10 but forward is 5")
+            .count()
+            >= 2
+    );
     h.get_by_label("Train").click();
     settle(&mut h);
     assert!(h.state().console.log.contains("training not started"));

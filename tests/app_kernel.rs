@@ -181,12 +181,12 @@ fn editor_changes_are_set_cells_and_a_replay_rebuilds_the_experiment() {
         .map(|c| c.command.clone())
         .collect();
     assert!(
-        commands.iter().all(|c| c.starts_with("set ")),
+        commands.iter().all(|c| c.starts_with("set! ")),
         "every edit is a set cell: {commands:?}"
     );
     for field in ["model.layers", "training.updater", "data.Csv.alignment"] {
         assert!(
-            commands.iter().any(|c| c.starts_with(&format!("set {field}"))),
+            commands.iter().any(|c| c.starts_with(&format!("set! {field}"))),
             "a cell sets {field}: {commands:?}"
         );
     }

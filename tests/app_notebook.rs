@@ -32,7 +32,8 @@ fn command(h: &mut Harness<'_, SeqlabApp>, line: &str) {
     h.step();
     h.get_by_label("Run command").click();
     h.step();
-    h.step();
+    // the session runs it on its own thread
+    step_until(h, "the command to run", |a| a.is_idle());
 }
 
 fn finished(app: &SeqlabApp) -> bool {
@@ -195,8 +196,7 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
 
     // export the second run's metrics
     h.query_all_by_label("Export CSV").next().unwrap().click();
-    h.step();
-    h.step();
+    step_until(&mut h, "the export to run", |a| a.is_idle());
     let csv = std::fs::read_to_string(dir.join("charts-run001-metrics.csv")).unwrap();
     assert_eq!(csv.lines().count(), 31);
     assert!(csv.lines().next().unwrap().ends_with(",validation_score"));
@@ -206,8 +206,7 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
         .next()
         .unwrap()
         .click();
-    h.step();
-    h.step();
+    step_until(&mut h, "the branch to run", |a| a.is_idle());
     let exp = &h.state().session.experiment;
     assert_eq!(
         exp.initial_weights.as_deref(),
@@ -233,7 +232,7 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
     drop(h);
 
     let mut h = harness(Some(path));
-    h.step();
+    step_until(&mut h, "the notebook to open", |a| a.is_idle());
     assert_eq!(
         h.state().session.experiment.notebook.cells.len(),
         cells_before

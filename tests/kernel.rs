@@ -102,11 +102,11 @@ fn editor_changes_of_one_field_fold_into_one_set_cell() {
     assert_eq!(
         commands(&snap),
         [
-            "set model.layers[0].size 128",
-            "set training.updater Sgd(lr: 0.1)",
-            "set training.updater.Sgd.lr 0.2",
+            "set! model.layers[0].size 128",
+            "set! training.updater Sgd(lr: 0.1)",
+            "set! training.updater.Sgd.lr 0.2",
             "show model.layers[0].size",
-            "set model.layers[0].size 64",
+            "set! model.layers[0].size 64",
         ],
         "one cell per field changed in a row; a command in between starts a new one"
     );
@@ -120,17 +120,27 @@ fn editor_changes_of_one_field_fold_into_one_set_cell() {
 }
 
 #[test]
-fn an_edit_the_session_refuses_is_a_failed_cell_and_changes_nothing() {
+fn an_edit_that_does_not_read_fails_and_one_out_of_range_is_kept_as_a_problem() {
     let k = kernel();
+    k.edit("training.batch_size", "many");
     k.edit("training.batch_size", "0");
-    k.edit("training.batch_size", "8");
     let (replies, snap) = wait(&k);
     let done = done_lines(&replies);
-    assert!(!done[0].2, "batch size 0 is refused");
-    assert!(done[1].2);
-    assert_eq!(snap.experiment.training.batch_size, 8);
+    assert!(!done[0].2, "a word where a number goes is refused");
+    assert!(done[1].2, "0 reads: the editor keeps it");
+    assert_eq!(snap.experiment.training.batch_size, 0);
+    let cell = snap.experiment.notebook.cells.last().unwrap();
+    let said = format!("{:?}", cell.outputs);
+    assert!(
+        said.contains("now has 1 problem(s)") && said.contains("batch_size"),
+        "{said}"
+    );
     // the refused one is not folded into the next: it says what was wrong
     assert_eq!(commands(&snap).len(), 2);
+    // and train refuses until it is fixed
+    k.line("train");
+    let (replies, _) = wait(&k);
+    assert!(!done_lines(&replies)[0].2);
 }
 
 fn write_corpus(dir: &Path, bytes: usize) {

@@ -430,7 +430,7 @@ impl SeqlabApp {
         for (path, value) in fields::changes(&self.scratch_base, &self.scratch) {
             self.console
                 .log
-                .push(LogKind::Input, format!("set {path} {value}"));
+                .push(LogKind::Input, format!("set! {path} {value}"));
             self.last_edit = self.kernel.edit(&path, &value);
         }
         self.scratch_base = self.scratch.clone();

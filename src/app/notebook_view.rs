@@ -64,16 +64,10 @@ impl Default for NotebookView {
     }
 }
 
-/// The run a `train` cell started: its index in `runs`, from the cell's first line
-/// (`run 003 started in …`).
+/// The run a `train` cell started: its index in `runs`, from the cell's typed run
+/// reference ([`Output::Run`]).
 pub fn cell_run(cell: &Cell, runs: &[RunEntry]) -> Option<usize> {
-    if !cell.command.trim_start().starts_with("train") {
-        return None;
-    }
-    let Some(Output::Text(first)) = cell.outputs.first() else {
-        return None;
-    };
-    let name = first.strip_prefix("run ")?.split_whitespace().next()?;
+    let name = cell.outputs.iter().find_map(Output::run_name)?;
     runs.iter().position(|r| r.name() == name)
 }
 
@@ -317,6 +311,14 @@ impl NotebookView {
                     });
                 }
                 Output::Probabilities(p) => probabilities_ui(ui, p),
+                Output::Run { .. } => {
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new(crate::repl::render::render(out)).monospace(),
+                        )
+                        .selectable(true),
+                    );
+                }
                 Output::Error(e) => {
                     ui.add(
                         egui::Label::new(egui::RichText::new(e).color(ui.visuals().error_fg_color))
@@ -933,15 +935,18 @@ mod tests {
         ];
         let cell = Cell {
             command: "train 10 iterations".into(),
-            outputs: vec![Output::Text(
-                "run 002 started in /t/x.runs/002 (pause…)".into(),
-            )],
+            outputs: vec![Output::Run {
+                name: "002".into(),
+                folder: "x.runs/002".into(),
+            }],
             ok: true,
         };
         assert_eq!(cell_run(&cell, &runs), Some(1));
+        // text that looks like a run reference is not one
         let other = Cell {
             command: "note run 002 started".into(),
-            ..cell.clone()
+            outputs: vec![Output::Markdown("run 002 started in x.runs/002".into())],
+            ok: true,
         };
         assert_eq!(cell_run(&other, &runs), None);
     }

@@ -187,6 +187,29 @@ pub fn set(
     value: &str,
     file: &Path,
 ) -> Result<Experiment, FieldError> {
+    set_checked(exp, path, value, file, true)
+}
+
+/// [`set`] without validating the values: a value that does not read (wrong type,
+/// unknown field or kind) is still an error, but one out of range is kept, so the
+/// experiment can be on its way to a valid one (the window's editor: a data kind chosen
+/// before its path is given). The caller lists [`super::validate::problems`].
+pub fn set_unchecked(
+    exp: &Experiment,
+    path: &str,
+    value: &str,
+    file: &Path,
+) -> Result<Experiment, FieldError> {
+    set_checked(exp, path, value, file, false)
+}
+
+fn set_checked(
+    exp: &Experiment,
+    path: &str,
+    value: &str,
+    file: &Path,
+    validate: bool,
+) -> Result<Experiment, FieldError> {
     let segments = parse_path(path)?;
     let value = value.trim();
     let text = settings_text(exp);
@@ -207,7 +230,12 @@ pub fn set(
             )
         }
     };
-    let mut updated = from_ron_str(&new_text, file).map_err(|e| match e {
+    let read = if validate {
+        from_ron_str(&new_text, file)
+    } else {
+        super::file::from_ron_str_unvalidated(&new_text, file)
+    };
+    let mut updated = read.map_err(|e| match e {
         ExperimentError::Syntax { message, .. } => FieldError::Value {
             path: path.to_string(),
             value: value.clone(),

@@ -108,10 +108,18 @@ fn current_text<'a>(
 
 /// Parses, migrates and validates an experiment. `source` is only used in messages.
 pub fn from_ron_str(text: &str, source: &Path) -> Result<Experiment, ExperimentError> {
+    let experiment = from_ron_str_unvalidated(text, source)?;
+    validate::validate(&experiment, source)?;
+    Ok(experiment)
+}
+
+/// Parses and migrates an experiment without validating its values: a value of the
+/// wrong type or an unknown field is an error, a value out of range is kept (the caller
+/// lists [`validate::problems`]). `source` is only used in messages.
+pub fn from_ron_str_unvalidated(text: &str, source: &Path) -> Result<Experiment, ExperimentError> {
     let text = current_text(text, source)?;
     let mut experiment = parse(&text, source)?;
     experiment.version = FORMAT_VERSION;
-    validate::validate(&experiment, source)?;
     Ok(experiment)
 }
 

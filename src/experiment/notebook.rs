@@ -59,6 +59,35 @@ impl Notebook {
         nb
     }
 
+    /// Notebooks written before `train` cells held a typed run reference said
+    /// `run 003 started in FOLDER (...)` as text: that line becomes [`Output::Run`]
+    /// (done once, when a file is read).
+    pub fn upgrade_run_references(&mut self) {
+        for cell in &mut self.cells {
+            if !cell.command.trim_start().starts_with("train") {
+                continue;
+            }
+            let Some(Output::Text(first)) = cell.outputs.first() else {
+                continue;
+            };
+            let Some((name, rest)) = first
+                .strip_prefix("run ")
+                .and_then(|r| r.split_once(" started in "))
+            else {
+                continue;
+            };
+            let folder = rest
+                .rsplit_once(" (")
+                .map_or(rest, |(f, _)| f)
+                .trim()
+                .to_string();
+            cell.outputs[0] = Output::Run {
+                name: name.to_string(),
+                folder: PathBuf::from(folder),
+            };
+        }
+    }
+
     /// Reads the points of run-log curves back from their runs' logs (after opening);
     /// a curve whose run folder is gone stays empty.
     pub fn read_curves(&mut self, base: &Path) {
@@ -123,6 +152,20 @@ pub enum Output {
     Probabilities(Vec<(String, f64)>),
     /// What went wrong and what to do.
     Error(String),
+    /// The run a `train` cell started: its name as the runs list shows it (`003`) and
+    /// its folder (relative to the notebook's file when it is saved, as in
+    /// [`RunEntry::path`]). Front ends find the run's record by it.
+    Run { name: String, folder: PathBuf },
+}
+
+impl Output {
+    /// The run this output refers to, by name (a `train` cell's first output).
+    pub fn run_name(&self) -> Option<&str> {
+        match self {
+            Output::Run { name, .. } => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// A table of text cells.
@@ -613,5 +656,35 @@ mod tests {
             .expect_err("x1 is not a number")
             .to_string();
         assert!(err.contains("x1") && err.contains("bad.ron"), "{err}");
+    }
+
+    #[test]
+    fn old_train_cells_get_a_typed_run_reference() {
+        let mut nb = Notebook {
+            cells: vec![
+                Cell {
+                    command: "train".into(),
+                    outputs: vec![Output::Text(
+                        "run 002 started in /t/x y.runs/002 (pause, resume, stop, lr VALUE; wait blocks until it ends)".into(),
+                    )],
+                    ok: true,
+                },
+                Cell {
+                    command: "note run 003 started in here".into(),
+                    outputs: vec![Output::Markdown("run 003 started in here".into())],
+                    ok: true,
+                },
+            ],
+            ..Default::default()
+        };
+        nb.upgrade_run_references();
+        assert_eq!(
+            nb.cells[0].outputs[0],
+            Output::Run {
+                name: "002".into(),
+                folder: "/t/x y.runs/002".into()
+            }
+        );
+        assert_eq!(nb.cells[1].outputs[0].run_name(), None);
     }
 }

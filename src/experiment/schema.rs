@@ -198,6 +198,30 @@ pub enum LayerType {
     Dense,
 }
 
+impl LayerType {
+    /// Every kind with its name in command lines (`add lstm 64`), in the order menus
+    /// list them: the one list the REPL's parser, help and completion read.
+    pub const ALL: [(LayerType, &'static str); 4] = [
+        (LayerType::Lstm, "lstm"),
+        (LayerType::Gru, "gru"),
+        (LayerType::Rnn, "rnn"),
+        (LayerType::Dense, "dense"),
+    ];
+
+    /// The kind named `name` (any case), as [`LayerType::ALL`] names it.
+    pub fn from_name(name: &str) -> Option<LayerType> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(k, _)| *k)
+    }
+
+    /// The kinds' names, comma-separated (for messages).
+    pub fn names() -> String {
+        Self::ALL.map(|(_, n)| n).join(", ")
+    }
+}
+
 /// One hidden layer. Fields that do not apply to the kind are errors when set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -76,9 +76,13 @@ pub enum Command {
         force: bool,
     },
     Show(ShowWhat),
+    /// `set PATH VALUE`; `set! PATH VALUE` keeps a value that reads but is out of range
+    /// (listed as a problem; `train` refuses until it is fixed), as the window's editor
+    /// does while a setting is on its way to a valid one.
     Set {
         path: String,
         value: String,
+        force: bool,
     },
     /// `load data PATH... [--labels PATH]`
     LoadData {
@@ -134,47 +138,78 @@ pub enum Command {
     Sweep(super::sweep::SweepCommand),
 }
 
-/// One command's help: name, usage, what it does, and where the window offers it.
+/// One row of the command table: the command's name, usage, what it does, where the
+/// window offers it, and what Tab completes after it. `help`, `parse`'s messages and
+/// Tab completion read this table.
 pub struct CommandHelp {
     pub name: &'static str,
     pub usage: &'static str,
     pub summary: &'static str,
     pub window: &'static str,
+    pub complete: Complete,
+}
+
+/// What Tab completes in a command's arguments; the candidates come from registries
+/// (the commands, the layer kinds, the alignments) and from the experiment (its field
+/// paths, runs and saved states), never from a list written here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Complete {
+    Nothing,
+    /// Command names (`help`).
+    Commands,
+    /// Field paths (`set`).
+    Fields,
+    /// `show`'s words, then field paths.
+    Show,
+    /// Alignment modes (`align`).
+    Alignments,
+    /// Layer kinds, from [`LayerType::ALL`] (`add`).
+    LayerKinds,
+    /// `state`'s words; after `state load`, the saved states.
+    State,
+    /// Run names (`use`, `eval`, `compare`, `branch`, `export`).
+    Runs,
+    /// File names (`open`, `save`, `predict`).
+    Files,
+    /// `data`, then file names (`load`).
+    LoadData,
+    /// After a number, `iterations` or `epochs` (`train`).
+    TrainLength,
 }
 
 /// Every command, in the order `help` lists them.
 pub const COMMANDS: &[CommandHelp] = &[
-    CommandHelp { name: "help", usage: "help [COMMAND]", summary: "list the commands, or explain one", window: "the command line" },
-    CommandHelp { name: "open", usage: "open FILE.ron", summary: "open an experiment/notebook file (asks first when there are unsaved changes: `open! FILE` discards them)", window: "Open… (Ctrl+O)" },
-    CommandHelp { name: "save", usage: "save [FILE.ron]", summary: "save the experiment and the notebook (transcript, history, states, runs); to another folder, relative data paths are rebased; `save!` saves even if it drops comments from the file", window: "Save (Ctrl+S), Save as…" },
-    CommandHelp { name: "new", usage: "new", summary: "start a new experiment (`new!` discards unsaved changes)", window: "New" },
-    CommandHelp { name: "show", usage: "show experiment|data|model|runs|state|FIELD", summary: "show the experiment as RON, the data preview, the layer stack, the runs, the stepping state, or one setting (e.g. show training.updater)", window: "the editor panel and the notebook" },
-    CommandHelp { name: "set", usage: "set FIELD VALUE", summary: "change one setting; the value is RON as in the file (set training.updater Adam(lr: 0.002), set model.layers[1].size 256, set data.alignment AlignEnd); checked at once, an invalid value changes nothing", window: "the editor panel" },
-    CommandHelp { name: "load", usage: "load data PATH... [--labels PATH]", summary: "use a text corpus (a .txt file) or CSV sequences (a folder, a %d pattern or .csv files) as the data; `load data --labels PATH` alone changes only the labels of CSV data", window: "the Data section's Browse…, dropping files on the window" },
-    CommandHelp { name: "align", usage: "align start|end|equal", summary: "how CSV sequences of different lengths line up (ALIGN_START, ALIGN_END, EQUAL_LENGTH)", window: "the Data section's alignment" },
-    CommandHelp { name: "add", usage: "add lstm|gru|rnn|dense SIZE [at N]", summary: "add a hidden layer at the end or at position N (from 0)", window: "the Layers section's Add" },
-    CommandHelp { name: "remove", usage: "remove N", summary: "remove hidden layer N (from 0)", window: "the Layers section's ✖" },
-    CommandHelp { name: "move", usage: "move N M", summary: "move hidden layer N to position M", window: "the Layers section's ⬆/⬇" },
-    CommandHelp { name: "analyze", usage: "analyze", summary: "per-layer input/output sizes, parameter counts and the estimated training memory for the batch and sequence length", window: "the Layers section" },
-    CommandHelp { name: "train", usage: "train [N iterations|N epochs]", summary: "start a run in the background (a new run folder); the experiment's length unless given", window: "Train" },
-    CommandHelp { name: "pause", usage: "pause", summary: "pause the active run", window: "Pause" },
-    CommandHelp { name: "resume", usage: "resume", summary: "resume the paused run", window: "Resume" },
-    CommandHelp { name: "stop", usage: "stop", summary: "stop the active run (weights, checkpoint and summary are still written)", window: "Stop" },
-    CommandHelp { name: "lr", usage: "lr VALUE", summary: "change the active run's base learning rate from the next iteration on", window: "the learning-rate control" },
-    CommandHelp { name: "checkpoint", usage: "checkpoint", summary: "write a checkpoint of the active run now", window: "Checkpoint" },
-    CommandHelp { name: "wait", usage: "wait", summary: "block until the active run finishes (for scripts)", window: "not needed: the window shows the run live" },
-    CommandHelp { name: "eval", usage: "eval [RUN] [validation|test] | eval now", summary: "score a run's weights on the validation (default) or test split: score, accuracy, per-class precision/recall/F1 and confusion matrix, or MSE/MAE/R²; `eval now`: the active run evaluates at its next iteration", window: "the notebook, Evaluate now" },
-    CommandHelp { name: "sample", usage: "sample [N] [--prime TEXT] [--temperature T | --greedy] [--seed S] | sample now", summary: "generate N characters from the selected run's text model; `sample now`: the active run samples at its next iteration", window: "Sample now" },
-    CommandHelp { name: "predict", usage: "predict PATH [-o FILE]", summary: "predictions of the selected run for CSV sequence files (training normalisation applied)", window: "the notebook" },
-    CommandHelp { name: "runs", usage: "runs", summary: "the notebook's runs: date, stop reason, iterations, best validation score, wall time (missing folders marked)", window: "the runs list" },
-    CommandHelp { name: "use", usage: "use RUN", summary: "select the run (number, folder name or path) whose weights sample/step/eval/predict use", window: "the runs list" },
-    CommandHelp { name: "compare", usage: "compare RUN RUN...", summary: "the settings that differ between runs, and their final and best scores side by side", window: "the runs list" },
-    CommandHelp { name: "branch", usage: "branch RUN", summary: "take a run's model and training settings (where they differ) and its final weights as the initial weights, to edit and train again", window: "the runs list's Branch" },
-    CommandHelp { name: "export", usage: "export RUN [FILE.csv]", summary: "write a run's metrics and validation scores as one CSV file (default: NAME-runNNN-metrics.csv beside the experiment)", window: "the runs list's Export" },
-    CommandHelp { name: "note", usage: "note TEXT", summary: "add a Markdown note to the notebook", window: "the notebook" },
-    CommandHelp { name: "step", usage: "step TEXT | step v1,v2,...[; v1,v2,...]", summary: "feed steps to the selected model keeping its state (rnnTimeStep): characters for text models (prints the top next-character probabilities), one feature vector per step otherwise (prints the outputs)", window: "the notebook" },
-    CommandHelp { name: "state", usage: "state reset|show|save NAME|load NAME", summary: "forget, show (norms of h and c per layer), keep or restore the stepping state (named states are saved with the notebook)", window: "the notebook" },
-    CommandHelp { name: "sweep", usage: "sweep [--parallel N] [--slurm ...] | sweep status|wait|cancel [DIR]", summary: "run the experiment's sweep section (saved file) in the background, on this machine or as a Slurm job array (--slurm --partition P --time HH:MM:SS --cpus-per-task C --mem M --max-parallel K --sbatch-arg ARG --dry-run); status: the trials table, their validation curves and the objective against each field, the trials added as runs; wait: until it ends; cancel: stop it (trials stay resumable)", window: "the command line" },
+    CommandHelp { name: "help", usage: "help [COMMAND]", summary: "list the commands, or explain one", window: "the command line", complete: Complete::Commands },
+    CommandHelp { name: "open", usage: "open FILE.ron", summary: "open an experiment/notebook file (asks first when there are unsaved changes: `open! FILE` discards them)", window: "Open… (Ctrl+O)", complete: Complete::Files },
+    CommandHelp { name: "save", usage: "save [FILE.ron]", summary: "save the experiment and the notebook (transcript, history, states, runs); to another folder, relative data paths are rebased; `save!` saves even if it drops comments from the file", window: "Save (Ctrl+S), Save as…", complete: Complete::Files },
+    CommandHelp { name: "new", usage: "new", summary: "start a new experiment (`new!` discards unsaved changes)", window: "New", complete: Complete::Nothing },
+    CommandHelp { name: "show", usage: "show experiment|data|model|runs|state|FIELD", summary: "show the experiment as RON, the data preview, the layer stack, the runs, the stepping state, or one setting (e.g. show training.updater)", window: "the editor panel and the notebook", complete: Complete::Show },
+    CommandHelp { name: "set", usage: "set FIELD VALUE", summary: "change one setting; the value is RON as in the file (set training.updater Adam(lr: 0.002), set model.layers[1].size 256, set data.alignment AlignEnd); checked at once, an invalid value changes nothing; `set!` keeps a value out of range and lists it as a problem (train refuses until it is fixed)", window: "the editor panel (its changes are `set!` cells)", complete: Complete::Fields },
+    CommandHelp { name: "load", usage: "load data PATH... [--labels PATH]", summary: "use a text corpus (a .txt file) or CSV sequences (a folder, a %d pattern or .csv files) as the data; `load data --labels PATH` alone changes only the labels of CSV data", window: "the Data section's Browse…, dropping files on the window", complete: Complete::LoadData },
+    CommandHelp { name: "align", usage: "align start|end|equal", summary: "how CSV sequences of different lengths line up (ALIGN_START, ALIGN_END, EQUAL_LENGTH)", window: "the Data section's alignment", complete: Complete::Alignments },
+    CommandHelp { name: "add", usage: "add lstm|gru|rnn|dense SIZE [at N]", summary: "add a hidden layer at the end or at position N (from 0)", window: "the Layers section's Add", complete: Complete::LayerKinds },
+    CommandHelp { name: "remove", usage: "remove N", summary: "remove hidden layer N (from 0)", window: "the Layers section's ✖", complete: Complete::Nothing },
+    CommandHelp { name: "move", usage: "move N M", summary: "move hidden layer N to position M", window: "the Layers section's ⬆/⬇", complete: Complete::Nothing },
+    CommandHelp { name: "analyze", usage: "analyze", summary: "per-layer input/output sizes, parameter counts and the estimated training memory for the batch and sequence length", window: "the Layers section", complete: Complete::Nothing },
+    CommandHelp { name: "train", usage: "train [N iterations|N epochs]", summary: "start a run in the background (a new run folder); the experiment's length unless given", window: "Train", complete: Complete::TrainLength },
+    CommandHelp { name: "pause", usage: "pause", summary: "pause the active run", window: "Pause", complete: Complete::Nothing },
+    CommandHelp { name: "resume", usage: "resume", summary: "resume the paused run", window: "Resume", complete: Complete::Nothing },
+    CommandHelp { name: "stop", usage: "stop", summary: "stop the active run (weights, checkpoint and summary are still written)", window: "Stop", complete: Complete::Nothing },
+    CommandHelp { name: "lr", usage: "lr VALUE", summary: "change the active run's base learning rate from the next iteration on", window: "the learning-rate control", complete: Complete::Nothing },
+    CommandHelp { name: "checkpoint", usage: "checkpoint", summary: "write a checkpoint of the active run now", window: "Checkpoint", complete: Complete::Nothing },
+    CommandHelp { name: "wait", usage: "wait", summary: "block until the active run finishes (for scripts)", window: "not needed: the window shows the run live", complete: Complete::Nothing },
+    CommandHelp { name: "eval", usage: "eval [RUN] [validation|test] | eval now", summary: "score a run's weights on the validation (default) or test split: score, accuracy, per-class precision/recall/F1 and confusion matrix, or MSE/MAE/R²; `eval now`: the active run evaluates at its next iteration", window: "the notebook, Evaluate now", complete: Complete::Runs },
+    CommandHelp { name: "sample", usage: "sample [N] [--prime TEXT] [--temperature T | --greedy] [--seed S] | sample now", summary: "generate N characters from the selected run's text model; `sample now`: the active run samples at its next iteration", window: "Sample now", complete: Complete::Nothing },
+    CommandHelp { name: "predict", usage: "predict PATH [-o FILE]", summary: "predictions of the selected run for CSV sequence files (training normalisation applied)", window: "the notebook", complete: Complete::Files },
+    CommandHelp { name: "runs", usage: "runs", summary: "the notebook's runs: date, stop reason, iterations, best validation score, wall time (missing folders marked)", window: "the runs list", complete: Complete::Nothing },
+    CommandHelp { name: "use", usage: "use RUN", summary: "select the run (number, folder name or path) whose weights sample/step/eval/predict use", window: "the runs list", complete: Complete::Runs },
+    CommandHelp { name: "compare", usage: "compare RUN RUN...", summary: "the settings that differ between runs, and their final and best scores side by side", window: "the runs list", complete: Complete::Runs },
+    CommandHelp { name: "branch", usage: "branch RUN", summary: "take a run's model and training settings (where they differ) and its final weights as the initial weights, to edit and train again", window: "the runs list's Branch", complete: Complete::Runs },
+    CommandHelp { name: "export", usage: "export RUN [FILE.csv]", summary: "write a run's metrics and validation scores as one CSV file (default: NAME-runNNN-metrics.csv beside the experiment)", window: "the runs list's Export", complete: Complete::Runs },
+    CommandHelp { name: "note", usage: "note TEXT", summary: "add a Markdown note to the notebook", window: "the notebook", complete: Complete::Nothing },
+    CommandHelp { name: "step", usage: "step TEXT | step v1,v2,...[; v1,v2,...]", summary: "feed steps to the selected model keeping its state (rnnTimeStep): characters for text models (prints the top next-character probabilities), one feature vector per step otherwise (prints the outputs)", window: "the notebook", complete: Complete::Nothing },
+    CommandHelp { name: "state", usage: "state reset|show|save NAME|load NAME", summary: "forget, show (norms of h and c per layer), keep or restore the stepping state (named states are saved with the notebook)", window: "the notebook", complete: Complete::State },
+    CommandHelp { name: "sweep", usage: "sweep [--parallel N] [--slurm ...] | sweep status|wait|cancel [DIR]", summary: "run the experiment's sweep section (saved file) in the background, on this machine or as a Slurm job array (--slurm --partition P --time HH:MM:SS --cpus-per-task C --mem M --max-parallel K --sbatch-arg ARG --dry-run); status: the trials table, their validation curves and the objective against each field, the trials added as runs; wait: until it ends; cancel: stop it (trials stay resumable)", window: "the command line", complete: Complete::Nothing },
 ];
 
 /// The help entry of `name`.
@@ -330,6 +365,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Ok(Command::Set {
                 path: path.to_string(),
                 value: value.to_string(),
+                force,
             })
         }
         "load" => {
@@ -385,14 +421,12 @@ pub fn parse(line: &str) -> Result<Command, String> {
                     ))
                 }
             };
-            let kind = match kind.to_ascii_lowercase().as_str() {
-                "lstm" => LayerType::Lstm,
-                "gru" => LayerType::Gru,
-                "rnn" => LayerType::Rnn,
-                "dense" => LayerType::Dense,
-                other => {
+            let kind = match LayerType::from_name(kind) {
+                Some(k) => k,
+                None => {
                     return Err(format!(
-                        "{other:?} is not a layer kind (lstm, gru, rnn, dense); {}",
+                        "{kind:?} is not a layer kind ({}); {}",
+                        LayerType::names(),
                         usage()
                     ))
                 }
@@ -634,7 +668,8 @@ mod tests {
             parse("set training.updater Adam(lr: 0.002)"),
             Ok(Command::Set {
                 path: "training.updater".into(),
-                value: "Adam(lr: 0.002)".into()
+                value: "Adam(lr: 0.002)".into(),
+                force: false
             })
         );
         assert_eq!(

@@ -42,9 +42,10 @@ const RUN_POLL: Duration = Duration::from_millis(40);
 pub enum Request {
     /// Run one command line as a new cell.
     Line { id: u64, line: String },
-    /// `set PATH VALUE` from the window's editor. When the newest cell is the editor's
-    /// `set` of the same path (nothing ran after it), this one replaces it: a field
-    /// dragged or typed letter by letter is one cell.
+    /// `set! PATH VALUE` from the window's editor (a value out of range is kept and
+    /// listed as a problem, as the editor shows it). When the newest cell is the
+    /// editor's `set!` of the same path (nothing ran after it), this one replaces it: a
+    /// field dragged or typed letter by letter is one cell.
     Edit { id: u64, path: String, value: String },
     /// Remove cell `index` from the transcript.
     DeleteCell { id: u64, index: usize },
@@ -64,7 +65,7 @@ impl Request {
     pub fn line(&self) -> String {
         match self {
             Request::Line { line, .. } => line.trim().to_string(),
-            Request::Edit { path, value, .. } => format!("set {path} {value}"),
+            Request::Edit { path, value, .. } => format!("set! {path} {value}"),
             Request::DeleteCell { index, .. } => format!("(delete cell {})", index + 1),
         }
     }

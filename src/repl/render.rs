@@ -13,6 +13,10 @@ pub fn render(output: &Output) -> String {
         Output::Series(s) => series(s),
         Output::Confusion(c) => confusion(c),
         Output::Probabilities(p) => probabilities(p),
+        Output::Run { name, folder } => format!(
+            "run {name} started in {} (pause, resume, stop, lr VALUE; wait blocks until it ends)",
+            folder.display()
+        ),
     }
 }
 

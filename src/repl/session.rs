@@ -22,7 +22,7 @@ use crate::experiment::notebook::{
     StateLayer, Table, HISTORY_LIMIT,
 };
 use crate::experiment::rundir::{next_run_dir, RunDir, RunRecord};
-use crate::experiment::schema::{DataSpec, LayerSpec, TextSpec};
+use crate::experiment::schema::{DataSpec, LayerSpec, LayerType, TextSpec};
 use crate::experiment::{validate, Experiment};
 use crate::nn::network::{LayerState, NetState};
 use crate::train::eval::EvalMetrics;
@@ -323,6 +323,7 @@ impl Session {
         self.transcript_epoch += 1;
         self.file = Some(path.to_path_buf());
         let base = self.base_dir();
+        self.experiment.notebook.upgrade_run_references();
         self.experiment.notebook.read_curves(&base);
         self.file_has_comments = has_comments(&raw);
         self.data = None;
@@ -531,12 +532,30 @@ impl Session {
                 Ok(vec![text("new experiment (not saved yet)")])
             }
             Command::Show(what) => self.show(what),
-            Command::Set { path, value } => {
-                let updated = fields::set(&self.experiment, &path, &value, &self.file_label())
-                    .map_err(|e| e.to_string())?;
+            Command::Set { path, value, force } => {
+                let file = self.file_label();
+                let updated = if force {
+                    fields::set_unchecked(&self.experiment, &path, &value, &file)
+                } else {
+                    fields::set(&self.experiment, &path, &value, &file)
+                }
+                .map_err(|e| e.to_string())?;
                 self.experiment = updated;
                 let now = fields::get(&self.experiment, &path).map_err(|e| e.to_string())?;
-                Ok(vec![text(format!("{path} = {now}"))])
+                let mut out = vec![text(format!("{path} = {now}"))];
+                if force {
+                    let mut settings = self.experiment.clone();
+                    settings.notebook = Default::default();
+                    let problems = validate::problems(&settings, &file);
+                    if !problems.is_empty() {
+                        out.push(text(format!(
+                            "kept; the experiment now has {} problem(s), and `train` waits until they are fixed:",
+                            problems.len()
+                        )));
+                        out.extend(problems.iter().map(|p| text(format!("  {p}"))));
+                    }
+                }
+                Ok(out)
             }
             Command::LoadData { paths, labels } => self.load_data(&paths, labels.as_deref()),
             Command::Align(mode) => {
@@ -1298,10 +1317,13 @@ impl Session {
                 events,
             });
         }
-        Ok(vec![text(format!(
-            "run {name} started in {} (pause, resume, stop, lr VALUE; wait blocks until it ends)",
-            folder.display()
-        ))])
+        let stored = self.experiment.notebook.runs[self.experiment.notebook.runs.len() - 1]
+            .path
+            .clone();
+        Ok(vec![Output::Run {
+            name,
+            folder: stored,
+        }])
     }
 
     /// Sends a runner command that has no command line of its own (the window's
@@ -2331,42 +2353,37 @@ fn relative_path(target: &Path, base: &Path) -> PathBuf {
 /// and runs): the start of the word being completed and the candidates. Reads nothing
 /// but the experiment and, for file arguments, the folder named.
 pub fn complete(exp: &Experiment, line: &str, pos: usize) -> (usize, Vec<String>) {
+    use super::command::{help_for, Complete};
     let before = &line[..pos.min(line.len())];
     let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
     let word = &before[start..];
     let head: Vec<&str> = before[..start].split_whitespace().collect();
-    let mut out: Vec<String> = match head.as_slice() {
-        [] => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
-        ["set"] | ["show"] => {
-            let mut v: Vec<String> = if head[0] == "show" {
-                ["experiment", "data", "model", "runs", "state"]
-                    .map(String::from)
-                    .to_vec()
-            } else {
-                Vec::new()
-            };
-            v.extend(fields::all_paths(&exp));
+    let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    let runs = || exp.notebook.runs.iter().map(RunEntry::name).collect();
+    let commands = || COMMANDS.iter().map(|c| c.name.to_string()).collect();
+    let Some((name, args)) = head.split_first() else {
+        let mut out: Vec<String> = commands();
+        out.retain(|c| c.starts_with(word));
+        return (start, out);
+    };
+    let how = help_for(name).map_or(Complete::Nothing, |c| c.complete);
+    let mut out: Vec<String> = match (how, args) {
+        (Complete::Commands, []) => commands(),
+        (Complete::Fields, []) => fields::all_paths(exp),
+        (Complete::Show, []) => {
+            let mut v = words(&["experiment", "data", "model", "runs", "state"]);
+            v.extend(fields::all_paths(exp));
             v
         }
-        ["help"] => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
-        ["align"] => ["start", "end", "equal"].map(String::from).to_vec(),
-        ["add"] => ["lstm", "gru", "rnn", "dense"].map(String::from).to_vec(),
-        ["state"] => ["reset", "show", "save", "load"].map(String::from).to_vec(),
-        ["state", "load"] => exp
-            .notebook
-            .states
-            .iter()
-            .map(|s| s.name.clone())
-            .collect(),
-        ["load"] => vec!["data".into()],
-        ["use"] | ["compare", ..] | ["eval"] | ["branch"] | ["export"] => exp
-            .notebook
-            .runs
-            .iter()
-            .map(RunEntry::name)
-            .collect(),
-        ["train", _] => ["iterations", "epochs"].map(String::from).to_vec(),
-        ["open" | "save" | "predict", ..] | ["load", "data", ..] => complete_file(word),
+        (Complete::Alignments, []) => words(&["start", "end", "equal"]),
+        (Complete::LayerKinds, []) => LayerType::ALL.iter().map(|(_, n)| n.to_string()).collect(),
+        (Complete::State, []) => words(&["reset", "show", "save", "load"]),
+        (Complete::State, ["load"]) => exp.notebook.states.iter().map(|s| s.name.clone()).collect(),
+        (Complete::Runs, _) => runs(),
+        (Complete::Files, _) => complete_file(word),
+        (Complete::LoadData, []) => vec!["data".into()],
+        (Complete::LoadData, ["data", ..]) => complete_file(word),
+        (Complete::TrainLength, [_]) => words(&["iterations", "epochs"]),
         _ => Vec::new(),
     };
     out.retain(|c| c.starts_with(word));
