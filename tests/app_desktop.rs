@@ -352,7 +352,10 @@ fn new_during_a_run_stops_it_first_and_nothing_streams_into_the_new_notebook() {
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert!(!h.state().session.is_running());
         assert!(h.state().session.experiment.notebook.runs.is_empty());
-        assert!(matches!(h.state().train.state, seqlab::app::monitor::RunState::Idle));
+        assert!(matches!(
+            h.state().train.state,
+            seqlab::app::monitor::RunState::Idle
+        ));
     }
     let run = dir.join("long.runs/001");
     assert!(

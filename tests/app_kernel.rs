@@ -186,7 +186,9 @@ fn editor_changes_are_set_cells_and_a_replay_rebuilds_the_experiment() {
     );
     for field in ["model.layers", "training.updater", "data.Csv.alignment"] {
         assert!(
-            commands.iter().any(|c| c.starts_with(&format!("set! {field}"))),
+            commands
+                .iter()
+                .any(|c| c.starts_with(&format!("set! {field}"))),
             "a cell sets {field}: {commands:?}"
         );
     }

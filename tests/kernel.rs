@@ -187,7 +187,10 @@ fn a_run_streams_to_the_front_end_while_a_long_command_runs_and_stop_ends_it() {
         {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "run 001 never ended");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "run 001 never ended"
+        );
     }
     while k.snapshot().is_running() {
         std::thread::sleep(Duration::from_millis(10));
@@ -239,7 +242,10 @@ fn a_run_streams_to_the_front_end_while_a_long_command_runs_and_stop_ends_it() {
         iterations_during_eval.windows(2).all(|w| w[1] > w[0]),
         "the iteration count rises"
     );
-    assert!(saw_pending, "the next command showed as queued behind the evaluation");
+    assert!(
+        saw_pending,
+        "the next command showed as queued behind the evaluation"
+    );
     // Stop: the evaluation ends early and says so
     k.interrupt();
     k.line("stop");
@@ -254,7 +260,10 @@ fn a_run_streams_to_the_front_end_while_a_long_command_runs_and_stop_ends_it() {
         .expect("the eval cell came back");
     assert!(!eval_cell.ok);
     let said = format!("{:?}", eval_cell.outputs);
-    assert!(said.contains("stopped scoring the validation split after"), "{said}");
+    assert!(
+        said.contains("stopped scoring the validation split after"),
+        "{said}"
+    );
     assert!(done.iter().any(|d| d.0 == queued && d.2));
     // the eval cell is in the transcript, before the queued command
     let cmds = commands(&snap);

@@ -27,6 +27,7 @@ pub mod files;
 mod menu;
 pub mod monitor;
 pub mod notebook_view;
+pub mod outputs;
 mod prompt;
 pub mod series;
 
@@ -305,7 +306,10 @@ impl SeqlabApp {
     pub fn wait_idle(&mut self, timeout: std::time::Duration) -> bool {
         let start = std::time::Instant::now();
         while !self.is_idle() && start.elapsed() < timeout {
-            if let Some(reply) = self.kernel.recv_timeout(std::time::Duration::from_millis(20)) {
+            if let Some(reply) = self
+                .kernel
+                .recv_timeout(std::time::Duration::from_millis(20))
+            {
                 self.on_reply(reply);
             }
             self.take_replies();
@@ -345,14 +349,12 @@ impl SeqlabApp {
         match reply {
             Reply::RunStarted(start) => {
                 let lr = monitor::updater_lr(&self.scratch_base.training.updater);
-                self.train.begin(&start.name, start.folder, lr, start.previous);
+                self.train
+                    .begin(&start.name, start.folder, lr, start.previous);
                 self.run_events = Some(start.events);
             }
             Reply::Done {
-                id,
-                cell,
-                deleted,
-                ..
+                id, cell, deleted, ..
             } => {
                 if let Some((index, removed)) = deleted {
                     if removed {
@@ -749,13 +751,8 @@ impl SeqlabApp {
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
                         ui.set_max_width(ui.available_width());
-                        self.editor.ui(
-                            ui,
-                            &mut self.scratch,
-                            &errors,
-                            &base,
-                            &mut self.actions,
-                        );
+                        self.editor
+                            .ui(ui, &mut self.scratch, &errors, &base, &mut self.actions);
                     });
             });
     }

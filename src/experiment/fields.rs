@@ -308,7 +308,11 @@ pub fn changes(old: &Experiment, new: &Experiment) -> Vec<(String, String)> {
     // where the shape differs: the nearest path above a path only one side has that
     // both sides have (the top-level field at worst)
     let mut whole: Vec<String> = Vec::new();
-    for p in pa.iter().filter(|p| !pb.contains(p)).chain(pb.iter().filter(|p| !pa.contains(p))) {
+    for p in pa
+        .iter()
+        .filter(|p| !pb.contains(p))
+        .chain(pb.iter().filter(|p| !pa.contains(p)))
+    {
         let segs = parse_path(p).unwrap_or_default();
         let mut n = segs.len();
         while n > 1 {
@@ -759,13 +763,11 @@ mod tests {
         replays_to(&added, &old);
 
         let mut updater = old.clone();
-        updater.training.updater = from_ron_str(
-            "(training: (updater: Sgd(lr: 0.1)))",
-            Path::new("t.ron"),
-        )
-        .expect("reads")
-        .training
-        .updater;
+        updater.training.updater =
+            from_ron_str("(training: (updater: Sgd(lr: 0.1)))", Path::new("t.ron"))
+                .expect("reads")
+                .training
+                .updater;
         let list = replays_to(&old, &updater);
         assert_eq!(list.len(), 1, "{list:?}");
         assert_eq!(list[0].0, "training.updater");

@@ -155,7 +155,10 @@ pub enum Output {
     /// The run a `train` cell started: its name as the runs list shows it (`003`) and
     /// its folder (relative to the notebook's file when it is saved, as in
     /// [`RunEntry::path`]). Front ends find the run's record by it.
-    Run { name: String, folder: PathBuf },
+    Run {
+        name: String,
+        folder: PathBuf,
+    },
 }
 
 impl Output {

@@ -46,7 +46,11 @@ pub enum Request {
     /// listed as a problem, as the editor shows it). When the newest cell is the
     /// editor's `set!` of the same path (nothing ran after it), this one replaces it: a
     /// field dragged or typed letter by letter is one cell.
-    Edit { id: u64, path: String, value: String },
+    Edit {
+        id: u64,
+        path: String,
+        value: String,
+    },
     /// Remove cell `index` from the transcript.
     DeleteCell { id: u64, index: usize },
 }
@@ -55,9 +59,9 @@ impl Request {
     /// The request's id.
     pub fn id(&self) -> u64 {
         match self {
-            Request::Line { id, .. } | Request::Edit { id, .. } | Request::DeleteCell { id, .. } => {
-                *id
-            }
+            Request::Line { id, .. }
+            | Request::Edit { id, .. }
+            | Request::DeleteCell { id, .. } => *id,
         }
     }
 

@@ -199,8 +199,15 @@ pub fn evaluate_batches(
     iteration: u64,
     split: &str,
 ) -> Evaluation {
-    match evaluate_batches_until(net, batches, classification, carry, iteration, split, &|| false)
-    {
+    match evaluate_batches_until(
+        net,
+        batches,
+        classification,
+        carry,
+        iteration,
+        split,
+        &|| false,
+    ) {
         Ok(ev) => ev,
         Err(_) => unreachable!("nothing stops it"),
     }

@@ -1,0 +1,596 @@
+//! The training monitor: score vs iteration (training and validation on one chart, log
+//! scale and smoothing with the raw curve faint), per-layer gradient norms, per-layer
+//! update:parameter ratios (log10, with the 1e-3 guide), the learning rate, tokens/s
+//! and ETA, and the run controls. It is drawn inside a `train` cell while its run goes
+//! on (and pinned above the notebook), and the same charts draw a finished run's record.
+//!
+//! Runs are kept: every run's curves stay in [`Monitor`] (a finished run's are read from
+//! its `metrics.csv` when first needed), and the runs in [`Monitor::overlay`] are drawn
+//! under the live run's curves.
+//!
+//! It talks to the trainer only through the session's runner: commands out (as command
+//! lines), [`Event`]s in, handed over once per frame in [`Monitor::apply_events`];
+//! nothing here waits or computes anything heavier than a running mean.
+
+mod draw;
+use draw::*;
+
+use eframe::egui;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoint, PlotPoints, Points};
+
+use crate::experiment::notebook::{read_curve, read_log};
+use crate::experiment::schema::UpdaterSpec;
+use crate::train::eval::EvalMetrics;
+use crate::train::trainer::IterationMetrics;
+use crate::train::{Evaluation, Event, StopReason};
+
+use super::console::Log;
+use super::series::{log10, Series};
+use super::Action;
+
+/// Where a run is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunState {
+    /// No run yet.
+    Idle,
+    /// The runner is loading data and building the network.
+    Loading,
+    Running,
+    Paused,
+    /// The run ended (how, in words).
+    Finished(String),
+}
+
+impl RunState {
+    /// A run is under way (loading, running or paused).
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self,
+            RunState::Loading | RunState::Running | RunState::Paused
+        )
+    }
+}
+
+/// Iterations per second over the last few seconds of events.
+#[derive(Default)]
+struct RateMeter {
+    /// (elapsed seconds, iteration)
+    recent: VecDeque<(f64, u64)>,
+}
+
+impl RateMeter {
+    const WINDOW_S: f64 = 3.0;
+
+    fn push(&mut self, elapsed_s: f64, iteration: u64) {
+        self.recent.push_back((elapsed_s, iteration));
+        while self.recent.len() > 2
+            && self
+                .recent
+                .front()
+                .is_some_and(|&(t, _)| elapsed_s - t > Self::WINDOW_S)
+        {
+            self.recent.pop_front();
+        }
+    }
+
+    fn per_second(&self) -> Option<f64> {
+        let (&(t0, i0), &(t1, i1)) = (self.recent.front()?, self.recent.back()?);
+        (t1 > t0).then(|| (i1 - i0) as f64 / (t1 - t0))
+    }
+}
+
+/// One layer's curves: gradient norm and update:parameter ratio per iteration.
+#[derive(Clone, Debug, Default)]
+pub struct LayerCurves {
+    pub name: String,
+    pub grad_norm: Series,
+    pub ratio: Series,
+}
+
+/// An exponential moving average of a series, extended as points arrive.
+#[derive(Clone, Debug, Default)]
+struct Smoothed {
+    alpha: f64,
+    /// Points of the source already averaged in.
+    upto: usize,
+    ema: f64,
+    weight: f64,
+    points: Vec<PlotPoint>,
+}
+
+impl Smoothed {
+    /// The smoothed points of `source` with weight `alpha` on the past (recomputed when
+    /// `alpha` changes or the source was cut back, else extended).
+    fn update(&mut self, source: &Series, alpha: f64) -> &[PlotPoint] {
+        let pts = source.points();
+        if alpha != self.alpha || pts.len() < self.upto {
+            *self = Smoothed {
+                alpha,
+                ..Smoothed::default()
+            };
+        }
+        for p in &pts[self.upto..] {
+            self.ema = alpha * self.ema + (1.0 - alpha) * p.y;
+            self.weight = alpha * self.weight + (1.0 - alpha);
+            self.points
+                .push(PlotPoint::new(p.x, self.ema / self.weight));
+        }
+        self.upto = pts.len();
+        &self.points
+    }
+}
+
+/// Everything plotted for one run (the full history).
+#[derive(Clone, Debug, Default)]
+pub struct RunCurves {
+    /// The run's name as the notebook lists it (`003`).
+    pub name: String,
+    pub score: Series,
+    pub validation: Series,
+    pub lr: Series,
+    pub grad_norm: Series,
+    pub layers: Vec<LayerCurves>,
+    smoothed: Smoothed,
+}
+
+impl RunCurves {
+    /// Empty curves for the run called `name`.
+    pub fn named(name: &str) -> Self {
+        RunCurves {
+            name: name.to_string(),
+            ..RunCurves::default()
+        }
+    }
+
+    fn push(&mut self, m: &IterationMetrics) {
+        let x = m.iteration as f64;
+        self.score.push(x, m.score);
+        self.lr.push(x, m.lr);
+        self.grad_norm.push(x, m.global_grad_norm);
+        for (k, layer) in m.layers.iter().enumerate() {
+            if self.layers.len() <= k {
+                self.layers.push(LayerCurves {
+                    name: layer.name.clone(),
+                    ..LayerCurves::default()
+                });
+            }
+            self.layers[k].grad_norm.push(x, layer.grad_norm);
+            self.layers[k].ratio.push(x, layer.ratio);
+        }
+    }
+
+    /// A finished run's curves from its folder's `metrics.csv` and `eval.csv`; `None`
+    /// when it has no metrics log.
+    pub fn read(folder: &Path, name: &str) -> Option<RunCurves> {
+        let (header, rows) = read_log(&folder.join("metrics.csv"))?;
+        let col = |n: &str| header.iter().position(|h| h == n);
+        let (it, score) = (col("iteration")?, col("score")?);
+        let mut c = RunCurves::named(name);
+        let pairs = |k: Option<usize>| -> Series {
+            k.map(|k| Series::from_pairs(rows.iter().map(|r| (r[it], r[k]))))
+                .unwrap_or_default()
+        };
+        c.score = pairs(Some(score));
+        c.lr = pairs(col("lr"));
+        c.grad_norm = pairs(col("grad_norm"));
+        for h in &header {
+            if let Some(layer) = h.strip_suffix(".grad_norm") {
+                c.layers.push(LayerCurves {
+                    name: layer.to_string(),
+                    grad_norm: pairs(col(h)),
+                    ratio: pairs(col(&format!("{layer}.update_ratio"))),
+                });
+            }
+        }
+        c.validation = Series::from_pairs(
+            read_curve(&folder.join("eval.csv"), "iteration", "score").unwrap_or_default(),
+        );
+        Some(c)
+    }
+}
+
+/// The live run's figures that are not curves.
+#[derive(Default)]
+struct Live {
+    /// The run folder (absolute), the key of its curves.
+    folder: PathBuf,
+    parameters: usize,
+    max_iterations: u64,
+    iteration: u64,
+    epoch: u64,
+    rate: RateMeter,
+    tokens_per_s: f64,
+    elapsed_s: f64,
+    skipped: u64,
+    validations: VecDeque<Evaluation>,
+    samples: VecDeque<(u64, String)>,
+}
+
+/// The monitor's runtime state (nothing here is saved: runs are read back from their
+/// folders).
+pub struct Monitor {
+    pub state: RunState,
+    live: Live,
+    /// Every run's curves seen this session, by run folder (absolute).
+    runs: HashMap<PathBuf, RunCurves>,
+    /// Run folders whose log could not be read (not retried every frame).
+    unreadable: BTreeSet<PathBuf>,
+    /// Run folders whose curves are drawn under the live (or shown) run's.
+    pub overlay: BTreeSet<PathBuf>,
+    /// Score on a log10 axis.
+    pub log_scale: bool,
+    /// Smoothing weight on the past, 0..0.99 (0: raw).
+    pub smoothing: f64,
+    /// The learning rate the schedule used last.
+    lr: f64,
+    /// The live learning-rate control.
+    lr_input: f64,
+    /// `OpenBLAS 0.3.21 kernel SkylakeX, 2 threads`
+    blas: String,
+    /// The BLAS kernel and threads the run really used, from `Event::Started` (`None`
+    /// before a run: the status line shows this process's BLAS).
+    setup: Option<String>,
+    decimated: DecimationCache,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Monitor {
+            state: RunState::Idle,
+            live: Live::default(),
+            runs: HashMap::new(),
+            unreadable: BTreeSet::new(),
+            overlay: BTreeSet::new(),
+            log_scale: false,
+            smoothing: 0.6,
+            lr: 0.0,
+            lr_input: 1e-3,
+            blas: crate::threads::info().to_string(),
+            setup: None,
+            decimated: DecimationCache::default(),
+        }
+    }
+}
+
+const TRAIN_COLOR: egui::Color32 = egui::Color32::from_rgb(90, 160, 230);
+const VALIDATION_COLOR: egui::Color32 = egui::Color32::from_rgb(240, 160, 60);
+const LR_COLOR: egui::Color32 = egui::Color32::from_rgb(120, 190, 120);
+/// Colours of overlaid runs (cycled).
+const OVERLAY_COLORS: [egui::Color32; 5] = [
+    egui::Color32::from_rgb(200, 110, 200),
+    egui::Color32::from_rgb(120, 200, 190),
+    egui::Color32::from_rgb(220, 120, 110),
+    egui::Color32::from_rgb(180, 180, 90),
+    egui::Color32::from_rgb(150, 150, 230),
+];
+
+/// Validation results and samples kept for display.
+const KEEP_VALIDATIONS: usize = 50;
+const KEEP_SAMPLES: usize = 8;
+
+/// A line to draw on a chart.
+struct ChartLine<'s> {
+    name: String,
+    points: &'s [PlotPoint],
+    color: egui::Color32,
+    width: f32,
+    dashed: bool,
+    /// Also mark each point (validation: few points).
+    markers: bool,
+}
+
+impl Monitor {
+    /// Starts following a run the session has just started: `name` as listed, its
+    /// `folder` (absolute), base learning rate `lr`. The previous runs' curves are kept;
+    /// the most recent one is overlaid (`previous`).
+    pub fn begin(&mut self, name: &str, folder: PathBuf, lr: f64, previous: Option<PathBuf>) {
+        self.state = RunState::Loading;
+        self.lr = lr;
+        self.lr_input = lr;
+        self.setup = None;
+        self.live = Live {
+            folder: folder.clone(),
+            ..Live::default()
+        };
+        self.runs.insert(folder, RunCurves::named(name));
+        if let Some(p) = previous {
+            self.overlay.insert(p);
+        }
+    }
+
+    /// Forgets the live run (a new or opened notebook); kept curves stay cached.
+    pub fn reset(&mut self) {
+        self.state = RunState::Idle;
+        self.live = Live::default();
+        self.overlay.clear();
+    }
+
+    /// Applies the events the session took from the runner this frame.
+    pub fn apply_events(&mut self, events: Vec<Event>, log: &mut Log) {
+        for event in events {
+            self.apply(event, log);
+        }
+    }
+
+    fn live_curves(&mut self) -> &mut RunCurves {
+        self.runs.entry(self.live.folder.clone()).or_default()
+    }
+
+    fn apply(&mut self, event: Event, log: &mut Log) {
+        match event {
+            Event::Started {
+                parameters,
+                max_iterations,
+                run_dir,
+                setup,
+            } => {
+                self.live.parameters = parameters;
+                self.live.max_iterations = max_iterations;
+                if let Some(dir) = run_dir {
+                    if dir != self.live.folder && !self.live.folder.as_os_str().is_empty() {
+                        if let Some(c) = self.runs.remove(&self.live.folder) {
+                            self.runs.insert(dir.clone(), c);
+                        }
+                    }
+                    self.live.folder = dir;
+                }
+                self.state = RunState::Running;
+                self.blas = crate::threads::info().to_string();
+                self.setup = Some(setup);
+                log.event(format!(
+                    "started: {parameters} parameters, up to {max_iterations} iterations"
+                ));
+            }
+            Event::Iteration {
+                metrics,
+                tokens_per_s,
+                elapsed_s,
+                skipped,
+            } => {
+                self.live.iteration = metrics.iteration;
+                self.live.epoch = metrics.epoch;
+                self.lr = metrics.lr;
+                self.live.tokens_per_s = tokens_per_s;
+                self.live.elapsed_s = elapsed_s;
+                self.live.skipped += skipped;
+                self.live.rate.push(elapsed_s, metrics.iteration);
+                self.live_curves().push(&metrics);
+            }
+            Event::Validation(ev) => {
+                let (name, value) = ev.headline();
+                log.event(format!(
+                    "{} at iteration {}: score {:.4}, {name} {value:.4}",
+                    ev.split, ev.iteration, ev.score
+                ));
+                self.live_curves()
+                    .validation
+                    .push(ev.iteration as f64, ev.score);
+                if self.live.validations.len() == KEEP_VALIDATIONS {
+                    self.live.validations.pop_front();
+                }
+                self.live.validations.push_back(ev);
+            }
+            Event::Sample { iteration, text } => {
+                log.event(format!("sample at iteration {iteration}"));
+                if self.live.samples.len() == KEEP_SAMPLES {
+                    self.live.samples.pop_back();
+                }
+                self.live.samples.push_front((iteration, text));
+            }
+            Event::Checkpoint { iteration, path } => {
+                log.event(format!(
+                    "checkpoint at iteration {iteration}: {}",
+                    path.display()
+                ));
+            }
+            Event::Paused { iteration } => {
+                self.state = RunState::Paused;
+                log.event(format!("paused after iteration {iteration}"));
+            }
+            Event::Resumed { iteration } => {
+                self.state = RunState::Running;
+                log.event(format!("resumed at iteration {iteration}"));
+            }
+            Event::LearningRateSet { iteration, lr } => {
+                self.lr_input = lr;
+                log.event(format!(
+                    "learning rate set to {lr} from iteration {}",
+                    iteration + 1
+                ));
+            }
+            Event::Failed { iteration, message } | Event::Warning { iteration, message } => {
+                log.error(format!("iteration {iteration}: {message}"));
+            }
+            Event::Finished(summary) => {
+                let how = match summary.stop_reason {
+                    StopReason::Completed => "completed",
+                    StopReason::EarlyStopped => "stopped early (no validation improvement)",
+                    StopReason::Stopped if summary.error.is_some() => "failed",
+                    StopReason::Stopped => "stopped",
+                    StopReason::Diverged => "diverged",
+                };
+                let score = summary
+                    .final_score
+                    .map(|s| format!(", final score {s:.4}"))
+                    .unwrap_or_default();
+                log.event(format!(
+                    "finished: {how} after {} iterations in {:.1} s{score}",
+                    summary.iterations, summary.wall_seconds
+                ));
+                // the test split, scored once at the end, apart from validation
+                if let Some(test) = &summary.test {
+                    for ev in std::iter::once(&test.last).chain(&test.best) {
+                        let (name, v) = ev.headline();
+                        let weights = if ev.split == "test_best" {
+                            "best weights"
+                        } else {
+                            "final weights"
+                        };
+                        log.event(format!(
+                            "test ({weights}, iteration {}): score {:.4}, {name} {v:.4}",
+                            ev.iteration, ev.score
+                        ));
+                    }
+                }
+                self.state = RunState::Finished(how.to_string());
+                // the last iterations' events may have been dropped (the window fell
+                // behind); the summary has the count
+                self.live.iteration = self.live.iteration.max(summary.iterations);
+                self.blas = crate::threads::info().to_string();
+            }
+        }
+    }
+
+    /// Iterations completed in the current (or last) run.
+    pub fn iteration(&self) -> u64 {
+        self.live.iteration
+    }
+
+    /// The live (or last) run's folder.
+    pub fn live_folder(&self) -> &Path {
+        &self.live.folder
+    }
+
+    /// Points in the live run's training-score history (every iteration seen).
+    pub fn score_points(&self) -> usize {
+        self.runs
+            .get(&self.live.folder)
+            .map_or(0, |c| c.score.len())
+    }
+
+    /// The BLAS line shown in the status bar.
+    pub fn blas(&self) -> &str {
+        &self.blas
+    }
+
+    /// The curves of the run in `folder` (`name` as listed), read from its logs the
+    /// first time; `None` when it has no readable metrics log.
+    pub fn curves(&mut self, folder: &Path, name: &str) -> Option<&RunCurves> {
+        if !self.runs.contains_key(folder) && !self.unreadable.contains(folder) {
+            match RunCurves::read(folder, name) {
+                Some(c) => {
+                    self.runs.insert(folder.to_path_buf(), c);
+                }
+                None => {
+                    self.unreadable.insert(folder.to_path_buf());
+                }
+            }
+        }
+        self.runs.get(folder)
+    }
+
+    /// Forgets a run's cached curves (its log is read again when next shown).
+    pub fn forget(&mut self, folder: &Path) {
+        if *folder != self.live.folder || !self.state.is_active() {
+            self.runs.remove(folder);
+            self.unreadable.remove(folder);
+        }
+    }
+
+    /// Inserts curves for a run folder (tests and benchmarks fill long histories).
+    pub fn insert_curves(&mut self, folder: PathBuf, curves: RunCurves) {
+        self.runs.insert(folder, curves);
+    }
+
+    /// The live curves, mutable (benchmarks fill a long history).
+    pub fn live_curves_mut(&mut self) -> &mut RunCurves {
+        self.live_curves()
+    }
+}
+
+/// `12345.0` -> `12.3k`.
+pub fn human(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// `3725.0` seconds -> `1 h 02 min`.
+fn duration(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{} h {:02} min", s / 3600, s % 3600 / 60)
+    } else if s >= 60 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// The learning rate an updater starts with.
+pub fn updater_lr(updater: &UpdaterSpec) -> f64 {
+    updater.lr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_folders_logs_read_back_as_curves() {
+        let dir = std::env::temp_dir().join(format!("seqlab-monitor-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("metrics.csv"),
+            "iteration,epoch,score,lr,grad_norm,l0.grad_norm,output.grad_norm,l0.update_ratio,output.update_ratio,tokens_per_s,elapsed_s\n\
+             1,0,2.0,0.01,1.5,1.0,0.5,0.001,0.002,100.0,0.1\n\
+             2,0,1.5,0.01,1.2,0.8,0.4,0.0009,0.0015,100.0,0.2\n\
+             3,0,1.4",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("eval.csv"),
+            "iteration,split,score,accuracy\n2,validation,1.7,0.5\n",
+        )
+        .unwrap();
+        let c = RunCurves::read(&dir, "001").unwrap();
+        assert_eq!(c.score.len(), 2, "the torn last row is skipped");
+        assert_eq!(c.layers.len(), 2);
+        assert_eq!(c.layers[0].name, "l0");
+        assert_eq!(c.layers[1].ratio.points()[1].y, 0.0015);
+        assert_eq!(c.validation.points()[0].y, 1.7);
+        assert_eq!(c.lr.last(), Some(0.01));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn smoothing_is_bias_corrected_and_extends_as_points_arrive() {
+        let mut s = Series::default();
+        for i in 0..10 {
+            s.push(i as f64, 2.0);
+        }
+        let mut sm = Smoothed::default();
+        for p in sm.update(&s, 0.9) {
+            assert!((p.y - 2.0).abs() < 1e-12);
+        }
+        let mut step = Series::default();
+        for i in 0..50 {
+            step.push(i as f64, 0.0);
+        }
+        let mut sm = Smoothed::default();
+        assert_eq!(sm.update(&step, 0.9).len(), 50);
+        for i in 50..100 {
+            step.push(i as f64, 1.0);
+        }
+        let pts = sm.update(&step, 0.9).to_vec();
+        assert_eq!(pts.len(), 100);
+        assert!(pts[50].y > 0.0 && pts[50].y < 0.2);
+        assert!(pts[99].y > 0.99);
+        // a new weight recomputes from the start
+        assert_eq!(sm.update(&step, 0.0)[60].y, 1.0);
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(42.4), "42 s");
+        assert_eq!(duration(125.0), "2 min 05 s");
+        assert_eq!(duration(3725.0), "1 h 02 min");
+    }
+}

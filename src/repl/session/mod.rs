@@ -1,0 +1,657 @@
+//! The session: what a notebook holds at run time, driven by command lines.
+//!
+//! A [`Session`] owns the experiment (with its notebook section), its file, the loaded
+//! data, the model of the selected run with its stepping state, and the active run (the
+//! background [`Runner`]). [`Session::execute`] takes one command line and returns a
+//! [`Cell`] of typed outputs, which it also appends to the notebook's transcript. Front
+//! ends (the terminal, scripts, the window) call [`Session::poll`] to take the runner's
+//! events; the session keeps its own record of them (the run list, the run's cell).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ndarray::{Array2, Array3};
+
+use super::command::{self, Command, Length, SampleArgs, ShowWhat, Split, StateCommand, COMMANDS};
+use crate::data::{LabelSource, SequenceSource, ValidationSplit};
+use crate::experiment::fields;
+use crate::experiment::file::{self, resolve_paths, to_ron_string};
+use crate::experiment::notebook::{
+    relative_to, Cell, Confusion, Line, NamedState, Output, RunDigest, RunEntry, Series,
+    StateLayer, Table, HISTORY_LIMIT,
+};
+use crate::experiment::rundir::{next_run_dir, RunDir, RunRecord};
+use crate::experiment::schema::{DataSpec, LayerSpec, LayerType, TextSpec};
+use crate::experiment::{validate, Experiment};
+use crate::nn::network::{LayerState, NetState};
+use crate::train::eval::EvalMetrics;
+use crate::train::memory::layer_sizes;
+use crate::train::runner::Wake;
+use crate::train::sample::{sample_text, SampleOptions};
+use crate::train::trainer::{load_trained, TrainedModel};
+use crate::train::{Event, Runner, Trainer, TrainingData};
+
+mod complete;
+mod document;
+mod inspect;
+mod runs;
+mod stepping;
+
+pub use complete::complete;
+use document::*;
+pub use inspect::evaluation_outputs;
+use runs::*;
+pub use runs::{format_unix, run_curves};
+
+/// How many next-step probabilities `step` shows for text models.
+pub const TOP_K: usize = 5;
+
+/// The model of the selected run, with its stepping state (kept in the network).
+struct Selected {
+    /// The run's name as listed (`003`).
+    name: String,
+    folder: PathBuf,
+    model: TrainedModel,
+}
+
+/// The run under way.
+struct ActiveRun {
+    runner: Runner,
+    /// Index in the notebook's runs.
+    entry: usize,
+    /// Index of the `train` cell in the transcript.
+    cell: usize,
+    max_iterations: u64,
+    iteration: u64,
+    score: Option<f64>,
+    tokens_per_s: f64,
+    elapsed_s: f64,
+    paused: bool,
+}
+
+/// A snapshot of the active run's progress (for progress lines and status bars).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub run: String,
+    pub iteration: u64,
+    pub max_iterations: u64,
+    pub score: Option<f64>,
+    pub tokens_per_s: f64,
+    pub elapsed_s: f64,
+    pub paused: bool,
+}
+
+/// Called with each runner event while `wait` blocks.
+pub type ProgressHook = Box<dyn FnMut(&Event) + Send>;
+
+/// A run the session has just started, for a front end that follows it live.
+pub struct RunStart {
+    /// The `train` cell's index in the transcript.
+    pub cell: usize,
+    /// The run's index in the notebook's runs.
+    pub run: usize,
+    /// The run's name as listed (`003`).
+    pub name: String,
+    /// The run folder (absolute).
+    pub folder: PathBuf,
+    /// The folder of the run listed before it, if any (the monitor overlays it).
+    pub previous: Option<PathBuf>,
+    /// Every event of the run, delivered to this front end directly by the training
+    /// thread (so it keeps streaming while the session is busy with another command).
+    pub events: crate::train::runner::EventStream,
+}
+
+/// Called on the session's thread with each run it starts.
+pub type RunObserver = Box<dyn FnMut(RunStart) + Send>;
+
+/// One notebook session.
+pub struct Session {
+    /// The settings and the notebook section (transcript, history, states, runs).
+    pub experiment: Experiment,
+    file: Option<PathBuf>,
+    /// The experiment's text when it was last opened or saved (for unsaved changes).
+    saved_text: Option<String>,
+    /// The opened file had RON comments, which saving drops.
+    file_has_comments: bool,
+    data: Option<(DataSpec, TrainingData)>,
+    selected: Option<Selected>,
+    active: Option<ActiveRun>,
+    wake: Wake,
+    /// False in the window, where `wait` would freeze the display.
+    blocking_allowed: bool,
+    /// Counts `new`/`open`, which replace the transcript.
+    transcript_epoch: u64,
+    /// Called with each event while `wait` blocks (a front end's progress line).
+    progress_hook: Option<ProgressHook>,
+    /// The problems the opened file had (it opened with what could be read).
+    load_problems: Vec<String>,
+    /// How many of them are entries that could not be read (they come first).
+    load_dropped: usize,
+    /// Ctrl-C as a front end reports it: see [`Session::interrupt_handle`].
+    interrupt: Arc<std::sync::atomic::AtomicU8>,
+    /// Told of each run started (the kernel hands the run's event stream to the window).
+    run_observer: Option<RunObserver>,
+}
+
+/// [`Session::interrupt_handle`]'s states.
+pub const INTERRUPT_NONE: u8 = 0;
+/// Ctrl-C was pressed and not yet acted on.
+pub const INTERRUPT_PENDING: u8 = 1;
+/// `wait` asked the run to stop after its current iteration.
+pub const INTERRUPT_STOPPING: u8 = 2;
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+/// Output helpers.
+fn text(s: impl Into<String>) -> Output {
+    Output::Text(s.into())
+}
+
+impl Session {
+    /// A session on a new, unsaved experiment.
+    pub fn new() -> Self {
+        Session {
+            experiment: Experiment::default(),
+            file: None,
+            saved_text: None,
+            file_has_comments: false,
+            data: None,
+            selected: None,
+            active: None,
+            wake: Arc::new(|| {}),
+            blocking_allowed: true,
+            transcript_epoch: 0,
+            progress_hook: None,
+            load_problems: Vec::new(),
+            load_dropped: 0,
+            interrupt: Arc::default(),
+            run_observer: None,
+        }
+    }
+
+    /// Tells `observer` of each run this session starts, with a stream of its events
+    /// that does not pass through the session (see [`RunStart`]).
+    pub fn set_run_observer(&mut self, observer: RunObserver) {
+        self.run_observer = Some(observer);
+    }
+
+    /// The flag a front end's Ctrl-C handler sets to [`INTERRUPT_PENDING`] (a terminal
+    /// REPL's signal handler). While `wait` blocks, it answers by asking the run to stop
+    /// after its current iteration (its checkpoint, weights and summary are written, so
+    /// it stays resumable) and sets [`INTERRUPT_STOPPING`]; a handler that sees any state
+    /// but [`INTERRUPT_NONE`] should quit at once. [`Session::take_interrupt`] reads and
+    /// clears it.
+    pub fn interrupt_handle(&self) -> Arc<std::sync::atomic::AtomicU8> {
+        self.interrupt.clone()
+    }
+
+    /// True if Ctrl-C was pressed since the last call; clears the flag.
+    pub fn take_interrupt(&self) -> bool {
+        self.interrupt
+            .swap(INTERRUPT_NONE, std::sync::atomic::Ordering::SeqCst)
+            != INTERRUPT_NONE
+    }
+
+    /// Called after every runner event (the window passes `request_repaint`).
+    pub fn set_wake(&mut self, wake: Wake) {
+        self.wake = wake;
+    }
+
+    /// A hook called with each runner event while `wait` blocks (progress lines).
+    pub fn set_progress_hook(&mut self, hook: ProgressHook) {
+        self.progress_hook = Some(hook);
+    }
+
+    /// Whether `wait` may block (not in the window).
+    pub fn set_blocking_allowed(&mut self, allowed: bool) {
+        self.blocking_allowed = allowed;
+    }
+
+    /// The experiment file, if the notebook has been saved or opened.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// True when there are changes that are not in the file.
+    pub fn is_dirty(&self) -> bool {
+        match &self.saved_text {
+            None => true,
+            Some(t) => *t != to_ron_string(&self.saved_form()),
+        }
+    }
+
+    /// The problems of the file as it was opened (values out of range, entries that
+    /// could not be read and took their defaults), as messages naming the file and field;
+    /// empty after `new` and for a file without problems.
+    pub fn load_problems(&self) -> &[String] {
+        &self.load_problems
+    }
+
+    /// The entries of the opened file that could not be read at all (a wrong type, an
+    /// unknown field or kind) and took their defaults: the part of
+    /// [`Session::load_problems`] that the experiment itself no longer shows.
+    pub fn unreadable_entries(&self) -> &[String] {
+        &self.load_problems[..self.load_dropped]
+    }
+
+    /// Counts the times the transcript was replaced (`new`, `open`, a replay).
+    pub fn transcript_epoch(&self) -> u64 {
+        self.transcript_epoch
+    }
+
+    /// True while a run is under way.
+    pub fn is_running(&self) -> bool {
+        self.active.is_some()
+    }
+
+    /// The active run's progress.
+    pub fn progress(&self) -> Option<Progress> {
+        self.active.as_ref().map(|a| Progress {
+            run: self.experiment.notebook.runs[a.entry].name(),
+            iteration: a.iteration,
+            max_iterations: a.max_iterations,
+            score: a.score,
+            tokens_per_s: a.tokens_per_s,
+            elapsed_s: a.elapsed_s,
+            paused: a.paused,
+        })
+    }
+
+    /// The transcript index of the active run's `train` cell (where a front end draws
+    /// the live monitor), and the run's index in the notebook's runs.
+    pub fn active_cell(&self) -> Option<(usize, usize)> {
+        self.active.as_ref().map(|a| (a.cell, a.entry))
+    }
+
+    /// Removes cell `index` from the transcript (the front ends' "delete"); the active
+    /// run's cell moves with the cells after it. False when there is no such cell or it
+    /// is the active run's (stop the run first).
+    pub fn delete_cell(&mut self, index: usize) -> bool {
+        let cells = &mut self.experiment.notebook.cells;
+        if index >= cells.len() || self.active.as_ref().is_some_and(|a| a.cell == index) {
+            return false;
+        }
+        cells.remove(index);
+        if let Some(a) = self.active.as_mut().filter(|a| a.cell > index) {
+            a.cell -= 1;
+        }
+        true
+    }
+
+    /// Removes cell `earlier`, an editor's `set` that the newest cell (a `set` of the
+    /// same field) supersedes, with its line in the history: consecutive changes of one
+    /// field are one cell.
+    pub fn fold_edit(&mut self, earlier: usize) {
+        let Some(command) = self
+            .experiment
+            .notebook
+            .cells
+            .get(earlier)
+            .map(|c| c.command.clone())
+        else {
+            return;
+        };
+        if self.delete_cell(earlier) {
+            let history = &mut self.experiment.notebook.history;
+            if let Some(pos) = history.iter().rposition(|h| *h == command) {
+                history.remove(pos);
+            }
+        }
+    }
+
+    /// The folder relative paths are read from: the file's, or the current folder.
+    pub fn base_dir(&self) -> PathBuf {
+        self.file
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
+    }
+
+    /// Runs one command line; the cell is also appended to the transcript (and the line
+    /// to the history).
+    pub fn execute(&mut self, line: &str) -> Cell {
+        let line = line.trim();
+        let nb = &mut self.experiment.notebook;
+        if !line.is_empty() && nb.history.last().map(String::as_str) != Some(line) {
+            nb.history.push(line.to_string());
+            let excess = nb.history.len().saturating_sub(HISTORY_LIMIT);
+            nb.history.drain(..excess);
+        }
+        let index = self.experiment.notebook.cells.len();
+        if index == 0 && self.experiment.notebook.origin.is_none() {
+            // where a replay of this transcript starts
+            let mut origin = self.experiment.clone();
+            origin.notebook = Default::default();
+            self.experiment.notebook.origin = Some(Box::new(origin));
+        }
+        // the cell is in the transcript before the command runs, so `save` writes it
+        self.experiment.notebook.cells.push(Cell {
+            command: line.to_string(),
+            outputs: Vec::new(),
+            ok: true,
+        });
+        let epoch = self.transcript_epoch;
+        let parsed = command::parse(line);
+        let result = parsed.and_then(|cmd| self.run(cmd, index));
+        let cell = match result {
+            Ok(outputs) => Cell {
+                command: line.to_string(),
+                outputs,
+                ok: true,
+            },
+            Err(e) => Cell {
+                command: line.to_string(),
+                outputs: vec![Output::Error(e)],
+                ok: false,
+            },
+        };
+        // `new`/`open` replace the notebook: it starts as it is in its file, without
+        // the command that opened it
+        if epoch == self.transcript_epoch {
+            self.experiment.notebook.cells[index] = cell.clone();
+        }
+        cell
+    }
+
+    /// Starts a replay of the notebook's transcript and returns the command lines to run,
+    /// in order, and whether the notebook recorded where it started.
+    ///
+    /// The experiment goes back to how it was before the first cell
+    /// ([`Notebook::origin`](crate::experiment::notebook::Notebook::origin); a new
+    /// experiment when the notebook has none) with an empty transcript; the file, its
+    /// folder and its runs stay, so relative paths resolve as before and the runs the
+    /// replay starts go to the same runs folder. `save`, `open` and `new` are left out:
+    /// a replay never writes the file or leaves it. Lines that do not parse are kept, so
+    /// the replay reports them as the original session did.
+    pub fn begin_replay(&mut self) -> (Vec<String>, bool) {
+        self.stop_active();
+        let nb = std::mem::take(&mut self.experiment.notebook);
+        let recorded = nb.origin.is_some();
+        let lines = nb
+            .cells
+            .iter()
+            .map(|c| c.command.trim().to_string())
+            .filter(|line| !line.is_empty())
+            .filter(|line| {
+                !matches!(
+                    command::parse(line),
+                    Ok(Command::Save { .. } | Command::Open { .. } | Command::New { .. })
+                )
+            })
+            .collect();
+        self.experiment = nb.origin.map(|o| *o).unwrap_or_default();
+        self.experiment.notebook = crate::experiment::notebook::Notebook {
+            runs: nb.runs,
+            history: nb.history,
+            ..Default::default()
+        };
+        self.transcript_epoch += 1;
+        self.data = None;
+        self.selected = None;
+        (lines, recorded)
+    }
+
+    fn run(&mut self, cmd: Command, cell: usize) -> Result<Vec<Output>, String> {
+        match cmd {
+            Command::Help(topic) => help(topic.as_deref()),
+            Command::Open { path, force } => {
+                let path = self.resolve(&path);
+                if self.is_dirty() && !force && !self.only_transcript_changed() {
+                    return Err(
+                        "there are unsaved changes; `save` first, or `open! FILE` to discard them"
+                            .into(),
+                    );
+                }
+                self.open_file(&path)
+            }
+            Command::Save { path, force } => self.save(path, force, cell),
+            Command::New { force } => {
+                if self.is_dirty() && !force && !self.only_transcript_changed() {
+                    return Err(
+                        "there are unsaved changes; `save` first, or `new!` to discard them".into(),
+                    );
+                }
+                self.stop_active();
+                let mut fresh = Session::new();
+                fresh.progress_hook = self.progress_hook.take();
+                fresh.run_observer = self.run_observer.take();
+                fresh.interrupt = self.interrupt.clone();
+                fresh.wake = self.wake.clone();
+                fresh.blocking_allowed = self.blocking_allowed;
+                fresh.transcript_epoch = self.transcript_epoch + 1;
+                *self = fresh;
+                Ok(vec![text("new experiment (not saved yet)")])
+            }
+            Command::Show(what) => self.show(what),
+            Command::Set { path, value, force } => {
+                let file = self.file_label();
+                let updated = if force {
+                    fields::set_unchecked(&self.experiment, &path, &value, &file)
+                } else {
+                    fields::set(&self.experiment, &path, &value, &file)
+                }
+                .map_err(|e| e.to_string())?;
+                self.experiment = updated;
+                let now = fields::get(&self.experiment, &path).map_err(|e| e.to_string())?;
+                let mut out = vec![text(format!("{path} = {now}"))];
+                if force {
+                    let mut settings = self.experiment.clone();
+                    settings.notebook = Default::default();
+                    let problems = validate::problems(&settings, &file);
+                    if !problems.is_empty() {
+                        out.push(text(format!(
+                            "kept; the experiment now has {} problem(s), and `train` waits until they are fixed:",
+                            problems.len()
+                        )));
+                        out.extend(problems.iter().map(|p| text(format!("  {p}"))));
+                    }
+                }
+                Ok(out)
+            }
+            Command::LoadData { paths, labels } => self.load_data(&paths, labels.as_deref()),
+            Command::Align(mode) => {
+                let DataSpec::Csv(c) = &mut self.experiment.data else {
+                    return Err("alignment applies to CSV data; load CSV sequences first (load data FOLDER)".into());
+                };
+                c.alignment = mode;
+                let mut out = vec![text(format!("data.alignment = {mode:?}"))];
+                if let Ok(p) = self.show(ShowWhat::Data) {
+                    out.extend(p);
+                }
+                Ok(out)
+            }
+            Command::Add { kind, size, at } => {
+                let layers = &mut self.experiment.model.layers;
+                let at = at.unwrap_or(layers.len());
+                if at > layers.len() {
+                    return Err(format!(
+                        "there are {} layers; add at 0..={}",
+                        layers.len(),
+                        layers.len()
+                    ));
+                }
+                layers.insert(
+                    at,
+                    LayerSpec {
+                        kind,
+                        size,
+                        ..LayerSpec::default()
+                    },
+                );
+                self.after_model_change(format!("added {kind:?}({size}) as layer {at}"))
+            }
+            Command::Remove(n) => {
+                let layers = &mut self.experiment.model.layers;
+                if n >= layers.len() {
+                    return Err(format!(
+                        "there are {} layers (0..{}); `show model` lists them",
+                        layers.len(),
+                        layers.len()
+                    ));
+                }
+                if layers.len() == 1 {
+                    return Err("a model needs at least one hidden layer; add another first".into());
+                }
+                let l = layers.remove(n);
+                self.after_model_change(format!("removed layer {n} ({:?}({}))", l.kind, l.size))
+            }
+            Command::Move { from, to } => {
+                let layers = &mut self.experiment.model.layers;
+                if from >= layers.len() || to >= layers.len() {
+                    return Err(format!(
+                        "there are {} layers (0..{}); `show model` lists them",
+                        layers.len(),
+                        layers.len()
+                    ));
+                }
+                let l = layers.remove(from);
+                layers.insert(to, l);
+                self.after_model_change(format!("moved layer {from} to {to}"))
+            }
+            Command::Analyze => self.analyze(),
+            Command::Train(length) => self.train(length, cell),
+            Command::Pause => self.send(crate::train::Command::Pause, "pause requested"),
+            Command::Resume => self.send(crate::train::Command::Resume, "resume requested"),
+            Command::Stop => self.send(
+                crate::train::Command::Stop,
+                "stop requested: the run ends after this iteration",
+            ),
+            Command::Lr(lr) => self.send(
+                crate::train::Command::SetLearningRate(lr),
+                &format!("learning rate {lr} from the next iteration"),
+            ),
+            Command::Checkpoint => {
+                self.send(crate::train::Command::CheckpointNow, "checkpoint requested")
+            }
+            Command::Wait => {
+                if !self.blocking_allowed {
+                    return Err(
+                        "`wait` is for scripts and the terminal; the window shows the run live"
+                            .into(),
+                    );
+                }
+                if self.active.is_none() {
+                    return Ok(vec![text("no run is under way")]);
+                }
+                let waited = self.active.as_ref().map(|a| a.entry);
+                let mut hook = self.progress_hook.take();
+                match hook.as_mut() {
+                    Some(h) => self.wait(&mut **h),
+                    None => self.wait(&mut |_| {}),
+                }
+                self.progress_hook = hook;
+                // a run that failed or diverged fails `wait`, so a script stops there (and
+                // exits with failure) as `seqlab --run` does
+                if let Some(run) = waited.and_then(|i| self.experiment.notebook.runs.get(i)) {
+                    let d = &run.summary;
+                    if d.error.is_some() || d.stop_reason == "Diverged" {
+                        return Err(format!("run {} {}", run.name(), describe_digest(d)));
+                    }
+                }
+                // the run's record, as its `train` cell now holds it
+                let record: Vec<Output> = self
+                    .experiment
+                    .notebook
+                    .cells
+                    .iter()
+                    .rev()
+                    .find(|c| c.command.starts_with("train") && c.ok)
+                    .map(|c| c.outputs.iter().skip(1).cloned().collect())
+                    .unwrap_or_default();
+                if !record.is_empty() {
+                    return Ok(record);
+                }
+                let entry = self
+                    .experiment
+                    .notebook
+                    .runs
+                    .last()
+                    .cloned()
+                    .unwrap_or_default();
+                Ok(vec![text(format!(
+                    "run {} {}",
+                    entry.name(),
+                    describe_digest(&entry.summary)
+                ))])
+            }
+            Command::Eval { run, split } => self.eval(run.as_deref(), split),
+            Command::Sample(args) => self.sample(&args),
+            Command::Predict { path, out } => self.predict(&path, out.as_deref()),
+            Command::Runs => self.runs_table(),
+            Command::Use(run) => {
+                self.select(&run)?;
+                let s = self.selected.as_ref().expect("selected");
+                Ok(vec![text(format!(
+                    "using run {} ({})",
+                    s.name,
+                    s.folder.display()
+                ))])
+            }
+            Command::Compare(runs) => self.compare(&runs),
+            Command::RunNow(cmd) => {
+                let what = match cmd {
+                    crate::train::Command::SampleNow => "a sample at the next iteration",
+                    _ => "an evaluation at the next iteration",
+                };
+                self.send(cmd, &format!("{what} requested"))
+            }
+            Command::Branch(run) => self.branch(&run),
+            Command::Export { run, out } => self.export_metrics(&run, out.as_deref()),
+            Command::Note(t) => Ok(vec![Output::Markdown(t)]),
+            Command::Step(t) => self.step(&t),
+            Command::State(s) => self.state(s),
+            Command::Sweep(c) => super::sweep::execute(self, c),
+        }
+    }
+
+    /// Completions for the word before `pos` in `line`: commands, field paths, runs,
+    /// state names and file names. Returns the start of the word and the candidates.
+    pub fn complete(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
+        complete(&self.experiment, line, pos)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // a run never outlives its session: stop it and let it write its folder
+        if let Some(a) = &self.active {
+            a.runner.send(crate::train::Command::Stop);
+        }
+    }
+}
+
+fn help(topic: Option<&str>) -> Result<Vec<Output>, String> {
+    match topic {
+        None => {
+            let t = Table {
+                title: "commands (`help COMMAND` for one; field paths as in `show experiment`, values in RON)".into(),
+                columns: ["command", "what it does", "in the window"].map(String::from).to_vec(),
+                rows: COMMANDS
+                    .iter()
+                    .map(|c| vec![c.usage.to_string(), c.summary.to_string(), c.window.to_string()])
+                    .collect(),
+            };
+            Ok(vec![Output::Table(t)])
+        }
+        Some(name) => {
+            let c = command::help_for(name).ok_or_else(|| {
+                let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+                let hint = fields::closest(name, &names)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                format!("no command `{name}`{hint}; `help` lists them")
+            })?;
+            Ok(vec![text(format!(
+                "{}\n  {}\n  in the window: {}",
+                c.usage, c.summary, c.window
+            ))])
+        }
+    }
+}

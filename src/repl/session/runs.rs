@@ -1,0 +1,659 @@
+//! The session's runs: starting one in the background, its events, the runs list,
+//! selecting a run's model, comparing, branching and exporting.
+
+use super::*;
+
+impl Session {
+    pub(super) fn train(
+        &mut self,
+        length: Option<Length>,
+        cell: usize,
+    ) -> Result<Vec<Output>, String> {
+        if let Some(a) = &self.active {
+            return Err(format!(
+                "run {} is under way; `stop` it or `wait` for it first",
+                self.experiment.notebook.runs[a.entry].name()
+            ));
+        }
+        let mut exp = self.resolved();
+        match length {
+            Some(Length::Iterations(n)) => {
+                exp.training.iterations = Some(n);
+                exp.training.epochs = None;
+            }
+            Some(Length::Epochs(n)) => {
+                exp.training.iterations = None;
+                exp.training.epochs = Some(n);
+            }
+            None => {}
+        }
+        let problems = validate::problems(&exp, &self.file_label());
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            return Err(format!(
+                "training not started; fix the experiment first:\n{}",
+                list.join("\n")
+            ));
+        }
+        let file = self.file.clone().unwrap_or_else(|| {
+            std::env::current_dir()
+                .unwrap_or_default()
+                .join("untitled.ron")
+        });
+        let folder = self.next_free_run_dir(&file);
+        let started_unix = now_unix();
+        let record = RunRecord {
+            experiment: exp.clone(),
+            experiment_file: std::path::absolute(&file).unwrap_or(file.clone()),
+            started_unix,
+            ..RunRecord::default()
+        };
+        let (taps, stream) = match self.run_observer {
+            Some(_) => {
+                let (tap, stream) = crate::train::runner::tap(1024);
+                (vec![tap], Some(stream))
+            }
+            None => (Vec::new(), None),
+        };
+        let runner = Runner::spawn_experiment_tapped(
+            exp,
+            Some((folder.clone(), record)),
+            self.wake.clone(),
+            taps,
+        )
+        .map_err(|e| format!("could not start the training thread: {e}"))?;
+        let base = self.base_dir();
+        let previous = self
+            .experiment
+            .notebook
+            .runs
+            .last()
+            .map(|r| r.folder(&base));
+        let entry = RunEntry {
+            path: relative_to(&folder, &base),
+            summary: RunDigest {
+                started_unix,
+                ..RunDigest::default()
+            },
+        };
+        let name = entry.name();
+        self.experiment.notebook.runs.push(entry);
+        self.active = Some(ActiveRun {
+            runner,
+            entry: self.experiment.notebook.runs.len() - 1,
+            cell,
+            max_iterations: 0,
+            iteration: 0,
+            score: None,
+            tokens_per_s: 0.0,
+            elapsed_s: 0.0,
+            paused: false,
+        });
+        if let (Some(observer), Some(events)) = (self.run_observer.as_mut(), stream) {
+            observer(RunStart {
+                cell,
+                run: self.experiment.notebook.runs.len() - 1,
+                name: name.clone(),
+                folder: folder.clone(),
+                previous,
+                events,
+            });
+        }
+        let stored = self.experiment.notebook.runs[self.experiment.notebook.runs.len() - 1]
+            .path
+            .clone();
+        Ok(vec![Output::Run {
+            name,
+            folder: stored,
+        }])
+    }
+
+    /// Sends a runner command that has no command line of its own (the window's
+    /// "sample now" and "evaluate now" during a run); false when no run is under way.
+    pub fn send_to_run(&self, cmd: crate::train::Command) -> bool {
+        match &self.active {
+            Some(a) => {
+                a.runner.send(cmd);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The next numbered run folder beside `file` whose number no listed run has (runs
+    /// of the notebook may live in another runs folder, e.g. from before it was saved
+    /// under its name), so run names stay unique.
+    pub(super) fn next_free_run_dir(&self, file: &Path) -> PathBuf {
+        let first = next_run_dir(file);
+        let root = first.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut n: u32 = first
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let taken: Vec<String> = self
+            .experiment
+            .notebook
+            .runs
+            .iter()
+            .map(RunEntry::name)
+            .collect();
+        loop {
+            let candidate = root.join(format!("{n:03}"));
+            if !taken.contains(&format!("{n:03}")) && !candidate.exists() {
+                return candidate;
+            }
+            n += 1;
+        }
+    }
+
+    pub(super) fn send(
+        &mut self,
+        cmd: crate::train::Command,
+        what: &str,
+    ) -> Result<Vec<Output>, String> {
+        let Some(a) = &self.active else {
+            return Err("no run is under way; start one with `train`".into());
+        };
+        a.runner.send(cmd);
+        Ok(vec![text(what)])
+    }
+
+    /// Takes every event the active run has queued (never waits) and updates the
+    /// notebook; returns them for the front end.
+    pub fn poll(&mut self) -> Vec<Event> {
+        let mut events = Vec::new();
+        while let Some(e) = self.active.as_ref().and_then(|a| a.runner.try_recv()) {
+            self.handle(&e);
+            events.push(e);
+        }
+        events
+    }
+
+    /// Blocks until the active run finishes, passing each event to `on_event`.
+    pub fn wait(&mut self, on_event: &mut dyn FnMut(&Event)) {
+        use std::sync::atomic::Ordering;
+        while self.active.is_some() {
+            if self
+                .interrupt
+                .compare_exchange(
+                    INTERRUPT_PENDING,
+                    INTERRUPT_STOPPING,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                )
+                .is_ok()
+            {
+                if let Some(a) = &self.active {
+                    a.runner.send(crate::train::Command::Stop);
+                }
+            }
+            let e = self
+                .active
+                .as_ref()
+                .and_then(|a| a.runner.recv_timeout(Duration::from_millis(200)));
+            if let Some(e) = e {
+                self.handle(&e);
+                on_event(&e);
+            }
+        }
+    }
+
+    pub(super) fn handle(&mut self, e: &Event) {
+        let Some(a) = self.active.as_mut() else {
+            return;
+        };
+        match e {
+            Event::Started { max_iterations, .. } => a.max_iterations = *max_iterations,
+            Event::Iteration {
+                metrics,
+                tokens_per_s,
+                elapsed_s,
+                ..
+            } => {
+                a.iteration = metrics.iteration;
+                a.score = Some(metrics.score);
+                a.tokens_per_s = *tokens_per_s;
+                a.elapsed_s = *elapsed_s;
+            }
+            Event::Paused { .. } => a.paused = true,
+            Event::Resumed { .. } => a.paused = false,
+            Event::Finished(summary) => {
+                let a = self.active.take().expect("active");
+                let (entry, cell) = (a.entry, a.cell);
+                drop(a.runner.join());
+                let digest = RunDigest {
+                    started_unix: self.experiment.notebook.runs[entry].summary.started_unix,
+                    stop_reason: format!("{:?}", summary.stop_reason),
+                    iterations: summary.iterations,
+                    final_score: summary.final_score,
+                    best_score: summary
+                        .best_score
+                        .or(summary.evaluation.as_ref().map(|e| e.score)),
+                    wall_seconds: summary.wall_seconds,
+                    error: summary.error.clone(),
+                };
+                let base = self.base_dir();
+                let run = &mut self.experiment.notebook.runs[entry];
+                run.summary = digest;
+                let stored = run.path.clone();
+                let name = run.name();
+                let mut outputs = vec![text(format!(
+                    "run {name} {}",
+                    describe_digest(&run.summary)
+                ))];
+                if let Some(series) = run_curves(&base, &stored, &name) {
+                    outputs.push(Output::Series(series));
+                }
+                if let Some(ev) = &summary.evaluation {
+                    outputs.extend(evaluation_outputs(ev, None, None, false));
+                }
+                if let Some(c) = self.experiment.notebook.cells.get_mut(cell) {
+                    c.outputs.extend(outputs);
+                }
+                // the newest finished run is the one sample/step/eval use next
+                self.selected = None;
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn stop_active(&mut self) {
+        if let Some(a) = &self.active {
+            a.runner.send(crate::train::Command::Stop);
+        }
+        let mut sink = |_: &Event| {};
+        if self.active.is_some() {
+            let blocking = self.blocking_allowed;
+            self.blocking_allowed = true;
+            self.wait(&mut sink);
+            self.blocking_allowed = blocking;
+        }
+    }
+
+    /// Finds a run by number (1-based, as `runs` lists them), folder name or path.
+    pub(super) fn find_run(&self, which: &str) -> Result<usize, String> {
+        let runs = &self.experiment.notebook.runs;
+        if runs.is_empty() {
+            return Err("the notebook has no runs yet; start one with `train`".into());
+        }
+        if let Ok(n) = which.parse::<usize>() {
+            if let Some(i) = runs.iter().position(|r| r.name() == which) {
+                return Ok(i);
+            }
+            if (1..=runs.len()).contains(&n) {
+                return Ok(n - 1);
+            }
+        }
+        let base = self.base_dir();
+        runs.iter()
+            .position(|r| {
+                r.name() == which
+                    || r.path == Path::new(which)
+                    || same_path(&r.folder(&base), &self.resolve(Path::new(which)))
+            })
+            .ok_or_else(|| {
+                let names: Vec<String> = runs.iter().map(RunEntry::name).collect();
+                format!(
+                    "no run {which:?}; the runs are {} (see `runs`)",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// Loads the model of `which` (or keeps the loaded one).
+    pub(super) fn select(&mut self, which: &str) -> Result<(), String> {
+        let i = self.find_run(which)?;
+        if self.active.as_ref().is_some_and(|a| a.entry == i) {
+            return Err("that run is still under way; `wait` or `stop` it first".into());
+        }
+        let entry = &self.experiment.notebook.runs[i];
+        let folder = entry.folder(&self.base_dir());
+        let name = entry.name();
+        if self.selected.as_ref().is_some_and(|s| s.folder == folder) {
+            return Ok(());
+        }
+        if !folder.is_dir() {
+            return Err(format!(
+                "run {name}: its folder {} is missing",
+                folder.display()
+            ));
+        }
+        let model = load_trained(&folder, false).map_err(|e| format!("run {name}: {e}"))?;
+        self.selected = Some(Selected {
+            name,
+            folder,
+            model,
+        });
+        Ok(())
+    }
+
+    /// The selected model, or the newest finished run's.
+    pub(super) fn model(&mut self) -> Result<&mut Selected, String> {
+        if self.selected.is_none() {
+            let runs = &self.experiment.notebook.runs;
+            let base = self.base_dir();
+            let newest = (0..runs.len())
+                .rev()
+                .find(|&i| {
+                    self.active.as_ref().is_none_or(|a| a.entry != i)
+                        && runs[i].folder(&base).join("weights.safetensors").is_file()
+                })
+                .ok_or("no run with weights yet; `train` one (and `wait`), or `use RUN`")?;
+            self.select(&(newest + 1).to_string())?;
+        }
+        Ok(self.selected.as_mut().expect("selected"))
+    }
+
+    pub(super) fn runs_table(&mut self) -> Result<Vec<Output>, String> {
+        self.discover_runs();
+        let base = self.base_dir();
+        let selected = self.selected.as_ref().map(|s| s.folder.clone());
+        let mut t = Table {
+            title: "runs (`use N` selects one for sample/step/eval)".into(),
+            columns: [
+                "#",
+                "run",
+                "started (UTC)",
+                "stop reason",
+                "iterations",
+                "best validation",
+                "final score",
+                "wall time",
+                "",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: Vec::new(),
+        };
+        for (i, r) in self.experiment.notebook.runs.iter().enumerate() {
+            let folder = r.folder(&base);
+            let running = self.active.as_ref().is_some_and(|a| a.entry == i);
+            let mark = if !folder.is_dir() {
+                "missing"
+            } else if running {
+                "running"
+            } else if selected.as_ref() == Some(&folder) {
+                "selected"
+            } else {
+                ""
+            };
+            let d = &r.summary;
+            t.rows.push(vec![
+                (i + 1).to_string(),
+                r.name(),
+                format_unix(d.started_unix),
+                if d.stop_reason.is_empty() {
+                    "-".into()
+                } else {
+                    d.stop_reason.clone()
+                },
+                d.iterations.to_string(),
+                d.best_score.map_or("-".into(), |s| format!("{s:.4}")),
+                d.final_score.map_or("-".into(), |s| format!("{s:.4}")),
+                format!("{:.1} s", d.wall_seconds),
+                mark.into(),
+            ]);
+        }
+        Ok(vec![Output::Table(t)])
+    }
+
+    pub(super) fn compare(&mut self, runs: &[String]) -> Result<Vec<Output>, String> {
+        let base = self.base_dir();
+        let mut names = Vec::new();
+        let mut settings = Vec::new();
+        let mut digests = Vec::new();
+        let mut curves = Series {
+            title: "training score".into(),
+            x_label: "iteration".into(),
+            y_label: "score".into(),
+            log_y: false,
+            lines: Vec::new(),
+        };
+        for which in runs {
+            let i = self.find_run(which)?;
+            let r = self.experiment.notebook.runs[i].clone();
+            let folder = r.folder(&base);
+            let record =
+                RunDir::read_record(&folder).map_err(|e| format!("run {}: {e}", r.name()))?;
+            settings.push(fields::leaves(&record.experiment));
+            if let Some(s) = run_curves(&base, &r.path, &r.name()) {
+                curves.lines.extend(s.lines.into_iter().map(|mut l| {
+                    l.name = format!("{} {}", r.name(), l.name);
+                    l
+                }));
+            }
+            names.push(r.name());
+            digests.push(r.summary);
+        }
+        let mut paths: Vec<String> = Vec::new();
+        for s in &settings {
+            for (p, _) in s {
+                if !paths.contains(p) {
+                    paths.push(p.clone());
+                }
+            }
+        }
+        let mut diff = Table {
+            title: "settings that differ".into(),
+            columns: std::iter::once("setting".to_string())
+                .chain(names.iter().cloned())
+                .collect(),
+            rows: Vec::new(),
+        };
+        for p in &paths {
+            let values: Vec<String> = settings
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .find(|(k, _)| k == p)
+                        .map_or("—".into(), |(_, v)| v.clone())
+                })
+                .collect();
+            if values.iter().any(|v| *v != values[0]) {
+                diff.rows
+                    .push(std::iter::once(p.clone()).chain(values).collect());
+            }
+        }
+        let mut scores = Table {
+            title: "scores".into(),
+            columns: std::iter::once(String::new())
+                .chain(names.iter().cloned())
+                .collect(),
+            rows: Vec::new(),
+        };
+        let fmt = |v: Option<f64>| v.map_or("-".to_string(), |s| format!("{s:.4}"));
+        scores.rows.push(
+            std::iter::once("final score".to_string())
+                .chain(digests.iter().map(|d| fmt(d.final_score)))
+                .collect(),
+        );
+        scores.rows.push(
+            std::iter::once("best validation".to_string())
+                .chain(digests.iter().map(|d| fmt(d.best_score)))
+                .collect(),
+        );
+        scores.rows.push(
+            std::iter::once("iterations".to_string())
+                .chain(digests.iter().map(|d| d.iterations.to_string()))
+                .collect(),
+        );
+        scores.rows.push(
+            std::iter::once("stop reason".to_string())
+                .chain(digests.iter().map(|d| d.stop_reason.clone()))
+                .collect(),
+        );
+        let mut out = Vec::new();
+        if diff.rows.is_empty() {
+            out.push(text("the runs have the same settings"));
+        } else {
+            out.push(Output::Table(diff));
+        }
+        out.push(Output::Table(scores));
+        if !curves.lines.is_empty() {
+            out.push(Output::Series(curves));
+        }
+        Ok(out)
+    }
+
+    /// `branch RUN`: the run's model and training settings (where they differ) and its
+    /// final weights as the initial weights, each applied as `set` would apply it; the
+    /// user edits, then trains.
+    pub(super) fn branch(&mut self, which: &str) -> Result<Vec<Output>, String> {
+        let index = self.find_run(which)?;
+        let entry = self.experiment.notebook.runs[index].clone();
+        let base = self.base_dir();
+        let folder = entry.folder(&base);
+        let weights = folder.join("weights.safetensors");
+        if !weights.is_file() {
+            return Err(format!(
+                "run {}: {} is missing, so there is nothing to branch from (the run wrote no final weights)",
+                entry.name(),
+                weights.display()
+            ));
+        }
+        let record =
+            RunDir::read_record(&folder).map_err(|e| format!("run {}: {e}", entry.name()))?;
+        let one_line = |v: String| v.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        let mut exp = self.experiment.clone();
+        let mut out = Vec::new();
+        for field in ["model", "training"] {
+            let (Ok(theirs), Ok(ours)) = (
+                fields::get(&record.experiment, field),
+                fields::get(&exp, field),
+            ) else {
+                continue;
+            };
+            if theirs != ours {
+                exp = fields::set(&exp, field, &one_line(theirs), &self.file_label())
+                    .map_err(|e| format!("run {}: {e}", entry.name()))?;
+                out.push(text(format!("{field} = the run's {field} settings")));
+            }
+        }
+        let path = match self.file {
+            Some(_) => relative_to(&weights, &base),
+            None => weights,
+        };
+        exp.initial_weights = Some(path.clone());
+        self.experiment = exp;
+        out.push(text(format!("initial_weights = {}", path.display())));
+        out.push(Output::Markdown(format!(
+            "Branched from run **{}**: its final weights are the initial weights. \
+             Edit the settings (e.g. `set training.updater ...`), then `train`.",
+            entry.name()
+        )));
+        Ok(out)
+    }
+
+    /// `export RUN [FILE]`: the run's metrics and validation scores as one CSV file
+    /// (`<name>-run<NNN>-metrics.csv` beside the experiment by default).
+    pub(super) fn export_metrics(
+        &mut self,
+        which: &str,
+        out: Option<&Path>,
+    ) -> Result<Vec<Output>, String> {
+        let index = self.find_run(which)?;
+        let entry = self.experiment.notebook.runs[index].clone();
+        let base = self.base_dir();
+        let dest = match out {
+            Some(p) => self.resolve(p),
+            None => base.join(format!(
+                "{}-run{}-metrics.csv",
+                self.experiment.name,
+                entry.name()
+            )),
+        };
+        let rows = crate::experiment::notebook::export_metrics_csv(&entry.folder(&base), &dest)
+            .map_err(|e| format!("run {}: export failed: {e}", entry.name()))?;
+        Ok(vec![text(format!(
+            "run {}: {rows} rows of metrics written to {}",
+            entry.name(),
+            dest.display()
+        ))])
+    }
+}
+
+/// A run's training and validation score curves, read from its logs; the lines keep
+/// their source, so a saved notebook stores the reference, not the points. `stored` is
+/// the run folder as the notebook names it (relative to `base`, the file's folder).
+pub fn run_curves(base: &Path, stored: &Path, name: &str) -> Option<Series> {
+    let mut lines = Vec::new();
+    for (line, file) in [("training", "metrics.csv"), ("validation", "eval.csv")] {
+        let source = crate::experiment::notebook::CurveSource {
+            run: stored.to_path_buf(),
+            file: file.into(),
+            x: "iteration".into(),
+            y: "score".into(),
+        };
+        if let Some(points) = source.read(base).filter(|p| !p.is_empty()) {
+            lines.push(Line {
+                name: line.into(),
+                points,
+                source: Some(source),
+                emphasis: false,
+            });
+        }
+    }
+    (!lines.is_empty()).then(|| Series {
+        title: format!("run {name}: score"),
+        x_label: "iteration".into(),
+        y_label: "score".into(),
+        log_y: false,
+        lines,
+    })
+}
+
+pub(super) fn read_digest(folder: &Path) -> Option<RunDigest> {
+    crate::experiment::notebook::read_run_digest(folder)
+}
+
+pub(super) fn describe_digest(d: &RunDigest) -> String {
+    if d.stop_reason.is_empty() {
+        return "has not finished (running, or interrupted before its summary)".into();
+    }
+    let mut s = format!(
+        "ended: {} after {} iterations in {:.1} s",
+        d.stop_reason, d.iterations, d.wall_seconds
+    );
+    if let Some(f) = d.final_score {
+        s.push_str(&format!(", final score {f:.4}"));
+    }
+    if let Some(b) = d.best_score {
+        s.push_str(&format!(", validation score {b:.4}"));
+    }
+    if let Some(e) = &d.error {
+        s.push_str(&format!("; error: {e}"));
+    }
+    s
+}
+
+pub(super) fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time; `-` for 0.
+pub fn format_unix(t: u64) -> String {
+    if t == 0 {
+        return "-".into();
+    }
+    let days = (t / 86_400) as i64;
+    let secs = t % 86_400;
+    // civil from days (Howard Hinnant's algorithm)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
