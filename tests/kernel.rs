@@ -73,7 +73,7 @@ fn requests_run_in_order_on_the_session_thread_and_the_snapshot_follows() {
         [a, b, c],
         "replies in the order sent"
     );
-    assert_eq!(done[2].2, false, "the bad value fails its cell");
+    assert!(!done[2].2, "the bad value fails its cell");
     assert_eq!(snap.experiment.name, "kernel");
     assert_eq!(snap.experiment.model.layers.len(), 2);
     assert_eq!(
@@ -174,7 +174,7 @@ fn a_run_streams_to_the_front_end_while_a_long_command_runs_and_stop_ends_it() {
     let first = replies
         .into_iter()
         .find_map(|r| match r {
-            Reply::RunStarted(s) => Some(s),
+            Reply::RunStarted(s) => Some(*s),
             _ => None,
         })
         .expect("the run's stream reaches the front end");
@@ -202,7 +202,7 @@ fn a_run_streams_to_the_front_end_while_a_long_command_runs_and_stop_ends_it() {
     let live = replies
         .into_iter()
         .find_map(|r| match r {
-            Reply::RunStarted(s) => Some(s),
+            Reply::RunStarted(s) => Some(*s),
             _ => None,
         })
         .expect("run 002 started");

@@ -632,6 +632,7 @@ fn pending_cells_ui(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::notebook::Confusion;
 
     #[test]
     fn a_train_cell_names_its_run() {

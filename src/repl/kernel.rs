@@ -88,7 +88,7 @@ pub enum Reply {
         deleted: Option<(usize, bool)>,
     },
     /// A run started: its cell, its name and folder, and its own event stream.
-    RunStarted(RunStart),
+    RunStarted(Box<RunStart>),
 }
 
 /// What a front end draws: the session as it was after the last request or run event.
@@ -203,7 +203,7 @@ impl Kernel {
         let runs = rep_tx.clone();
         let run_wake = wake.clone();
         session.set_run_observer(Box::new(move |start| {
-            let _ = runs.send(Reply::RunStarted(start));
+            let _ = runs.send(Reply::RunStarted(Box::new(start)));
             run_wake();
         }));
         let interrupt = session.interrupt_handle();
