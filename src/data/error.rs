@@ -228,6 +228,33 @@ pub enum DataError {
     )]
     FeatureCountMismatch { expected: usize, found: usize },
 
+    /// A UCR/UEA archive file (`.ts`, UCR `.tsv`/`.txt`, Weka `.arff`) that breaks its
+    /// format: a bad header, a value that is not a number, ragged dimensions, an
+    /// undeclared class label, ... `line` is 1-based; `problem` says where in the line
+    /// (case, dimension, value) and what to do.
+    #[error("{}:{line}: {problem}", path.display())]
+    Archive {
+        path: PathBuf,
+        line: u64,
+        problem: String,
+    },
+
+    /// A missing value (`?` or `NaN`) in an archive file read with
+    /// `Missing::Refuse` (the default). Case, dimension and step are 1-based.
+    #[error(
+        "{}:{line}: missing value (`?` or NaN) in case {case}, dimension {dimension}, step \
+         {step}; fill missing values with the `missing` option (Zero, ForwardFill or \
+         Linear) or fix the file",
+        path.display()
+    )]
+    MissingValue {
+        path: PathBuf,
+        line: u64,
+        case: usize,
+        dimension: usize,
+        step: usize,
+    },
+
     /// An option has a value that cannot work.
     #[error("invalid option `{option}`: {message}")]
     InvalidOption {

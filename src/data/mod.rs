@@ -48,6 +48,12 @@
 //! keep the raw (unaligned) sequences, so [`SequenceDataset::batches`] and
 //! [`SequenceDataset::preview`] work under any alignment mode without reading again.
 //!
+//! # The UCR/UEA archive ([`archive`], [`read_archive`], [`detect_format`])
+//! sktime/aeon `.ts` (UEA multivariate, TSER regression), UCR `.tsv`/`.txt` and Weka
+//! `.arff` files: many cases per file, each a `(T, D)` feature matrix with one class or
+//! target ([`ArchiveData`]), turned into a [`SequenceDataset`] of many-to-one examples;
+//! missing values refused or filled ([`Missing`]).
+//!
 //! # Text ([`CharCorpus`], [`TextOptions`])
 //! Character vocabulary (sorted, stable, serialisable), optional lower-casing, UTF-8 with
 //! byte-offset errors, `[train | validation | test]` split from the end, next-character
@@ -64,6 +70,7 @@
 //! built in code).
 
 pub mod align;
+pub mod archive;
 pub mod batch;
 pub mod csv;
 pub mod dataset;
@@ -78,6 +85,10 @@ pub mod synthetic;
 pub mod text;
 
 pub use align::{align_batch, check_alignment, AlignmentMode, Placement};
+pub use archive::{
+    detect_format, parse_archive, parse_arff, parse_ts, parse_ucr, read_archive, ArchiveData,
+    ArchiveFormat, ArchiveLabels, ArchiveOptions, Missing,
+};
 pub use batch::{BatchDump, Lengths, SeqBatch};
 pub use csv::{parse_numeric_table, read_numeric_table, CsvOptions, Delimiter, NumericTable};
 pub use dataset::{Batches, RawHead, SequenceDataset, SequenceExample, Task};
