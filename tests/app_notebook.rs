@@ -196,6 +196,8 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
 
     // export the second run's metrics
     h.query_all_by_label("Export CSV").next().unwrap().click();
+    // the click is taken in the next frame, which sends `export 001` to the session
+    h.step();
     step_until(&mut h, "the export to run", |a| a.is_idle());
     let csv = std::fs::read_to_string(dir.join("charts-run001-metrics.csv")).unwrap();
     assert_eq!(csv.lines().count(), 31);
@@ -206,6 +208,7 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
         .next()
         .unwrap()
         .click();
+    h.step();
     step_until(&mut h, "the branch to run", |a| a.is_idle());
     let exp = &h.state().session.experiment;
     assert_eq!(
@@ -222,7 +225,8 @@ fn runs_fill_their_cells_freeze_into_records_overlay_evaluate_and_come_back() {
     step_until(&mut h, "the end of the branch", finished);
     let branch = h.state().session.experiment.notebook.runs.last().unwrap();
     assert_eq!(
-        branch.summary.stop_reason, "Completed",
+        branch.summary.stop_reason,
+        Some(seqlab::train::StopReason::Completed),
         "{:?}",
         branch.summary
     );

@@ -125,7 +125,7 @@ fn a_sweep_in_the_notebook_gives_its_table_curves_and_runs() {
         .notebook
         .runs
         .iter()
-        .all(|r| r.summary.stop_reason == "completed"));
+        .all(|r| r.summary.stop_reason == Some(seqlab::train::StopReason::Completed)));
     // and can be used like any other run
     let cell = s.execute("eval echo.sweep/trials/001");
     assert!(cell.ok, "{:?}", cell.outputs);

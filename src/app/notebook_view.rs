@@ -391,10 +391,8 @@ impl NotebookView {
                                         "running".into()
                                     } else if !folder.is_dir() {
                                         "missing".into()
-                                    } else if d.stop_reason.is_empty() {
-                                        "-".into()
                                     } else {
-                                        d.stop_reason.clone()
+                                        d.ended().unwrap_or("-").to_string()
                                     });
                                     // the active run's count grows live; the others'
                                     // come from their summaries

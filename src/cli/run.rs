@@ -451,13 +451,7 @@ fn print_stdout(text: &str) {
 }
 
 fn summary_line(s: &crate::train::runner::RunSummary) -> String {
-    let reason = match s.stop_reason {
-        StopReason::Completed => "completed",
-        StopReason::EarlyStopped => "stopped early (validation score stopped improving)",
-        StopReason::Stopped if s.error.is_some() => "failed",
-        StopReason::Stopped => "stopped by the user",
-        StopReason::Diverged => "diverged",
-    };
+    let reason = s.stop_reason.describe(s.error.is_some());
     let score = s.final_score.map_or("-".to_string(), |v| format!("{v:.4}"));
     format!(
         "{reason} after {} iterations ({} epochs) in {:.1} s; final score {score}",

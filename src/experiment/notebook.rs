@@ -285,8 +285,9 @@ pub struct RunEntry {
 pub struct RunDigest {
     /// Seconds since the Unix epoch at the start.
     pub started_unix: u64,
-    /// `Completed`, `Stopped`, `EarlyStopped`, `Diverged`; empty while running.
-    pub stop_reason: String,
+    /// Why it ended; `None` while it runs (or when it was cut off before its summary).
+    #[serde(with = "super::rundir::stop_reason_text")]
+    pub stop_reason: Option<super::rundir::StopReason>,
     pub iterations: u64,
     pub final_score: Option<f64>,
     /// Best validation score (the last one without early stopping).
@@ -294,6 +295,14 @@ pub struct RunDigest {
     pub wall_seconds: f64,
     /// The error that ended it, if any.
     pub error: Option<String>,
+}
+
+impl RunDigest {
+    /// How the run ended, in [`StopReason::describe`](super::rundir::StopReason::describe)'s
+    /// words; `None` while it runs.
+    pub fn ended(&self) -> Option<&'static str> {
+        self.stop_reason.map(|r| r.describe(self.error.is_some()))
+    }
 }
 
 impl RunEntry {
@@ -358,7 +367,7 @@ pub fn read_run_digest(folder: &Path) -> Option<RunDigest> {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
         return Some(d);
     };
-    d.stop_reason = v["stop_reason"].as_str().unwrap_or("").to_string();
+    d.stop_reason = super::rundir::StopReason::parse(v["stop_reason"].as_str().unwrap_or(""));
     d.iterations = v["iterations"].as_u64().unwrap_or(0);
     d.final_score = v["final_score"].as_f64();
     d.best_score = v["best_score"]
@@ -689,5 +698,36 @@ mod tests {
             }
         );
         assert_eq!(nb.cells[1].outputs[0].run_name(), None);
+    }
+
+    #[test]
+    fn a_stop_reason_reads_in_its_file_name_and_in_the_older_variant_name() {
+        use crate::experiment::rundir::StopReason;
+        let read = |reason: &str| {
+            let text = format!(
+                "(notebook: (runs: [(path: \"x.runs/001\", summary: (stop_reason: \"{reason}\", iterations: 3))]))"
+            );
+            crate::experiment::file::from_ron_str(&text, Path::new("x.ron"))
+                .map(|e| e.notebook.runs[0].summary.stop_reason)
+        };
+        assert_eq!(read("Completed").unwrap(), Some(StopReason::Completed));
+        assert_eq!(
+            read("early_stopped").unwrap(),
+            Some(StopReason::EarlyStopped)
+        );
+        assert_eq!(read("").unwrap(), None);
+        let err = read("finished").unwrap_err().to_string();
+        assert!(err.contains("not a stop reason"), "{err}");
+        // written back in its file name
+        let mut e = crate::experiment::Experiment::default();
+        e.notebook.runs.push(RunEntry {
+            path: "x.runs/001".into(),
+            summary: RunDigest {
+                stop_reason: Some(StopReason::Diverged),
+                ..Default::default()
+            },
+        });
+        let text = crate::experiment::file::to_ron_string(&e);
+        assert!(text.contains("stop_reason: \"diverged\""), "{text}");
     }
 }

@@ -10,6 +10,85 @@ use serde::{Deserialize, Serialize};
 use super::schema::Experiment;
 use super::ExperimentError;
 
+/// Why a run ended: written in `summary.json` and the notebook's runs list by its
+/// [`StopReason::name`], and shown to people in [`StopReason::describe`]'s words only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The iteration or epoch budget was reached.
+    Completed,
+    /// Early stopping: the validation score stopped improving.
+    EarlyStopped,
+    /// The user stopped it (Stop command, Ctrl-C), or it failed (with an error).
+    Stopped,
+    /// The score became NaN or infinite.
+    Diverged,
+}
+
+impl StopReason {
+    /// Every reason, in the order above.
+    pub const ALL: [StopReason; 4] = [
+        StopReason::Completed,
+        StopReason::EarlyStopped,
+        StopReason::Stopped,
+        StopReason::Diverged,
+    ];
+
+    /// The name in files: `completed`, `early_stopped`, `stopped`, `diverged`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::EarlyStopped => "early_stopped",
+            StopReason::Stopped => "stopped",
+            StopReason::Diverged => "diverged",
+        }
+    }
+
+    /// The reason named `text`: a file name ([`StopReason::name`]) or the variant's
+    /// name that notebooks written before held (`Completed`, `EarlyStopped`, ...).
+    pub fn parse(text: &str) -> Option<StopReason> {
+        let text = text.trim();
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name() == text || format!("{r:?}") == text)
+    }
+
+    /// How the run ended, in words (the one wording every front end uses); `failed`
+    /// when the run ended on an error.
+    pub fn describe(self, failed: bool) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::EarlyStopped => "stopped early (the validation score stopped improving)",
+            StopReason::Stopped if failed => "failed",
+            StopReason::Stopped => "stopped by the user",
+            StopReason::Diverged => "diverged",
+        }
+    }
+}
+
+/// `Option<StopReason>` in a file: its name as a string, `""` while the run goes on.
+/// Reading also takes the variant names older notebooks were written with.
+pub mod stop_reason_text {
+    use super::StopReason;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(r: &Option<StopReason>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(r.map_or("", StopReason::name))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<StopReason>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        StopReason::parse(&text).map(Some).ok_or_else(|| {
+            D::Error::custom(format!(
+                "`{text}` is not a stop reason; it is one of completed, early_stopped, stopped, diverged"
+            ))
+        })
+    }
+}
+
 /// What `run.ron` records: the fully resolved experiment and the environment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -49,19 +49,7 @@ pub struct IterationMetrics {
     pub seconds: f64,
 }
 
-/// Why a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// The iteration or epoch budget was reached.
-    Completed,
-    /// Early stopping: the validation score stopped improving.
-    EarlyStopped,
-    /// The user stopped it (Stop command, Ctrl-C).
-    Stopped,
-    /// The score became NaN or infinite.
-    Diverged,
-}
+pub use crate::experiment::rundir::StopReason;
 
 /// Early-stopping bookkeeping.
 #[derive(Clone, Debug, Default, PartialEq)]

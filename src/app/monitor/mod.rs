@@ -25,7 +25,7 @@ use crate::experiment::notebook::{read_curve, read_log};
 use crate::experiment::schema::UpdaterSpec;
 use crate::train::eval::EvalMetrics;
 use crate::train::trainer::IterationMetrics;
-use crate::train::{Evaluation, Event, StopReason};
+use crate::train::{Evaluation, Event};
 
 use super::console::Log;
 use super::series::{log10, Series};
@@ -405,13 +405,7 @@ impl Monitor {
                 log.error(format!("iteration {iteration}: {message}"));
             }
             Event::Finished(summary) => {
-                let how = match summary.stop_reason {
-                    StopReason::Completed => "completed",
-                    StopReason::EarlyStopped => "stopped early (no validation improvement)",
-                    StopReason::Stopped if summary.error.is_some() => "failed",
-                    StopReason::Stopped => "stopped",
-                    StopReason::Diverged => "diverged",
-                };
+                let how = summary.stop_reason.describe(summary.error.is_some());
                 let score = summary
                     .final_score
                     .map(|s| format!(", final score {s:.4}"))

@@ -14,12 +14,11 @@ pub fn complete(exp: &Experiment, line: &str, pos: usize) -> (usize, Vec<String>
     let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<String>>();
     let runs = || exp.notebook.runs.iter().map(RunEntry::name).collect();
     let commands = || COMMANDS.iter().map(|c| c.name.to_string()).collect();
-    let Some((name, args)) = head.split_first() else {
-        let mut out: Vec<String> = commands();
-        out.retain(|c| c.starts_with(word));
-        return (start, out);
+    let how = match head.first() {
+        None => Complete::Commands,
+        Some(name) => help_for(name).map_or(Complete::Nothing, |c| c.complete),
     };
-    let how = help_for(name).map_or(Complete::Nothing, |c| c.complete);
+    let args = head.get(1..).unwrap_or_default();
     let mut out: Vec<String> = match (how, args) {
         (Complete::Commands, []) => commands(),
         (Complete::Fields, []) => fields::all_paths(exp),

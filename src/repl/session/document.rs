@@ -102,7 +102,7 @@ impl Session {
         }
         for (i, entry) in self.experiment.notebook.runs.iter_mut().enumerate() {
             let running = self.active.as_ref().is_some_and(|a| a.entry == i);
-            if entry.summary.stop_reason.is_empty() && !running {
+            if entry.summary.stop_reason.is_none() && !running {
                 if let Some(d) = read_digest(&entry.folder(&base)) {
                     entry.summary = d;
                 }

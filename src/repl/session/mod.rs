@@ -551,7 +551,9 @@ impl Session {
                 // exits with failure) as `seqlab --run` does
                 if let Some(run) = waited.and_then(|i| self.experiment.notebook.runs.get(i)) {
                     let d = &run.summary;
-                    if d.error.is_some() || d.stop_reason == "Diverged" {
+                    if d.error.is_some()
+                        || d.stop_reason == Some(crate::train::StopReason::Diverged)
+                    {
                         return Err(format!("run {} {}", run.name(), describe_digest(d)));
                     }
                 }

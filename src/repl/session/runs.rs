@@ -224,7 +224,7 @@ impl Session {
                 drop(a.runner.join());
                 let digest = RunDigest {
                     started_unix: self.experiment.notebook.runs[entry].summary.started_unix,
-                    stop_reason: format!("{:?}", summary.stop_reason),
+                    stop_reason: Some(summary.stop_reason),
                     iterations: summary.iterations,
                     final_score: summary.final_score,
                     best_score: summary
@@ -383,11 +383,7 @@ impl Session {
                 (i + 1).to_string(),
                 r.name(),
                 format_unix(d.started_unix),
-                if d.stop_reason.is_empty() {
-                    "-".into()
-                } else {
-                    d.stop_reason.clone()
-                },
+                d.ended().unwrap_or("-").to_string(),
                 d.iterations.to_string(),
                 d.best_score.map_or("-".into(), |s| format!("{s:.4}")),
                 d.final_score.map_or("-".into(), |s| format!("{s:.4}")),
@@ -480,7 +476,7 @@ impl Session {
         );
         scores.rows.push(
             std::iter::once("stop reason".to_string())
-                .chain(digests.iter().map(|d| d.stop_reason.clone()))
+                .chain(digests.iter().map(|d| d.ended().unwrap_or("-").to_string()))
                 .collect(),
         );
         let mut out = Vec::new();
@@ -608,12 +604,12 @@ pub(super) fn read_digest(folder: &Path) -> Option<RunDigest> {
 }
 
 pub(super) fn describe_digest(d: &RunDigest) -> String {
-    if d.stop_reason.is_empty() {
+    let Some(ended) = d.ended() else {
         return "has not finished (running, or interrupted before its summary)".into();
-    }
+    };
     let mut s = format!(
-        "ended: {} after {} iterations in {:.1} s",
-        d.stop_reason, d.iterations, d.wall_seconds
+        "ended: {ended} after {} iterations in {:.1} s",
+        d.iterations, d.wall_seconds
     );
     if let Some(f) = d.final_score {
         s.push_str(&format!(", final score {f:.4}"));
