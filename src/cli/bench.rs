@@ -26,17 +26,17 @@ pub struct BenchArgs {
     pub json: bool,
 
     /// Timed training iterations per workload (after 3 warm-up iterations).
-    #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = super::run::whole_usize)]
+    #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = super::args::whole_usize)]
     pub iters: usize,
 
     /// Threads; default: the trainer's measured choice per workload (two where the
     /// minibatch splits over two threads and the second core is free, else one), or
     /// OPENBLAS_NUM_THREADS when set.
-    #[arg(long, allow_negative_numbers = true, value_parser = super::run::whole_usize)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole_usize)]
     pub threads: Option<usize>,
 
     /// Characters to sample per workload.
-    #[arg(long, default_value_t = 2000, allow_negative_numbers = true, value_parser = super::run::whole_usize)]
+    #[arg(long, default_value_t = 2000, allow_negative_numbers = true, value_parser = super::args::whole_usize)]
     pub samples: usize,
 
     /// Also run the PyTorch reference script with 1 and 2 threads, alternating with
@@ -47,7 +47,7 @@ pub struct BenchArgs {
     /// Alternating rounds per workload (seqlab, then PyTorch with 1 and 2 threads when
     /// comparing); each side's best round is reported, since on a shared machine other
     /// work only ever slows a run down.
-    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = super::run::whole_usize)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = super::args::whole_usize)]
     pub rounds: usize,
 
     /// The PyTorch reference script (for --compare); default: `bench/torch_lstm.py` of
@@ -60,7 +60,7 @@ pub struct BenchArgs {
     pub python: String,
 
     /// Size of the square sgemm that measures the machine's peak rate.
-    #[arg(long, default_value_t = 2048, allow_negative_numbers = true, value_parser = super::run::whole_usize)]
+    #[arg(long, default_value_t = 2048, allow_negative_numbers = true, value_parser = super::args::whole_usize)]
     pub sgemm_size: usize,
 }
 

@@ -33,7 +33,7 @@ pub struct DataArgs {
     pub range: Option<IndexRange>,
 
     /// Lines to skip at the top of every file (headers).
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::run::whole_usize)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::args::whole_usize)]
     pub skip: usize,
 
     /// Field delimiter: comma, semicolon, tab or whitespace (or the character itself).

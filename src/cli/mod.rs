@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub mod args;
 pub mod bench;
 pub mod data;
 pub mod export;

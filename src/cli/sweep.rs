@@ -29,7 +29,7 @@ pub struct SweepArgs {
     pub out: Option<PathBuf>,
     /// Trials at a time on this machine (default: the number of cores; one BLAS thread
     /// per trial).
-    #[arg(long, value_name = "N", value_parser = super::run::whole_usize)]
+    #[arg(long, value_name = "N", value_parser = super::args::whole_usize)]
     pub parallel: Option<usize>,
     /// Print the state of the sweep in DIR (local or Slurm) and rewrite its sweep.csv
     /// and sweep.json.
@@ -57,13 +57,13 @@ pub struct SlurmArgs {
     #[arg(long, value_name = "HH:MM:SS", requires = "slurm")]
     pub time: Option<String>,
     /// CPUs per trial (`sbatch --cpus-per-task`; also the trial's BLAS threads).
-    #[arg(long, value_name = "C", requires = "slurm", value_parser = super::run::whole_usize)]
+    #[arg(long, value_name = "C", requires = "slurm", value_parser = super::args::whole_usize)]
     pub cpus_per_task: Option<usize>,
     /// Memory per trial, e.g. `4G` (`sbatch --mem`).
     #[arg(long, value_name = "M", requires = "slurm")]
     pub mem: Option<String>,
     /// At most K trials running at once (`--array=...%K`).
-    #[arg(long, value_name = "K", requires = "slurm", value_parser = super::run::whole_usize)]
+    #[arg(long, value_name = "K", requires = "slurm", value_parser = super::args::whole_usize)]
     pub max_parallel: Option<usize>,
     /// Another `#SBATCH` option, passed as written (repeatable), e.g.
     /// `--sbatch-arg=--account=lab`.

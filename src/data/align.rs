@@ -21,8 +21,8 @@ use ndarray::{s, Array2, Array3};
 use serde::{Deserialize, Serialize};
 
 use super::batch::SeqBatch;
-use super::dataset::SequenceExample;
 use super::error::{DataError, Result};
+use super::example::SequenceExample;
 
 /// How sequences of different lengths are aligned in a minibatch (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -75,6 +75,7 @@ pub mod batch;
 pub mod csv;
 pub mod dataset;
 pub mod error;
+pub mod example;
 pub mod load;
 pub mod normalize;
 pub mod preview;

@@ -108,6 +108,37 @@ impl LayerKind {
         }
     }
 
+    /// The kind's name in messages: `LSTM`, `GRU`, `RNN`, `Dense`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LayerKind::Lstm { .. } => "LSTM",
+            LayerKind::Gru => "GRU",
+            LayerKind::Rnn { .. } => "RNN",
+            LayerKind::Dense { .. } => "Dense",
+        }
+    }
+
+    /// The `torch.nn` module that computes this kind (`LSTM`, `GRU`, `RNN`, `Linear`),
+    /// for PyTorch names and `export --torch`.
+    pub fn torch_class(&self) -> &'static str {
+        match self {
+            LayerKind::Lstm { .. } => "LSTM",
+            LayerKind::Gru => "GRU",
+            LayerKind::Rnn { .. } => "RNN",
+            LayerKind::Dense { .. } => "Linear",
+        }
+    }
+
+    /// Gate blocks per step: 4 for LSTM (`i, f, g, o`), 3 for GRU (`r, z, n`), else 1
+    /// (what the memory estimate counts per unit).
+    pub fn gates(&self) -> usize {
+        match self {
+            LayerKind::Lstm { .. } => 4,
+            LayerKind::Gru => 3,
+            LayerKind::Rnn { .. } | LayerKind::Dense { .. } => 1,
+        }
+    }
+
     /// Number of parameters of a layer of this kind (no allocation, so absurd sizes can
     /// be shown before they are refused).
     pub fn param_len(&self, input: usize, size: usize, single_bias: bool) -> usize {

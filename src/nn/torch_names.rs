@@ -76,18 +76,20 @@ pub fn torch_module(config: &NetworkConfig) -> Result<TorchModule, String> {
                         "layer {k} uses {gate_activation:?} gates and {activation:?} activations; torch.nn.LSTM has Sigmoid and Tanh only"
                     ));
                 }
-                ("LSTM", String::new())
+                (lc.kind.torch_class(), String::new())
             }
-            LayerKind::Gru => ("GRU", String::new()),
+            LayerKind::Gru => (lc.kind.torch_class(), String::new()),
             LayerKind::Rnn { activation } => (
-                "RNN",
+                lc.kind.torch_class(),
                 match activation {
                     Activation::Relu => "relu",
                     _ => "tanh",
                 }
                 .to_string(),
             ),
-            LayerKind::Dense { activation } => ("Linear", activation_name(*activation)),
+            LayerKind::Dense { activation } => {
+                (lc.kind.torch_class(), activation_name(*activation))
+            }
         };
         list.push(TorchLayer {
             class,
@@ -286,12 +288,7 @@ fn tensor_err(name: &str, problem: &str) -> NetworkError {
 }
 
 fn kind_name(kind: &LayerKind) -> &'static str {
-    match kind {
-        LayerKind::Lstm { .. } => "LSTM",
-        LayerKind::Gru => "GRU",
-        LayerKind::Rnn { .. } => "RNN",
-        LayerKind::Dense { .. } => "Dense",
-    }
+    kind.name()
 }
 
 /// `layers.{k}.{local}` (seqlab's name, or a module list's `layers.{k}.weight_ih_l0`)

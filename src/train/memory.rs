@@ -2,7 +2,7 @@
 //! allocated, so an absurd size is refused with the estimate and the limit instead of
 //! aborting the process ("memory allocation of ... bytes failed").
 
-use crate::nn::network::{LayerKind, NetworkConfig};
+use crate::nn::network::NetworkConfig;
 
 /// An estimate of what training a network needs, in bytes (as `f64`: absurd sizes
 /// overflow `usize`).
@@ -34,14 +34,11 @@ pub fn estimate(config: &NetworkConfig, batch: usize, steps: usize) -> MemoryEst
     let mut width = config.input_size as f64;
     for layer in &config.layers {
         let h = layer.size as f64;
-        let (gates, extra) = match layer.kind {
-            LayerKind::Lstm { peephole, .. } => (4.0, if peephole { 3.0 * h } else { 0.0 }),
-            LayerKind::Gru => (3.0, 3.0 * h), // the second bias
-            LayerKind::Rnn { .. } => (1.0, 0.0),
-            LayerKind::Dense { .. } => (1.0, 0.0),
-        };
-        let recurrent = if layer.kind.is_recurrent() { h } else { 0.0 };
-        params += gates * h * (width + recurrent + 1.0) + extra;
+        let gates = layer.kind.gates() as f64;
+        // the kind's own count (second biases, peepholes), as the network allocates
+        params += layer
+            .kind
+            .param_len(width as usize, layer.size, layer.single_bias) as f64;
         // pre-activations and activations of the gates, cell and hidden state, and
         // their gradients
         per_position += 2.0 * (gates + 3.0) * h;
@@ -74,18 +71,11 @@ pub struct LayerSize {
 /// nothing, so absurd sizes can be shown before they are refused. The REPL's `analyze`
 /// and the window's layer editor both show these.
 pub fn layer_sizes(config: &NetworkConfig) -> Vec<LayerSize> {
-    use crate::nn::{dense::Dense, gru::Gru, lstm::Lstm, output::OutputLayer, rnn::Rnn};
+    use crate::nn::output::OutputLayer;
     let mut sizes = Vec::with_capacity(config.layers.len() + 1);
     let mut width = config.input_size;
     for l in &config.layers {
-        let parameters = match &l.kind {
-            LayerKind::Lstm { peephole, .. } => {
-                Lstm::<f32>::param_len(width, l.size, *peephole, l.two_biases())
-            }
-            LayerKind::Gru => Gru::<f32>::param_len(width, l.size),
-            LayerKind::Rnn { .. } => Rnn::<f32>::param_len(width, l.size, l.two_biases()),
-            LayerKind::Dense { .. } => Dense::<f32>::param_len(width, l.size),
-        };
+        let parameters = l.kind.param_len(width, l.size, l.single_bias);
         sizes.push(LayerSize {
             input: width,
             output: l.size,
@@ -188,7 +178,7 @@ pub fn check_fits(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::network::{LayerConfig, OutputConfig};
+    use crate::nn::network::{LayerConfig, LayerKind, OutputConfig};
     use crate::nn::Loss;
 
     fn lstm(input: usize, size: usize, output: usize) -> NetworkConfig {

@@ -8,10 +8,11 @@ use std::path::PathBuf;
 
 use crate::data::{load_new, NewData, Progress, SeqBatch, SequenceSource};
 use crate::experiment::schema::DataSpec;
-use crate::nn::network::{step_mask, Batch, NetState, Network};
+use crate::nn::network::step_mask;
 use crate::nn::OutputMode;
 
-use super::eval::{Accumulator, Evaluation};
+use super::eval::Evaluation;
+pub use super::eval::{evaluate_batches, evaluate_batches_until};
 use super::trainer::TrainedModel;
 use super::TrainError;
 
@@ -185,83 +186,4 @@ fn alignment(model: &TrainedModel) -> crate::data::AlignmentMode {
         DataSpec::Csv(c) => c.alignment,
         _ => crate::data::AlignmentMode::EqualLength,
     }
-}
-
-/// Score and metrics of `net` over `batches` (the trainer's validation, the test split,
-/// `seqlab eval`): mean loss over counted positions, and accuracy / F1 / confusion or
-/// MSE / MAE / R². With `carry` (stream data) each batch starts from the previous one's
-/// final state.
-pub fn evaluate_batches(
-    net: &mut Network<f32>,
-    batches: &[SeqBatch],
-    classification: bool,
-    carry: bool,
-    iteration: u64,
-    split: &str,
-) -> Evaluation {
-    match evaluate_batches_until(
-        net,
-        batches,
-        classification,
-        carry,
-        iteration,
-        split,
-        &|| false,
-    ) {
-        Ok(ev) => ev,
-        Err(_) => unreachable!("nothing stops it"),
-    }
-}
-
-/// [`evaluate_batches`], asking `stop` before each batch: when it answers true, the
-/// evaluation ends there with [`TrainError::Interrupted`] (a front end's Stop button or
-/// Ctrl-C while a long split is scored).
-pub fn evaluate_batches_until(
-    net: &mut Network<f32>,
-    batches: &[SeqBatch],
-    classification: bool,
-    carry: bool,
-    iteration: u64,
-    split: &str,
-    stop: &dyn Fn() -> bool,
-) -> Result<Evaluation, TrainError> {
-    let last_step = net.config().output.mode == OutputMode::LastStep;
-    let mut acc = Accumulator::new(classification, net.config().output.size);
-    let mut state: Option<NetState<f32>> = None;
-    for (done, mb) in batches.iter().enumerate() {
-        if stop() {
-            return Err(TrainError::Interrupted {
-                what: format!("scoring the {split} split"),
-                done,
-                total: batches.len(),
-            });
-        }
-        let b = mb.batch_size();
-        let mut st = match state.take() {
-            Some(s) if carry && s.iter().flatten().all(|l| l.h.nrows() == b) => s,
-            _ => net.zero_state(b),
-        };
-        if last_step {
-            let labels = mb.last_step_labels();
-            let batch = Batch {
-                features: mb.features.view(),
-                labels: labels.view(),
-                feature_mask: mb.feature_mask.as_ref().map(|m| m.view()),
-                label_mask: None,
-            };
-            let (loss, pred) = net.loss_and_predictions(&batch, &mut st);
-            acc.add(loss, &pred, &labels, None);
-        } else {
-            let batch = Batch {
-                features: mb.features.view(),
-                labels: mb.labels.view(),
-                feature_mask: mb.feature_mask.as_ref().map(|m| m.view()),
-                label_mask: mb.label_mask.as_ref().map(|m| m.view()),
-            };
-            let (loss, pred) = net.loss_and_predictions(&batch, &mut st);
-            acc.add(loss, &pred, &mb.labels, mb.label_mask.as_ref());
-        }
-        state = Some(st);
-    }
-    Ok(acc.finish(iteration, split))
 }

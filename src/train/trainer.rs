@@ -15,8 +15,8 @@ use crate::nn::normalize::StepStats;
 use crate::nn::updater::{LearningRate, Updater};
 
 use super::data::{DataShape, TrainingData};
+use super::eval::evaluate_batches;
 use super::eval::Evaluation;
-use super::predict::evaluate_batches;
 use super::sample::{sample_text, SampleOptions};
 use super::TrainError;
 use crate::experiment::weights::{SequenceShape, WeightsMetadata};
@@ -302,7 +302,7 @@ impl Trainer {
     }
 
     /// [`Trainer::evaluate`], asking `stop` before each batch (see
-    /// [`evaluate_batches_until`](super::predict::evaluate_batches_until)).
+    /// [`evaluate_batches_until`](super::eval::evaluate_batches_until)).
     pub fn evaluate_until(
         &mut self,
         stop: &dyn Fn() -> bool,
@@ -311,7 +311,7 @@ impl Trainer {
             return Ok(None);
         }
         let batches = self.data.validation_batches(self.batch_size, self.steps)?;
-        super::predict::evaluate_batches_until(
+        super::eval::evaluate_batches_until(
             &mut self.net,
             &batches,
             self.shape.classification,
@@ -344,7 +344,7 @@ impl Trainer {
         }
         let c = self.shape.classification;
         let carry = self.data.is_stream();
-        let last = super::predict::evaluate_batches_until(
+        let last = super::eval::evaluate_batches_until(
             &mut self.net,
             &batches,
             c,

@@ -37,6 +37,7 @@ mod document;
 mod inspect;
 mod runs;
 mod stepping;
+mod sweep;
 
 pub use complete::complete;
 use document::*;
@@ -609,7 +610,7 @@ impl Session {
             Command::Note(t) => Ok(vec![Output::Markdown(t)]),
             Command::Step(t) => self.step(&t),
             Command::State(s) => self.state(s),
-            Command::Sweep(c) => super::sweep::execute(self, c),
+            Command::Sweep(c) => sweep::execute(self, c),
         }
     }
 
