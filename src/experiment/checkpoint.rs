@@ -92,7 +92,7 @@ pub fn save(path: &Path, ck: &Checkpoint) -> Result<(), ExperimentError> {
     );
     let data = safetensors::serialize(views, Some(meta))
         .map_err(|e| ExperimentError::io("write", path, std::io::Error::other(e.to_string())))?;
-    super::file::write_atomic(path, &data)
+    super::io::write_atomic(path, &data)
 }
 
 /// Reads a checkpoint written by [`save`].

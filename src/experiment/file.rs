@@ -29,26 +29,18 @@
 //! again writes them unchanged); [`resolve_paths`] makes them absolute before the data is
 //! read.
 
-use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use ron::extensions::Extensions;
 use ron::ser::PrettyConfig;
 use serde::Deserialize;
 
 use super::error::ExperimentError;
+use super::io::EXTENSIONS;
+pub use super::io::{ron_options, write_atomic};
 use super::schema::{DataSpec, Experiment, FORMAT_VERSION};
 use super::validate;
 use crate::data::{LabelSource, SequenceSource, ValidationSplit};
-
-/// The extensions every experiment file may use without enabling them.
-const EXTENSIONS: Extensions = Extensions::UNWRAP_VARIANT_NEWTYPES.union(Extensions::IMPLICIT_SOME);
-
-/// The options experiment files are read with.
-pub fn ron_options() -> ron::Options {
-    ron::Options::default().with_default_extension(EXTENSIONS)
-}
 
 /// The file's text in the current format: without a byte-order mark (left by an editor,
 /// not part of the text) and migrated from an older version. A newer version than this
@@ -240,49 +232,6 @@ pub fn from_ron_str_lenient(text: &str, source: &Path) -> Result<Lenient, Experi
 /// it was.
 pub fn save(experiment: &Experiment, path: &Path) -> Result<(), ExperimentError> {
     write_atomic(path, to_ron_string(experiment).as_bytes())
-}
-
-/// Writes `bytes` to `path.tmp-<pid>` in the same folder, syncs it to disk and renames it
-/// over `path`. On failure the temporary file is removed and `path` is untouched.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExperimentError> {
-    let Some(name) = path.file_name() else {
-        return Err(ExperimentError::io(
-            "write",
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "the path has no file name",
-            ),
-        ));
-    };
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(ExperimentError::io("write", path, e));
-    }
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(ExperimentError::io("replace", path, e));
-    }
-    // make the rename itself durable (best effort: not every platform can open a folder)
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
 }
 
 /// Makes every relative path in the experiment absolute against `base_dir` (the folder

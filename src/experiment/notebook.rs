@@ -88,17 +88,7 @@ impl Notebook {
         }
     }
 
-    /// Reads the points of run-log curves back from their runs' logs (after opening);
-    /// a curve whose run folder is gone stays empty.
-    pub fn read_curves(&mut self, base: &Path) {
-        for line in self.lines_mut() {
-            if let Some(src) = &line.source {
-                line.points = src.read(base).unwrap_or_default();
-            }
-        }
-    }
-
-    fn lines_mut(&mut self) -> impl Iterator<Item = &mut Line> {
+    pub(crate) fn lines_mut(&mut self) -> impl Iterator<Item = &mut Line> {
         self.cells
             .iter_mut()
             .flat_map(|c| c.outputs.iter_mut())
@@ -201,7 +191,7 @@ pub struct Line {
     #[serde(with = "compact::pairs")]
     pub points: Vec<(f64, f64)>,
     /// Where the points come from when they are a run's log: then the file keeps only
-    /// this reference and the points are read back on opening ([`Notebook::read_curves`]).
+    /// this reference and the points are read back on opening ([`read_notebook_curves`](super::rundir::read_notebook_curves)).
     pub source: Option<CurveSource>,
     /// Draw this line stronger than the others (a sweep's best trial). Not written when
     /// false, so files without it read as before.
@@ -223,18 +213,6 @@ pub struct CurveSource {
     pub file: String,
     pub x: String,
     pub y: String,
-}
-
-impl CurveSource {
-    /// The points, read from the log (`None` when the file or a column is missing).
-    pub fn read(&self, base: &Path) -> Option<Vec<(f64, f64)>> {
-        let folder = if self.run.is_absolute() {
-            self.run.clone()
-        } else {
-            base.join(&self.run)
-        };
-        read_curve(&folder.join(&self.file), &self.x, &self.y)
-    }
 }
 
 /// Counts of (actual, predicted) class pairs.
@@ -279,6 +257,85 @@ pub struct RunEntry {
     pub summary: RunDigest,
 }
 
+/// Why a run ended: written in `summary.json` and the notebook's runs list by its
+/// [`StopReason::name`], and shown to people in [`StopReason::describe`]'s words only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The iteration or epoch budget was reached.
+    Completed,
+    /// Early stopping: the validation score stopped improving.
+    EarlyStopped,
+    /// The user stopped it (Stop command, Ctrl-C), or it failed (with an error).
+    Stopped,
+    /// The score became NaN or infinite.
+    Diverged,
+}
+
+impl StopReason {
+    /// Every reason, in the order above.
+    pub const ALL: [StopReason; 4] = [
+        StopReason::Completed,
+        StopReason::EarlyStopped,
+        StopReason::Stopped,
+        StopReason::Diverged,
+    ];
+
+    /// The name in files: `completed`, `early_stopped`, `stopped`, `diverged`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::EarlyStopped => "early_stopped",
+            StopReason::Stopped => "stopped",
+            StopReason::Diverged => "diverged",
+        }
+    }
+
+    /// The reason named `text`: a file name ([`StopReason::name`]) or the variant's
+    /// name that notebooks written before held (`Completed`, `EarlyStopped`, ...).
+    pub fn parse(text: &str) -> Option<StopReason> {
+        let text = text.trim();
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name() == text || format!("{r:?}") == text)
+    }
+
+    /// How the run ended, in words (the one wording every front end uses); `failed`
+    /// when the run ended on an error.
+    pub fn describe(self, failed: bool) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::EarlyStopped => "stopped early (the validation score stopped improving)",
+            StopReason::Stopped if failed => "failed",
+            StopReason::Stopped => "stopped by the user",
+            StopReason::Diverged => "diverged",
+        }
+    }
+}
+
+/// `Option<StopReason>` in a file: its name as a string, `""` while the run goes on.
+/// Reading also takes the variant names older notebooks were written with.
+pub mod stop_reason_text {
+    use super::StopReason;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(r: &Option<StopReason>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(r.map_or("", StopReason::name))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<StopReason>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        StopReason::parse(&text).map(Some).ok_or_else(|| {
+            D::Error::custom(format!(
+                "`{text}` is not a stop reason; it is one of completed, early_stopped, stopped, diverged"
+            ))
+        })
+    }
+}
+
 /// What a run ended with, from its `summary.json` (all empty while it runs).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -286,8 +343,8 @@ pub struct RunDigest {
     /// Seconds since the Unix epoch at the start.
     pub started_unix: u64,
     /// Why it ended; `None` while it runs (or when it was cut off before its summary).
-    #[serde(with = "super::rundir::stop_reason_text")]
-    pub stop_reason: Option<super::rundir::StopReason>,
+    #[serde(with = "stop_reason_text")]
+    pub stop_reason: Option<StopReason>,
     pub iterations: u64,
     pub final_score: Option<f64>,
     /// Best validation score (the last one without early stopping).
@@ -298,7 +355,7 @@ pub struct RunDigest {
 }
 
 impl RunDigest {
-    /// How the run ended, in [`StopReason::describe`](super::rundir::StopReason::describe)'s
+    /// How the run ended, in [`StopReason::describe`](StopReason::describe)'s
     /// words; `None` while it runs.
     pub fn ended(&self) -> Option<&'static str> {
         self.stop_reason.map(|r| r.describe(self.error.is_some()))
@@ -329,121 +386,6 @@ pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     path.strip_prefix(base)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// The `(x, y)` points of two named columns of a run's CSV log (`metrics.csv`,
-/// `eval.csv`); `None` when the file or a column is missing. Rows that do not parse
-/// (a torn last line) are skipped.
-pub fn read_curve(csv: &Path, x: &str, y: &str) -> Option<Vec<(f64, f64)>> {
-    let text = std::fs::read_to_string(csv).ok()?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next()?.split(',').collect();
-    let (xi, yi) = (
-        header.iter().position(|h| *h == x)?,
-        header.iter().position(|h| *h == y)?,
-    );
-    Some(
-        lines
-            .filter_map(|l| {
-                let cells: Vec<&str> = l.split(',').collect();
-                Some((cells.get(xi)?.parse().ok()?, cells.get(yi)?.parse().ok()?))
-            })
-            .collect(),
-    )
-}
-
-/// What a run folder's `summary.json` (and `run.ron`'s start time) say; `None` when the
-/// folder has no record. A run without a summary (running, or killed) has an empty
-/// stop reason.
-pub fn read_run_digest(folder: &Path) -> Option<RunDigest> {
-    let record = super::rundir::RunDir::read_record(folder).ok()?;
-    let mut d = RunDigest {
-        started_unix: record.started_unix,
-        ..RunDigest::default()
-    };
-    let Ok(text) = std::fs::read_to_string(folder.join("summary.json")) else {
-        return Some(d);
-    };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Some(d);
-    };
-    d.stop_reason = super::rundir::StopReason::parse(v["stop_reason"].as_str().unwrap_or(""));
-    d.iterations = v["iterations"].as_u64().unwrap_or(0);
-    d.final_score = v["final_score"].as_f64();
-    d.best_score = v["best_score"]
-        .as_f64()
-        .or_else(|| v["evaluation"]["score"].as_f64());
-    d.wall_seconds = v["wall_seconds"].as_f64().unwrap_or(0.0);
-    d.error = v["error"].as_str().map(String::from);
-    Some(d)
-}
-
-/// Writes a text file atomically (temporary file, then rename).
-pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), super::ExperimentError> {
-    super::file::write_atomic(path, text.as_bytes())
-}
-
-/// A run's numeric CSV log (`metrics.csv`): the header and the rows, a cell that does
-/// not parse as a number read as NaN. `None` when the file cannot be read or is empty.
-/// Rows with fewer fields than the header (a torn last line) are skipped.
-pub fn read_log(csv: &Path) -> Option<(Vec<String>, Vec<Vec<f64>>)> {
-    let text = std::fs::read_to_string(csv).ok()?;
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next()?.split(',').map(String::from).collect();
-    let rows = lines
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .filter(|cells| cells.len() == header.len())
-        .map(|cells| {
-            cells
-                .iter()
-                .map(|c| c.trim().parse().unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
-    Some((header, rows))
-}
-
-/// Writes a run's metrics as one CSV file at `dest` (atomically): every row of its
-/// `metrics.csv` with a last column `validation_score`, the validation score logged in
-/// `eval.csv` after that iteration (empty where there was none). Returns the rows
-/// written.
-///
-/// # Errors
-/// The run folder has no `metrics.csv` (names the file), or `dest` cannot be written.
-pub fn export_metrics_csv(run: &Path, dest: &Path) -> Result<usize, super::ExperimentError> {
-    let metrics = run.join("metrics.csv");
-    let text = std::fs::read_to_string(&metrics)
-        .map_err(|e| super::ExperimentError::io("read", &metrics, e))?;
-    let validation: std::collections::HashMap<String, String> =
-        std::fs::read_to_string(run.join("eval.csv"))
-            .map(|t| {
-                t.lines()
-                    .skip(1)
-                    .filter_map(|l| {
-                        let c: Vec<&str> = l.split(',').collect();
-                        (c.len() >= 3 && c[1] == "validation")
-                            .then(|| (c[0].to_string(), c[2].to_string()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-    let mut lines = text.lines();
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    let header = lines.next().unwrap_or("");
-    out.push_str(header);
-    out.push_str(",validation_score\n");
-    let width = header.split(',').count();
-    let mut rows = 0;
-    for l in lines.filter(|l| l.split(',').count() == width) {
-        let iteration = l.split(',').next().unwrap_or("");
-        out.push_str(l);
-        out.push(',');
-        out.push_str(validation.get(iteration).map_or("", String::as_str));
-        out.push('\n');
-        rows += 1;
-    }
-    write_text_atomic(dest, &out)?;
-    Ok(rows)
 }
 
 /// Numbers saved as text, so a notebook file keeps a state vector, a curve or a
@@ -702,7 +644,7 @@ mod tests {
 
     #[test]
     fn a_stop_reason_reads_in_its_file_name_and_in_the_older_variant_name() {
-        use crate::experiment::rundir::StopReason;
+        use crate::experiment::notebook::StopReason;
         let read = |reason: &str| {
             let text = format!(
                 "(notebook: (runs: [(path: \"x.runs/001\", summary: (stop_reason: \"{reason}\", iterations: 3))]))"

@@ -36,7 +36,7 @@ pub struct Experiment {
     /// A sweep over settings of this experiment (`seqlab sweep`); see
     /// [`super::sweep`]. Not written when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sweep: Option<super::sweep::SweepSpec>,
+    pub sweep: Option<super::sweep_spec::SweepSpec>,
     /// What a session added: transcript, history, named states, runs (format version
     /// 2). Not a setting: run records, field paths and comparisons leave it out, and a
     /// file that was never used as a notebook does not write it.

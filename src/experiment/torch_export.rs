@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::error::ExperimentError;
-use super::file::write_atomic;
+use super::io::write_atomic;
 use super::weights::{save_weights, Metadata};
 use crate::nn::network::{NamedTensor, Network};
 use crate::nn::torch_names::{torch_module, torch_name, TorchModule};

@@ -60,7 +60,7 @@ pub fn problems(e: &Experiment, file: &Path) -> Vec<ExperimentError> {
         );
     }
     if let Some(sweep) = &e.sweep {
-        c.problems.extend(super::sweep::problems(sweep, file));
+        c.problems.extend(super::sweep_spec::problems(sweep, file));
     }
     let s = &e.sampling;
     if let Some(every) = s.every {

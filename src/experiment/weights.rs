@@ -16,7 +16,7 @@ use safetensors::tensor::{Dtype, SafeTensors};
 use serde_json::{json, Map, Value};
 
 use super::error::ExperimentError;
-use super::file::write_atomic;
+use super::io::write_atomic;
 use crate::nn::network::NamedTensor;
 
 /// String metadata of a weights file: `(key, value)` pairs, sorted by key when read.

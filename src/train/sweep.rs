@@ -32,7 +32,7 @@ use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::experiment::notebook::write_text_atomic;
+use crate::experiment::io::write_text_atomic;
 use crate::experiment::rundir::RunDir;
 use crate::experiment::sweep::{
     self as spec, Objective, Plan, Results, Trial, TrialResult, TrialState, EXPERIMENT_FILE,

@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::sweep::{Sweep, SweepError};
-use crate::experiment::notebook::write_text_atomic;
+use crate::experiment::io::write_text_atomic;
 use crate::experiment::sweep::{Results, TrialState, EXPERIMENT_FILE};
 use crate::experiment::ExperimentError;
 

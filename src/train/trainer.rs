@@ -49,7 +49,7 @@ pub struct IterationMetrics {
     pub seconds: f64,
 }
 
-pub use crate::experiment::rundir::StopReason;
+pub use crate::experiment::notebook::StopReason;
 
 /// Early-stopping bookkeeping.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoint, PlotPoints, Points};
 
-use crate::experiment::notebook::{read_curve, read_log};
+use crate::experiment::rundir::{read_curve, read_log};
 use crate::experiment::schema::UpdaterSpec;
 use crate::train::eval::EvalMetrics;
 use crate::train::trainer::IterationMetrics;

@@ -26,7 +26,7 @@ impl Session {
         self.file = Some(path.to_path_buf());
         let base = self.base_dir();
         self.experiment.notebook.upgrade_run_references();
-        self.experiment.notebook.read_curves(&base);
+        crate::experiment::rundir::read_notebook_curves(&mut self.experiment.notebook, &base);
         self.file_has_comments = has_comments(&raw);
         self.data = None;
         self.selected = None;

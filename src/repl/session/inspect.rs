@@ -439,8 +439,7 @@ impl Session {
         let csv = predictions_csv(&sel.model, &predictions);
         match out_path {
             Some(o) => {
-                crate::experiment::notebook::write_text_atomic(&o, &csv)
-                    .map_err(|e| e.to_string())?;
+                crate::experiment::io::write_text_atomic(&o, &csv).map_err(|e| e.to_string())?;
                 Ok(vec![text(format!(
                     "predictions of run {name} written to {}",
                     o.display()

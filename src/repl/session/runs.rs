@@ -559,7 +559,7 @@ impl Session {
                 entry.name()
             )),
         };
-        let rows = crate::experiment::notebook::export_metrics_csv(&entry.folder(&base), &dest)
+        let rows = crate::experiment::rundir::export_metrics_csv(&entry.folder(&base), &dest)
             .map_err(|e| format!("run {}: export failed: {e}", entry.name()))?;
         Ok(vec![text(format!(
             "run {}: {rows} rows of metrics written to {}",
@@ -581,7 +581,9 @@ pub fn run_curves(base: &Path, stored: &Path, name: &str) -> Option<Series> {
             x: "iteration".into(),
             y: "score".into(),
         };
-        if let Some(points) = source.read(base).filter(|p| !p.is_empty()) {
+        if let Some(points) =
+            crate::experiment::rundir::read_curve_source(&source, base).filter(|p| !p.is_empty())
+        {
             lines.push(Line {
                 name: line.into(),
                 points,
@@ -600,7 +602,7 @@ pub fn run_curves(base: &Path, stored: &Path, name: &str) -> Option<Series> {
 }
 
 pub(super) fn read_digest(folder: &Path) -> Option<RunDigest> {
-    crate::experiment::notebook::read_run_digest(folder)
+    crate::experiment::rundir::read_run_digest(folder)
 }
 
 pub(super) fn describe_digest(d: &RunDigest) -> String {

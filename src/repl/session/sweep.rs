@@ -195,7 +195,7 @@ fn add_runs(session: &mut Session, s: &Sweep, r: &Results, base: &Path) {
     let runs = &mut session.experiment.notebook.runs;
     for t in &r.trials {
         let folder = s.dir.join(&t.run);
-        let Some(summary) = crate::experiment::notebook::read_run_digest(&folder) else {
+        let Some(summary) = crate::experiment::rundir::read_run_digest(&folder) else {
             continue;
         };
         let path = relative_to(&folder, base);
