@@ -100,7 +100,7 @@ fn commands_typed_become_cells_with_their_outputs() {
     let n = h.state().session.experiment.notebook.cells.len();
     h.query_all_by_label("Delete").last().unwrap().click();
     h.step();
-    h.step();
+    step_until(&mut h, "the deletion to run", |a| a.is_idle());
     assert_eq!(h.state().session.experiment.notebook.cells.len(), n - 1);
     assert!(h.query_by_label("bogus").is_none());
     h.query_all_by_label("-").next().unwrap().click();

@@ -174,8 +174,8 @@ pub struct SeqlabApp {
     scratch_base: Experiment,
     /// The id of the newest editor change sent (0 for none).
     last_edit: u64,
-    /// The snapshot generation the scratch copy was taken from.
-    scratch_generation: u64,
+    /// The session's experiment the scratch copy was taken from.
+    scratch_source: Arc<Experiment>,
     /// The transcript the view state belongs to (a new or opened notebook resets it).
     epoch: u64,
     /// The tab shown in the middle.
@@ -245,7 +245,7 @@ impl SeqlabApp {
             scratch_base: scratch.clone(),
             scratch,
             last_edit: 0,
-            scratch_generation: 0,
+            scratch_source: Arc::default(),
             epoch: 0,
             view: View::default(),
             editor: Editor::default(),
@@ -334,9 +334,11 @@ impl SeqlabApp {
         }
         // the scratch copy follows the session once every edit sent has run (an edit
         // the session refused is undone there too)
-        if self.session.generation != self.scratch_generation && self.session.done >= self.last_edit
+        // (only when the session published a new experiment: a run's progress reuses it)
+        if !Arc::ptr_eq(&self.session.experiment, &self.scratch_source)
+            && self.session.done >= self.last_edit
         {
-            self.scratch_generation = self.session.generation;
+            self.scratch_source = self.session.experiment.clone();
             let now = settings_of(&self.session.experiment);
             if now != self.scratch_base || self.scratch != self.scratch_base {
                 self.scratch = now.clone();
@@ -920,8 +922,5 @@ impl eframe::App for SeqlabApp {
 
 /// The settings of `exp` without its notebook (what the editor edits).
 fn settings_of(exp: &Experiment) -> Experiment {
-    Experiment {
-        notebook: Default::default(),
-        ..exp.clone()
-    }
+    exp.settings()
 }

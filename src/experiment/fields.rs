@@ -164,9 +164,7 @@ enum Target {
 
 /// The experiment as RON text without its notebook (the notebook is not a setting).
 fn settings_text(exp: &Experiment) -> String {
-    let mut settings = exp.clone();
-    settings.notebook = Default::default();
-    to_ron_string(&settings)
+    to_ron_string(&exp.settings())
 }
 
 /// The RON text of the value at `path` (dedented), e.g. `Adam(lr: 0.002, ...)`.

@@ -44,6 +44,39 @@ pub struct Experiment {
     pub notebook: Notebook,
 }
 
+impl Experiment {
+    /// The settings alone: a copy with an empty notebook, made without copying the
+    /// notebook (its cells and curves can be large).
+    pub fn settings(&self) -> Experiment {
+        let Experiment {
+            version,
+            name,
+            notes,
+            data,
+            model,
+            training,
+            evaluation,
+            sampling,
+            initial_weights,
+            sweep,
+            notebook: _,
+        } = self;
+        Experiment {
+            version: *version,
+            name: name.clone(),
+            notes: notes.clone(),
+            data: data.clone(),
+            model: model.clone(),
+            training: training.clone(),
+            evaluation: evaluation.clone(),
+            sampling: sampling.clone(),
+            initial_weights: initial_weights.clone(),
+            sweep: sweep.clone(),
+            notebook: Default::default(),
+        }
+    }
+}
+
 /// A new experiment: one LSTM of 100 learning the default sentence by heart, as one
 /// stream of 100-step minibatches (a sentence is too short to cut into 32 parallel
 /// streams of 3 characters), for 300 iterations with Adam at 5e-3, validating every 50

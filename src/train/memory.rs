@@ -191,10 +191,20 @@ mod tests {
 
     #[test]
     fn lstm_parameter_count_matches_pytorch_plus_head() {
-        // torch.nn.LSTM(3, 4) has 4*4*(3+4) + 2*4*4 = 144 parameters; seqlab keeps one
-        // bias (128 + 16 = 144 - 16); Linear(4, 5) has 25
+        // torch.nn.LSTM(3, 4) has 4*4*(3+4) + 2*4*4 = 144 parameters, and so has
+        // seqlab's LSTM with its two biases (the default; the estimate counted one
+        // before it asked the kind); Linear(4, 5) has 25
         let e = estimate(&lstm(3, 4, 5), 1, 1);
-        assert_eq!(e.parameters, (4 * 4 * (3 + 4 + 1) + 5 * (4 + 1)) as f64);
+        assert_eq!(
+            e.parameters,
+            (4 * 4 * (3 + 4) + 2 * 4 * 4 + 5 * (4 + 1)) as f64
+        );
+        let mut single = lstm(3, 4, 5);
+        single.layers[0].single_bias = true;
+        assert_eq!(
+            estimate(&single, 1, 1).parameters,
+            (4 * 4 * (3 + 4 + 1) + 5 * (4 + 1)) as f64
+        );
     }
 
     #[test]
