@@ -45,7 +45,8 @@ fn a_long_eval_leaves_the_window_drawing_and_the_run_streaming() {
         &path,
         "(name: \"k\", data: Text(path: \"corpus.txt\", validation: 0.5), \
          model: (layers: [(kind: Lstm, size: 96)]), \
-         training: (batch_size: 8, sequence_length: 20, iterations: 3))",
+         training: (batch_size: 8, sequence_length: 20, iterations: 3), \
+         evaluation: (every: None))",
     )
     .unwrap();
     let mut h = window(&path);
@@ -89,6 +90,7 @@ fn a_long_eval_leaves_the_window_drawing_and_the_run_streaming() {
         iterations.first().unwrap(),
         iterations.last().unwrap()
     );
+
     assert!(frames.len() >= 10, "frames kept coming ({})", frames.len());
     // a frame never waits for the evaluation (which takes seconds): the window draws
     // at its own pace

@@ -159,7 +159,8 @@ fn a_run_streams_to_the_front_end_while_a_long_command_runs_and_stop_ends_it() {
         &file,
         "(name: \"k\", data: Text(path: \"corpus.txt\", validation: 0.5), \
          model: (layers: [(kind: Lstm, size: 96)]), \
-         training: (batch_size: 8, sequence_length: 20, iterations: 3))",
+         training: (batch_size: 8, sequence_length: 20, iterations: 3), \
+         evaluation: (every: None))",
     )
     .unwrap();
     let k = kernel();
