@@ -130,3 +130,28 @@ fn tempered_draws_tend_to_greedy_as_temperature_goes_to_zero() {
         assert_eq!(tempered_pick(&probs, 0.001, u, &mut w), 2);
     }
 }
+
+#[test]
+fn sampling_asked_to_stop_ends_with_the_text_it_has() {
+    use seqlab::train::sample::sample_text_until;
+    let (net, vocab) = large_logit_model();
+    let opts = options(1.0, true, 0);
+    let whole = sample_text(&net, &vocab, &opts).unwrap();
+    let asked = std::cell::Cell::new(0);
+    let stop = || {
+        asked.set(asked.get() + 1);
+        asked.get() > 5
+    };
+    let (text, made) = sample_text_until(&net, &vocab, &opts, &stop).unwrap();
+    assert_eq!(made, 5, "stopped before the 6th character");
+    assert!(made < opts.length);
+    // the same characters as the whole run, cut short
+    assert!(
+        whole.starts_with(&text),
+        "{text:?} is a prefix of {whole:?}"
+    );
+    assert_eq!(
+        text.chars().count(),
+        whole.chars().count() - (opts.length - made)
+    );
+}

@@ -579,8 +579,7 @@ fn empty_notebook_ui(ui: &mut egui::Ui) {
 }
 
 /// The command running in the session and the ones queued behind it, below the cells:
-/// the running one with a Stop button (an evaluation, prediction, sampling or data load
-/// ends early with what it has).
+/// the running one with a Stop button (an evaluation or a sampling ends early).
 fn pending_cells_ui(
     ui: &mut egui::Ui,
     session: &Snapshot,
@@ -601,8 +600,8 @@ fn pending_cells_ui(
                             if ui
                                 .small_button("Stop")
                                 .on_hover_text(
-                                    "Stop this command early (an evaluation, prediction, \
-                                     sampling or data load ends with what it has)",
+                                    "Stop this command early (an evaluation or a sampling; \
+                                     other commands run to their end)",
                                 )
                                 .clicked()
                             {

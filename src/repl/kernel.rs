@@ -284,7 +284,8 @@ impl Kernel {
     }
 
     /// Asks the command under way to stop early (as Ctrl-C in the terminal does): an
-    /// evaluation, prediction, sampling or data load ends with what it has and says so.
+    /// evaluation ends at its next batch and says how far it got; sampling ends with the
+    /// text it has. Other commands run to their end.
     pub fn interrupt(&self) {
         self.interrupt.store(INTERRUPT_PENDING, Ordering::SeqCst);
     }

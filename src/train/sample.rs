@@ -28,6 +28,18 @@ pub fn sample_text(
     vocab: &Vocabulary,
     opts: &SampleOptions,
 ) -> Result<String, String> {
+    sample_text_until(net, vocab, opts, &|| false).map(|(text, _)| text)
+}
+
+/// [`sample_text`], asking `stop` before each generated character: when it answers
+/// true, generation ends there. Returns the text and how many characters were
+/// generated (fewer than `opts.length` when stopped).
+pub fn sample_text_until(
+    net: &Network<f32>,
+    vocab: &Vocabulary,
+    opts: &SampleOptions,
+    stop: &dyn Fn() -> bool,
+) -> Result<(String, usize), String> {
     let v = vocab.len();
     if v == 0 {
         return Err("the model has an empty vocabulary".into());
@@ -58,12 +70,15 @@ pub fn sample_text(
     for &id in &ids {
         sampler.feed(id);
     }
-    for _ in 0..opts.length {
+    for made in 0..opts.length {
+        if stop() {
+            return Ok((out, made));
+        }
         let next = sampler.pick(opts.temperature, opts.greedy);
         out.push(vocab.chars()[next]);
         sampler.feed(next);
     }
-    Ok(out)
+    Ok((out, opts.length))
 }
 
 /// Stateful single-example generation over a one-hot vocabulary, allocation-free per

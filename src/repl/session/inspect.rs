@@ -364,17 +364,7 @@ impl Session {
             .summary
             .iterations;
         // Stop in the window, Ctrl-C in the terminal: the scoring ends at the next batch
-        let interrupt = self.interrupt.clone();
-        let stop = move || {
-            interrupt
-                .compare_exchange(
-                    INTERRUPT_PENDING,
-                    INTERRUPT_NONE,
-                    std::sync::atomic::Ordering::SeqCst,
-                    std::sync::atomic::Ordering::SeqCst,
-                )
-                .is_ok()
-        };
+        let stop = self.stop_requested();
         let ev = match split {
             Split::Validation => trainer
                 .evaluate_until(&stop)
@@ -397,6 +387,7 @@ impl Session {
     pub(super) fn sample(&mut self, args: &SampleArgs) -> Result<Vec<Output>, String> {
         let defaults = self.experiment.sampling.clone();
         let seed = self.experiment.training.seed;
+        let stop = self.stop_requested();
         let sel = self.model()?;
         let vocab = sel.model.vocab.as_ref().ok_or_else(|| {
             format!(
@@ -411,9 +402,16 @@ impl Session {
             greedy: args.greedy || (args.temperature.is_none() && defaults.greedy),
             seed: args.seed.unwrap_or(seed),
         };
-        let text = sample_text(&sel.model.net, vocab, &opts)
+        let (text, made) = sample_text_until(&sel.model.net, vocab, &opts, &stop)
             .map_err(|e| format!("run {}: {e}", sel.name))?;
-        Ok(vec![Output::Sample(text)])
+        let mut out = vec![Output::Sample(text)];
+        if made < opts.length {
+            out.push(Output::Text(format!(
+                "stopped after {made} of {} characters, as asked",
+                opts.length
+            )));
+        }
+        Ok(out)
     }
 
     pub(super) fn predict(

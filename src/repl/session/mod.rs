@@ -28,7 +28,7 @@ use crate::nn::network::{LayerState, NetState};
 use crate::train::eval::EvalMetrics;
 use crate::train::memory::layer_sizes;
 use crate::train::runner::Wake;
-use crate::train::sample::{sample_text, SampleOptions};
+use crate::train::sample::{sample_text_until, SampleOptions};
 use crate::train::trainer::{load_trained, TrainedModel};
 use crate::train::{Event, Runner, Trainer, TrainingData};
 
@@ -189,6 +189,22 @@ impl Session {
     /// clears it.
     pub fn interrupt_handle(&self) -> Arc<std::sync::atomic::AtomicU8> {
         self.interrupt.clone()
+    }
+
+    /// What long work (an evaluation, sampling) asks between its pieces: true, once,
+    /// when Stop (the window) or Ctrl-C (the terminal) asked it to end early.
+    fn stop_requested(&self) -> impl Fn() -> bool + 'static {
+        let interrupt = self.interrupt.clone();
+        move || {
+            interrupt
+                .compare_exchange(
+                    INTERRUPT_PENDING,
+                    INTERRUPT_NONE,
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                )
+                .is_ok()
+        }
     }
 
     /// True if Ctrl-C was pressed since the last call; clears the flag.
