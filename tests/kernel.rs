@@ -273,3 +273,30 @@ fn a_run_streams_to_the_front_end_while_a_long_command_runs_and_stop_ends_it() {
     drop(k);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_deletion_removes_the_cell_it_names_or_nothing() {
+    let k = kernel();
+    k.line("note a");
+    k.line("note b");
+    k.line("note c");
+    wait(&k);
+    // as a window would send them, both drawn before either ran: the second names a
+    // position the first one shifted
+    k.delete_cell(0, "note a");
+    k.delete_cell(1, "note b");
+    let (replies, snap) = wait(&k);
+    let deleted: Vec<(usize, bool)> = replies
+        .iter()
+        .filter_map(|r| match r {
+            Reply::Done { deleted, .. } => *deleted,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deleted, [(0, true), (1, false)]);
+    assert_eq!(
+        commands(&snap),
+        ["note b", "note c"],
+        "note c was not deleted"
+    );
+}

@@ -573,3 +573,72 @@ fn ctrl_c_during_wait_stops_the_run_resumably() {
     let said = format!("{}{}", text(&resumed.stdout), text(&resumed.stderr));
     assert!(!said.contains("no intact checkpoint"), "{said}");
 }
+
+/// `export` never writes over what the notebook needs (its file, its data, its run
+/// folders), and keeps an existing file unless `export!` replaces it.
+#[test]
+fn export_never_overwrites_the_notebook_its_data_or_its_runs() {
+    let dir = temp_dir("repl-export");
+    write_corpus(&dir);
+    let script = "save x.ron\nload data corpus.txt\nset training.iterations 3\ntrain\nwait\n\
+                  export 001 x.ron\nexport 001 corpus.txt\nexport 001 x.runs/001/metrics.csv\n\
+                  export 001 out.csv\nexport 001 out.csv\nexport! 001 out.csv\nexport 001\nexport 001\n";
+    let out = repl(&dir, &["--keep-going"], script);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("is the notebook's own file"), "{stderr}");
+    assert!(
+        stderr.contains("is a file of the experiment's data"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("inside the run folder"), "{stderr}");
+    assert!(
+        stderr.contains("out.csv exists; `export! RUN FILE` replaces it"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("error:").count(), 4, "{stderr}");
+    // the notebook, the corpus and the run's log are as they were
+    let notebook = std::fs::read_to_string(dir.join("x.ron")).unwrap();
+    assert!(notebook.contains("notebook"), "{notebook}");
+    let corpus = std::fs::read_to_string(dir.join("corpus.txt")).unwrap();
+    assert!(corpus.starts_with("the cat sat"));
+    let log = std::fs::read_to_string(dir.join("x.runs/001/metrics.csv")).unwrap();
+    assert!(
+        !log.contains("validation_score"),
+        "the run's own log is untouched"
+    );
+    // the exports that were allowed wrote their files
+    assert!(std::fs::read_to_string(dir.join("out.csv"))
+        .unwrap()
+        .contains("validation_score"));
+    assert!(dir.join("x-run001-metrics.csv").is_file(), "{stdout}");
+}
+
+/// A notebook made in the window has `train` with no `wait` after it (the window shows
+/// the run live): a replay lets each run train to its end, as the original did.
+#[test]
+fn a_replayed_run_trains_to_its_end_without_a_wait_in_the_transcript() {
+    let dir = temp_dir("repl-replay-train");
+    write_corpus(&dir);
+    // the first session's run is stopped when its input ends; its transcript has no wait
+    let first = repl(
+        &dir,
+        &[],
+        "save n.ron\nload data corpus.txt\nset training.iterations 12\ntrain\nsave\n",
+    );
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let again = repl(&dir, &["n.ron", "--replay"], "");
+    let stderr = text(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(!stderr.contains("stopping it"), "{stderr}");
+    let runs: Vec<_> = std::fs::read_dir(dir.join("n.runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let replayed = runs
+        .iter()
+        .map(|r| std::fs::read_to_string(r.join("summary.json")).unwrap_or_default())
+        .find(|s| s.contains("\"completed\""));
+    let replayed = replayed.unwrap_or_else(|| panic!("a completed run among {runs:?}"));
+    assert!(replayed.contains("\"iterations\": 12"), "{replayed}");
+}

@@ -93,12 +93,14 @@ impl SeqlabApp {
             Reply::Done {
                 id, cell, deleted, ..
             } => {
+                self.outstanding.retain(|(i, _)| *i != id);
                 if let Some((index, removed)) = deleted {
                     if removed {
                         self.notebook.cell_deleted(index);
                     } else {
                         self.console.log.error(format!(
-                            "cell {} cannot be deleted (it is the running run's cell, or gone)",
+                            "cell {} was not deleted: it is the running run's cell, or the \
+                             notebook changed since it was drawn (look again, then delete)",
                             index + 1
                         ));
                     }
@@ -171,6 +173,8 @@ impl SeqlabApp {
                 .log
                 .push(LogKind::Input, format!("set! {path} {value}"));
             self.last_edit = self.kernel.edit(&path, &value);
+            self.outstanding
+                .push((self.last_edit, format!("set! {path} {value}")));
         }
         self.scratch_base = self.scratch.clone();
     }

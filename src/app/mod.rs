@@ -163,6 +163,9 @@ pub struct SeqlabApp {
     scratch_base: Experiment,
     /// The id of the newest editor change sent (0 for none).
     last_edit: u64,
+    /// The command lines sent that have not finished, by request id (drawn as pending
+    /// cells until the session has them).
+    outstanding: Vec<(u64, String)>,
     /// The session's experiment the scratch copy was taken from.
     scratch_source: Arc<Experiment>,
     /// The transcript the view state belongs to (a new or opened notebook resets it).
@@ -234,6 +237,7 @@ impl SeqlabApp {
             scratch_base: scratch.clone(),
             scratch,
             last_edit: 0,
+            outstanding: Vec::new(),
             scratch_source: Arc::default(),
             epoch: 0,
             view: View::default(),
@@ -275,7 +279,9 @@ impl SeqlabApp {
     /// cell shows as pending until it has) and logs it. Returns the request's id.
     pub fn run_line(&mut self, line: &str) -> u64 {
         self.console.log.push(LogKind::Input, line.trim());
-        self.kernel.line(line)
+        let id = self.kernel.line(line);
+        self.outstanding.push((id, line.trim().to_string()));
+        id
     }
 
     /// Queues an action as a button would (applied at the end of the next frame).
@@ -508,7 +514,10 @@ impl SeqlabApp {
                 self.run_line(&line);
             }
             Action::DeleteCell(i) => {
-                self.kernel.delete_cell(i);
+                if let Some(cell) = self.session.experiment.notebook.cells.get(i) {
+                    let command = cell.command.clone();
+                    self.kernel.delete_cell(i, &command);
+                }
             }
             Action::Branch(run) => {
                 let name = self.run_name(run);
@@ -729,6 +738,14 @@ impl eframe::App for SeqlabApp {
             ui.separator();
             match self.view {
                 View::Notebook => {
+                    self.notebook.busy = !self.is_idle();
+                    let running = self.session.running.as_ref().map(|(id, _)| *id);
+                    self.notebook.queued = self
+                        .outstanding
+                        .iter()
+                        .filter(|(id, _)| Some(*id) != running)
+                        .cloned()
+                        .collect();
                     self.notebook
                         .ui(ui, &self.session, &mut self.train, &mut self.actions)
                 }

@@ -47,6 +47,10 @@ pub struct NotebookView {
     /// Settings of runs, by folder, for "settings that differ" (`None`: unreadable).
     settings: HashMap<PathBuf, Option<Vec<(String, String)>>>,
     markdown: egui_commonmark::CommonMarkCache,
+    /// Commands sent to the session have not all run (Delete waits for them).
+    pub busy: bool,
+    /// The command lines sent after the one running, by request id: queued cells.
+    pub queued: Vec<(u64, String)>,
 }
 
 impl Default for NotebookView {
@@ -59,6 +63,8 @@ impl Default for NotebookView {
             cells_seen: 0,
             settings: HashMap::new(),
             markdown: Default::default(),
+            busy: false,
+            queued: Vec::new(),
         }
     }
 }
@@ -212,7 +218,7 @@ impl NotebookView {
                     }
                     ui.add_space(4.0);
                 }
-                pending_cells_ui(ui, session, nb.cells.len(), actions);
+                pending_cells_ui(ui, session, &self.queued, nb.cells.len(), actions);
             });
         self.train_cell_visible = train_cell_visible || active.is_none();
     }
@@ -246,10 +252,15 @@ impl NotebookView {
             ui.weak(format!("[{}]", i + 1));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let running = status == CellStatus::Running;
+                // cells are deleted by position: not while commands sent may still move them
                 if ui
-                    .add_enabled(!running, egui::Button::new("Delete").small())
+                    .add_enabled(!running && !self.busy, egui::Button::new("Delete").small())
                     .on_hover_text("Delete this cell from the notebook")
-                    .on_disabled_hover_text("The run is under way; stop it first")
+                    .on_disabled_hover_text(if running {
+                        "The run is under way; stop it first"
+                    } else {
+                        "Commands are still running; delete when they are done"
+                    })
                     .clicked()
                 {
                     actions.push(Action::DeleteCell(i));
@@ -583,11 +594,12 @@ fn empty_notebook_ui(ui: &mut egui::Ui) {
 fn pending_cells_ui(
     ui: &mut egui::Ui,
     session: &Snapshot,
+    queued: &[(u64, String)],
     cells: usize,
     actions: &mut Vec<Action>,
 ) {
     let running = session.running.iter().map(|r| (r, true));
-    let queued = session.queued.iter().map(|r| (r, false));
+    let queued = queued.iter().map(|r| (r, false));
     for (k, ((_, line), is_running)) in running.chain(queued).enumerate() {
         egui::Frame::group(ui.style())
             .inner_margin(egui::Margin::same(6))

@@ -74,7 +74,7 @@ pub fn run(args: &ReplArgs) -> anyhow::Result<ExitCode> {
             eprintln!("seqlab repl: this notebook does not record how its experiment was before the first command (it was written by an older seqlab); replaying from a new experiment");
         }
         println!("# replaying {} command(s)", lines.len());
-        return run_lines(session, lines.into_iter().map(Ok), args.keep_going);
+        return run_lines(session, lines.into_iter().map(Ok), args.keep_going, true);
     }
     if let Some(script) = &args.script {
         if script.is_dir() {
@@ -115,14 +115,19 @@ pub fn run_script(
     input: impl BufRead,
     keep_going: bool,
 ) -> anyhow::Result<ExitCode> {
-    run_lines(session, input.lines(), keep_going)
+    run_lines(session, input.lines(), keep_going, false)
 }
 
 /// Runs command lines in order, echoing each one and its outputs; `#` lines are comments.
+/// Runs command lines as a script. A replay (`replay`) lets each run it starts train
+/// before the next command that is not one of the run's own controls (`pause`, `stop`,
+/// `lr`, ...: those act on it while it trains, as they did when the notebook was made),
+/// and lets the last one finish, so a replayed run trains as its original did.
 fn run_lines(
     mut session: Session,
     lines: impl Iterator<Item = std::io::Result<String>>,
     keep_going: bool,
+    replay: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut failed = 0usize;
     for (n, line) in lines.enumerate() {
@@ -132,6 +137,9 @@ fn run_lines(
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
+        }
+        if replay && session.is_running() && !is_run_control(trimmed) {
+            session.wait(&mut |_| {});
         }
         println!("> {trimmed}");
         let cell = session.execute(trimmed);
@@ -151,12 +159,30 @@ fn run_lines(
             }
         }
     }
+    if replay {
+        session.wait(&mut |_| {});
+    }
     finish_run(&mut session);
     if failed > 0 {
         eprintln!("seqlab repl: {failed} command(s) failed");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `line` controls the run under way (and so is replayed while it trains).
+fn is_run_control(line: &str) -> bool {
+    use crate::repl::Command;
+    matches!(
+        crate::repl::parse(line),
+        Ok(Command::Pause
+            | Command::Resume
+            | Command::Stop
+            | Command::Lr(_)
+            | Command::Checkpoint
+            | Command::Wait
+            | Command::RunNow(_))
+    )
 }
 
 /// A run still going when the input ends is stopped (its folder stays resumable).

@@ -119,10 +119,12 @@ pub enum Command {
     /// `branch RUN`: a new experiment state from a run: its model and training
     /// settings and its final weights as the initial weights.
     Branch(String),
-    /// `export RUN [FILE.csv]`: the run's metrics and validation scores as one CSV file.
+    /// `export RUN [FILE.csv]`: the run's metrics and validation scores as one CSV file;
+    /// `export!` replaces an existing FILE.
     Export {
         run: String,
         out: Option<PathBuf>,
+        force: bool,
     },
     Predict {
         path: String,
@@ -205,7 +207,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp { name: "use", usage: "use RUN", summary: "select the run (number, folder name or path) whose weights sample/step/eval/predict use", window: "the runs list", complete: Complete::Runs },
     CommandHelp { name: "compare", usage: "compare RUN RUN...", summary: "the settings that differ between runs, and their final and best scores side by side", window: "the runs list", complete: Complete::Runs },
     CommandHelp { name: "branch", usage: "branch RUN", summary: "take a run's model and training settings (where they differ) and its final weights as the initial weights, to edit and train again", window: "the runs list's Branch", complete: Complete::Runs },
-    CommandHelp { name: "export", usage: "export RUN [FILE.csv]", summary: "write a run's metrics and validation scores as one CSV file (default: NAME-runNNN-metrics.csv beside the experiment)", window: "the runs list's Export", complete: Complete::Runs },
+    CommandHelp { name: "export", usage: "export RUN [FILE.csv]", summary: "write a run's metrics and validation scores as one CSV file (default: NAME-runNNN-metrics.csv beside the experiment, replaced when it is there); an existing FILE is kept unless `export!` replaces it, and the notebook, its data and its run folders are never written", window: "the runs list's Export", complete: Complete::Runs },
     CommandHelp { name: "note", usage: "note TEXT", summary: "add a Markdown note to the notebook", window: "the notebook", complete: Complete::Nothing },
     CommandHelp { name: "step", usage: "step TEXT | step v1,v2,...[; v1,v2,...]", summary: "feed steps to the selected model keeping its state (rnnTimeStep): characters for text models (prints the top next-character probabilities), one feature vector per step otherwise (prints the outputs)", window: "the notebook", complete: Complete::Nothing },
     CommandHelp { name: "state", usage: "state reset|show|save NAME|load NAME", summary: "forget, show (norms of h and c per layer), keep or restore the stepping state (named states are saved with the notebook)", window: "the notebook", complete: Complete::State },
@@ -511,10 +513,12 @@ pub fn parse(line: &str) -> Result<Command, String> {
                 [r] => Ok(Command::Export {
                     run: r.clone(),
                     out: None,
+                    force,
                 }),
                 [r, f] => Ok(Command::Export {
                     run: r.clone(),
                     out: Some(PathBuf::from(f)),
+                    force,
                 }),
                 _ => Err(format!("give one run and at most one file; {}", usage())),
             }

@@ -51,8 +51,13 @@ pub enum Request {
         path: String,
         value: String,
     },
-    /// Remove cell `index` from the transcript.
-    DeleteCell { id: u64, index: usize },
+    /// Remove cell `index` from the transcript, if it is still the cell with this
+    /// command line (the transcript may have changed since the front end drew it).
+    DeleteCell {
+        id: u64,
+        index: usize,
+        command: String,
+    },
 }
 
 impl Request {
@@ -255,9 +260,12 @@ impl Kernel {
         self.send(|id| Request::Edit { id, path, value })
     }
 
-    /// Queues the removal of cell `index`; returns its request id.
-    pub fn delete_cell(&self, index: usize) -> u64 {
-        self.send(|id| Request::DeleteCell { id, index })
+    /// Queues the removal of cell `index`, the cell with `command` as the front end
+    /// drew it (nothing is removed when the transcript has changed since); returns its
+    /// request id.
+    pub fn delete_cell(&self, index: usize, command: &str) -> u64 {
+        let command = command.to_string();
+        self.send(|id| Request::DeleteCell { id, index, command })
     }
 
     /// The newest snapshot.
@@ -423,8 +431,15 @@ impl Worker {
         // a Stop pressed while nothing ran stops nothing later
         self.session.take_interrupt();
         match request {
-            Request::DeleteCell { index, .. } => {
-                let removed = self.session.delete_cell(index);
+            Request::DeleteCell { index, command, .. } => {
+                let same = self
+                    .session
+                    .experiment
+                    .notebook
+                    .cells
+                    .get(index)
+                    .is_some_and(|c| c.command == command);
+                let removed = same && self.session.delete_cell(index);
                 if removed {
                     self.last_edit = None;
                 }

@@ -450,6 +450,9 @@ struct Worker {
     outlets: Vec<Tap>,
     wake: Wake,
     skipped: u64,
+    /// Metrics events each tap (after the runner's own consumer) could not queue since
+    /// its last delivered one.
+    tap_skipped: Vec<u64>,
     last_eval: Option<Evaluation>,
     /// Iteration of the newest checkpoint written (or resumed from).
     last_checkpoint: Option<u64>,
@@ -464,6 +467,7 @@ fn due(every: Option<u64>, iteration: u64) -> bool {
 impl Worker {
     fn new(trainer: Trainer, options: RunnerOptions, ch: Channels, wake: Wake) -> Self {
         let trainer_iteration = trainer.iteration;
+        let taps = ch.outlets.len().saturating_sub(1);
         Worker {
             trainer,
             options,
@@ -471,6 +475,7 @@ impl Worker {
             outlets: ch.outlets,
             wake,
             skipped: 0,
+            tap_skipped: vec![0; taps],
             last_eval: None,
             last_checkpoint: (trainer_iteration > 0).then_some(trainer_iteration),
             write_error: None,
@@ -613,9 +618,18 @@ impl Worker {
                 elapsed_s: elapsed,
                 skipped: self.skipped,
             };
-            // the taps drop what they cannot queue, as the runner's own consumer does
-            for tap in &self.outlets[1..] {
-                let _ = tap.metrics.try_send(ev.clone());
+            // the taps drop what they cannot queue, as the runner's own consumer does,
+            // each counting its own skipped events
+            for (tap, skipped) in self.outlets[1..].iter().zip(&mut self.tap_skipped) {
+                let mut own = ev.clone();
+                if let Event::Iteration { skipped: s, .. } = &mut own {
+                    *s = *skipped;
+                }
+                match tap.metrics.try_send(own) {
+                    Ok(()) => *skipped = 0,
+                    Err(TrySendError::Full(_)) => *skipped += 1,
+                    Err(TrySendError::Disconnected(_)) => {}
+                }
             }
             match self.outlets[0].metrics.try_send(ev) {
                 Ok(()) => {

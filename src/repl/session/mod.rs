@@ -622,7 +622,7 @@ impl Session {
                 self.send(cmd, &format!("{what} requested"))
             }
             Command::Branch(run) => self.branch(&run),
-            Command::Export { run, out } => self.export_metrics(&run, out.as_deref()),
+            Command::Export { run, out, force } => self.export_metrics(&run, out.as_deref(), force),
             Command::Note(t) => Ok(vec![Output::Markdown(t)]),
             Command::Step(t) => self.step(&t),
             Command::State(s) => self.state(s),
@@ -660,6 +660,8 @@ fn help(topic: Option<&str>) -> Result<Vec<Output>, String> {
             Ok(vec![Output::Table(t)])
         }
         Some(name) => {
+            // `set!`, `open!`, ...: the command's own entry says what the `!` does
+            let name = name.strip_suffix('!').unwrap_or(name);
             let c = command::help_for(name).ok_or_else(|| {
                 let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
                 let hint = fields::closest(name, &names)

@@ -379,15 +379,19 @@ impl Session {
                 ""
             };
             let d = &r.summary;
+            // the run under way counts live; the others from their summaries
+            let live = self.active.as_ref().filter(|_| running);
             t.rows.push(vec![
                 (i + 1).to_string(),
                 r.name(),
                 format_unix(d.started_unix),
                 d.ended().unwrap_or("-").to_string(),
-                d.iterations.to_string(),
+                live.map_or(d.iterations, |a| a.iteration).to_string(),
                 d.best_score.map_or("-".into(), |s| format!("{s:.4}")),
-                d.final_score.map_or("-".into(), |s| format!("{s:.4}")),
-                format!("{:.1} s", d.wall_seconds),
+                live.and_then(|a| a.score)
+                    .or(d.final_score)
+                    .map_or("-".into(), |s| format!("{s:.4}")),
+                format!("{:.1} s", live.map_or(d.wall_seconds, |a| a.elapsed_s)),
                 mark.into(),
             ]);
         }
@@ -541,24 +545,80 @@ impl Session {
         Ok(out)
     }
 
+    /// Refuses an export over what the notebook needs: its own file, a file of its data,
+    /// anything in a run folder; and over any existing file when `keep_existing`.
+    fn check_export_target(&self, dest: &Path, keep_existing: bool) -> Result<(), String> {
+        if dest.is_dir() {
+            return Err(format!(
+                "{} is a folder; give a file name in it, e.g. {}",
+                dest.display(),
+                dest.join("metrics.csv").display()
+            ));
+        }
+        let what = if self.file.as_deref().is_some_and(|f| same_path(f, dest)) {
+            Some("the notebook's own file".to_string())
+        } else if crate::train::TrainingData::files(&self.resolved())
+            .iter()
+            .any(|f| same_path(f, dest))
+        {
+            Some("a file of the experiment's data".to_string())
+        } else {
+            let base = self.base_dir();
+            let runs_root = self.file.as_deref().map(|f| {
+                next_run_dir(f)
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default()
+            });
+            let abs = |p: &Path| normalize(&std::path::absolute(p).unwrap_or(p.to_path_buf()));
+            let target = abs(dest);
+            self.experiment
+                .notebook
+                .runs
+                .iter()
+                .map(|r| abs(&r.folder(&base)))
+                .chain(runs_root.map(|r| abs(&r)))
+                .find(|folder| target.starts_with(folder))
+                .map(|folder| format!("inside the run folder {}", folder.display()))
+        };
+        if let Some(what) = what {
+            return Err(format!(
+                "{} is {what}; an export never writes there: give another file name",
+                dest.display()
+            ));
+        }
+        if keep_existing && dest.exists() {
+            return Err(format!(
+                "{} exists; `export! RUN FILE` replaces it, or give another file name",
+                dest.display()
+            ));
+        }
+        Ok(())
+    }
+
     /// `export RUN [FILE]`: the run's metrics and validation scores as one CSV file
     /// (`<name>-run<NNN>-metrics.csv` beside the experiment by default).
     pub(super) fn export_metrics(
         &mut self,
         which: &str,
         out: Option<&Path>,
+        force: bool,
     ) -> Result<Vec<Output>, String> {
         let index = self.find_run(which)?;
         let entry = self.experiment.notebook.runs[index].clone();
         let base = self.base_dir();
+        // named after the notebook's file once it has one
+        let stem = self
+            .file
+            .as_deref()
+            .and_then(Path::file_stem)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.experiment.name.clone());
         let dest = match out {
             Some(p) => self.resolve(p),
-            None => base.join(format!(
-                "{}-run{}-metrics.csv",
-                self.experiment.name,
-                entry.name()
-            )),
+            None => base.join(format!("{stem}-run{}-metrics.csv", entry.name())),
         };
+        self.check_export_target(&dest, out.is_some() && !force)?;
         let rows = crate::experiment::rundir::export_metrics_csv(&entry.folder(&base), &dest)
             .map_err(|e| format!("run {}: export failed: {e}", entry.name()))?;
         Ok(vec![text(format!(
