@@ -7,7 +7,7 @@
 mod common;
 
 use common::app::{settle, step_until};
-use common::temp_dir;
+use common::{long_eval_experiment, temp_dir};
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -19,12 +19,6 @@ use seqlab::data::AlignmentMode;
 use seqlab::experiment::schema::{DataSpec, LayerType};
 use seqlab::experiment::{file, Experiment};
 use seqlab::repl::Session;
-
-fn write_corpus(dir: &Path, bytes: usize) {
-    let line = "the cat sat on the mat and the dog sat on the log. ";
-    let text = line.repeat(bytes / line.len() + 1);
-    std::fs::write(dir.join("corpus.txt"), &text[..bytes]).unwrap();
-}
 
 fn window(path: &Path) -> Harness<'static, SeqlabApp> {
     let p = path.to_path_buf();
@@ -39,16 +33,7 @@ fn window(path: &Path) -> Harness<'static, SeqlabApp> {
 fn a_long_eval_leaves_the_window_drawing_and_the_run_streaming() {
     let dir = temp_dir("app-kernel-eval");
     // a validation split of ~25,000 sequences of 20 characters
-    write_corpus(&dir, 1_000_000);
-    let path = dir.join("k.ron");
-    std::fs::write(
-        &path,
-        "(name: \"k\", data: Text(path: \"corpus.txt\", validation: 0.5), \
-         model: (layers: [(kind: Lstm, size: 96)]), \
-         training: (batch_size: 8, sequence_length: 20, iterations: 3), \
-         evaluation: (every: None))",
-    )
-    .unwrap();
+    let path = long_eval_experiment(&dir, 1_000_000);
     let mut h = window(&path);
     h.state_mut().run_line("train");
     settle(&mut h);

@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::temp_dir;
+use common::{long_eval_experiment, temp_dir};
 use seqlab::repl::{Kernel, Reply, Session, Snapshot};
 
 fn kernel() -> Kernel {
@@ -143,26 +142,11 @@ fn an_edit_that_does_not_read_fails_and_one_out_of_range_is_kept_as_a_problem() 
     assert!(!done_lines(&replies)[0].2);
 }
 
-fn write_corpus(dir: &Path, bytes: usize) {
-    let line = "the cat sat on the mat and the dog sat on the log. ";
-    let text = line.repeat(bytes / line.len() + 1);
-    std::fs::write(dir.join("corpus.txt"), &text[..bytes]).unwrap();
-}
-
 #[test]
 fn a_run_streams_to_the_front_end_while_a_long_command_runs_and_stop_ends_it() {
     let dir = temp_dir("kernel-stream");
     // a validation split of ~50,000 sequences of 20 characters
-    write_corpus(&dir, 2_000_000);
-    let file = dir.join("k.ron");
-    std::fs::write(
-        &file,
-        "(name: \"k\", data: Text(path: \"corpus.txt\", validation: 0.5), \
-         model: (layers: [(kind: Lstm, size: 96)]), \
-         training: (batch_size: 8, sequence_length: 20, iterations: 3), \
-         evaluation: (every: None))",
-    )
-    .unwrap();
+    let file = long_eval_experiment(&dir, 2_000_000);
     let k = kernel();
     k.line(&format!("open {}", file.display()));
     k.line("train");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::console::LogKind;
 use super::prompt::Pending;
-use super::{monitor, settings_of, SeqlabApp};
+use super::{monitor, SeqlabApp};
 use crate::experiment::fields;
 use crate::repl::Reply;
 
@@ -36,23 +36,6 @@ impl SeqlabApp {
         self.session.done + 1 >= self.kernel.next_id() && !self.session.is_busy()
     }
 
-    /// Waits up to `timeout` for every request sent to have run and takes the result
-    /// (for tests and scripts driving the window; the window itself never waits).
-    pub fn wait_idle(&mut self, timeout: std::time::Duration) -> bool {
-        let start = std::time::Instant::now();
-        while !self.is_idle() && start.elapsed() < timeout {
-            if let Some(reply) = self
-                .kernel
-                .recv_timeout(std::time::Duration::from_millis(20))
-            {
-                self.on_reply(reply);
-            }
-            self.take_replies();
-        }
-        self.take_replies();
-        self.is_idle()
-    }
-
     /// Takes the kernel's replies and newest snapshot (never waits).
     pub(super) fn take_replies(&mut self) {
         for reply in self.kernel.replies() {
@@ -74,7 +57,7 @@ impl SeqlabApp {
             && self.session.done >= self.last_edit
         {
             self.scratch_source = self.session.experiment.clone();
-            let now = settings_of(&self.session.experiment);
+            let now = self.session.experiment.settings();
             if now != self.scratch_base || self.scratch != self.scratch_base {
                 self.scratch = now.clone();
                 self.scratch_base = now;

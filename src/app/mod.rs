@@ -227,7 +227,7 @@ impl SeqlabApp {
         let kernel = Kernel::spawn(Session::new(), wake)
             .expect("the session thread could not be started (the system is out of threads)");
         let session = kernel.snapshot();
-        let scratch = settings_of(&session.experiment);
+        let scratch = session.experiment.settings();
         let mut app = SeqlabApp {
             session,
             kernel,
@@ -773,9 +773,4 @@ impl eframe::App for SeqlabApp {
             self.apply(action, &ctx);
         }
     }
-}
-
-/// The settings of `exp` without its notebook (what the editor edits).
-fn settings_of(exp: &Experiment) -> Experiment {
-    exp.settings()
 }

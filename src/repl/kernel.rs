@@ -116,8 +116,6 @@ pub struct Snapshot {
     pub queued: Vec<(u64, String)>,
     /// The newest request finished (ids count from 1; 0 before any).
     pub done: u64,
-    /// Counts the snapshots published.
-    pub generation: u64,
     /// Counts the times the transcript was replaced (`new`, `open`, a replay): a front
     /// end's view state of the cells starts afresh when it changes.
     pub epoch: u64,
@@ -212,7 +210,7 @@ impl Kernel {
             run_wake();
         }));
         let interrupt = session.interrupt_handle();
-        let first = Arc::new(snapshot_of(&session, None, 0, None, Vec::new(), 0));
+        let first = Arc::new(snapshot_of(&session, None, 0, None, Vec::new()));
         let snapshot = Arc::new(Mutex::new(first));
         let shared = snapshot.clone();
         let handle = std::thread::Builder::new()
@@ -226,7 +224,6 @@ impl Kernel {
                     wake,
                     queue: VecDeque::new(),
                     done: 0,
-                    generation: 0,
                     last_edit: None,
                 }
                 .run()
@@ -281,11 +278,6 @@ impl Kernel {
         self.replies.try_iter().collect()
     }
 
-    /// Waits up to `timeout` for the next reply.
-    pub fn recv_timeout(&self, timeout: Duration) -> Option<Reply> {
-        self.replies.recv_timeout(timeout).ok()
-    }
-
     /// The id the next request will get (every id below it has been sent).
     pub fn next_id(&self) -> u64 {
         self.next_id.load(Ordering::SeqCst)
@@ -316,7 +308,6 @@ struct Worker {
     wake: Wake,
     queue: VecDeque<Request>,
     done: u64,
-    generation: u64,
     /// The newest cell when it is the editor's `set`: its index and path.
     last_edit: Option<(usize, String)>,
 }
@@ -330,7 +321,6 @@ fn snapshot_of(
     done: u64,
     reuse: Option<&Snapshot>,
     queued: Vec<(u64, String)>,
-    generation: u64,
 ) -> Snapshot {
     let (experiment, dirty, unsaved_edits) = match reuse {
         Some(prev) => (prev.experiment.clone(), prev.dirty, prev.unsaved_edits),
@@ -353,7 +343,6 @@ fn snapshot_of(
         running,
         queued,
         done,
-        generation,
         epoch: session.transcript_epoch(),
     }
 }
@@ -406,7 +395,6 @@ impl Worker {
 
     /// Publishes a snapshot; `full` takes the experiment anew.
     fn publish(&mut self, running: Option<(u64, String)>, full: bool) {
-        self.generation += 1;
         let queued = self.queue.iter().map(|r| (r.id(), r.line())).collect();
         let prev = self
             .snapshot
@@ -419,7 +407,6 @@ impl Worker {
             self.done,
             (!full).then_some(&*prev),
             queued,
-            self.generation,
         );
         *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(snap);
         (self.wake)();

@@ -71,3 +71,23 @@ pub fn sweep_experiment(dir: &std::path::Path, iterations: u64, sweep: &str) -> 
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// `dir/k.ron`: a text experiment on a `bytes`-long corpus with half of it held out for
+/// validation (about `bytes / 40` sequences of 20 characters), a 96-unit LSTM, 3
+/// iterations and no validation during runs: an `eval` of it takes seconds while a run
+/// of the same file trains (the session-kernel tests).
+pub fn long_eval_experiment(dir: &std::path::Path, bytes: usize) -> std::path::PathBuf {
+    let line = "the cat sat on the mat and the dog sat on the log. ";
+    let text = line.repeat(bytes / line.len() + 1);
+    std::fs::write(dir.join("corpus.txt"), &text[..bytes]).unwrap();
+    let path = dir.join("k.ron");
+    std::fs::write(
+        &path,
+        "(name: \"k\", data: Text(path: \"corpus.txt\", validation: 0.5), \
+         model: (layers: [(kind: Lstm, size: 96)]), \
+         training: (batch_size: 8, sequence_length: 20, iterations: 3), \
+         evaluation: (every: None))",
+    )
+    .unwrap();
+    path
+}
