@@ -459,36 +459,14 @@ impl NotebookView {
 
 /// A table of the settings whose values differ between runs (`(name, leaves)` each).
 pub fn settings_diff(runs: &[(&String, &Vec<(String, String)>)]) -> Table {
-    let mut paths: Vec<&String> = Vec::new();
-    for (_, leaves) in runs {
-        for (p, _) in leaves.iter() {
-            if !paths.contains(&p) {
-                paths.push(p);
-            }
-        }
-    }
-    let mut t = Table {
+    let leaves: Vec<&[(String, String)]> = runs.iter().map(|(_, l)| l.as_slice()).collect();
+    Table {
         title: "settings that differ between the overlaid runs".into(),
         columns: std::iter::once("setting".to_string())
             .chain(runs.iter().map(|(n, _)| format!("run {n}")))
             .collect(),
-        rows: Vec::new(),
-    };
-    for p in paths {
-        let values: Vec<String> = runs
-            .iter()
-            .map(|(_, l)| {
-                l.iter()
-                    .find(|(k, _)| k == p)
-                    .map_or("—".into(), |(_, v)| v.clone())
-            })
-            .collect();
-        if values.iter().any(|v| *v != values[0]) {
-            t.rows
-                .push(std::iter::once(p.clone()).chain(values).collect());
-        }
+        rows: crate::experiment::fields::differing_leaves(&leaves),
     }
-    t
 }
 
 fn run_buttons_ui(

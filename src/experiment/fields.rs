@@ -357,6 +357,35 @@ pub fn changes(old: &Experiment, new: &Experiment) -> Vec<(String, String)> {
     out
 }
 
+/// The settings that differ between experiments, given as their [`leaves`]: one row
+/// per differing path, in first-seen order, `[path, value in each...]`, with `—` where
+/// an experiment has no such setting. `compare` and the window's runs list show these.
+pub fn differing_leaves(experiments: &[&[(String, String)]]) -> Vec<Vec<String>> {
+    let mut paths: Vec<&String> = Vec::new();
+    for leaves in experiments {
+        for (p, _) in leaves.iter() {
+            if !paths.contains(&p) {
+                paths.push(p);
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for p in paths {
+        let values: Vec<String> = experiments
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .find(|(k, _)| k == p)
+                    .map_or("—".into(), |(_, v)| v.clone())
+            })
+            .collect();
+        if values.iter().any(|v| *v != values[0]) {
+            rows.push(std::iter::once(p.clone()).chain(values).collect());
+        }
+    }
+    rows
+}
+
 /// Every path that can be named: the leaves and the structs and lists above them.
 pub fn all_paths(exp: &Experiment) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();

@@ -426,35 +426,14 @@ impl Session {
             names.push(r.name());
             digests.push(r.summary);
         }
-        let mut paths: Vec<String> = Vec::new();
-        for s in &settings {
-            for (p, _) in s {
-                if !paths.contains(p) {
-                    paths.push(p.clone());
-                }
-            }
-        }
-        let mut diff = Table {
+        let leaves: Vec<&[(String, String)]> = settings.iter().map(Vec::as_slice).collect();
+        let diff = Table {
             title: "settings that differ".into(),
             columns: std::iter::once("setting".to_string())
                 .chain(names.iter().cloned())
                 .collect(),
-            rows: Vec::new(),
+            rows: fields::differing_leaves(&leaves),
         };
-        for p in &paths {
-            let values: Vec<String> = settings
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .find(|(k, _)| k == p)
-                        .map_or("—".into(), |(_, v)| v.clone())
-                })
-                .collect();
-            if values.iter().any(|v| *v != values[0]) {
-                diff.rows
-                    .push(std::iter::once(p.clone()).chain(values).collect());
-            }
-        }
         let mut scores = Table {
             title: "scores".into(),
             columns: std::iter::once(String::new())
