@@ -422,22 +422,28 @@ fn a_checkpoint_with_wrong_state_shapes_is_refused() {
     // every kind of damage: a wider state (values to match), a missing cell, a missing
     // layer, too few values for the stated shape
     let mut wider = good.clone();
-    let (b, h, _) = wider.info.carried_shapes[0];
-    wider.info.carried_shapes[0].1 = h + 1;
-    wider.carried[0].0 = vec![0.0; b * (h + 1)];
-    wider.carried[0].1 = vec![0.0; b * (h + 1)];
+    let (_, b, h) = wider.info.carried_tensors[0][0].clone();
+    for (k, shape) in wider.info.carried_tensors[0].iter_mut().enumerate() {
+        shape.2 = h + 1;
+        wider.carried[0][k].1 = vec![0.0; b * (h + 1)];
+    }
     let mut no_cell = good.clone();
-    no_cell.info.carried_shapes[0].2 = false;
+    no_cell.info.carried_tensors[0].pop();
+    no_cell.carried[0].pop();
     let mut no_layer = good.clone();
     no_layer.carried.clear();
-    no_layer.carried.push((vec![0.0; 3], Vec::new()));
-    no_layer.carried.push((vec![0.0; 3], Vec::new()));
+    no_layer.carried.push(vec![("h".into(), vec![0.0; 3])]);
+    no_layer.carried.push(vec![("h".into(), vec![0.0; 3])]);
+    let mut renamed = good.clone();
+    renamed.info.carried_tensors[0][1].0 = "x".into();
+    renamed.carried[0][1].0 = "x".into();
     let mut short = good.clone();
-    short.carried[0].0.pop();
+    short.carried[0][0].1.pop();
     for (what, ck) in [
         ("wider", wider),
         ("no cell", no_cell),
         ("extra layer", no_layer),
+        ("renamed tensor", renamed),
         ("short", short),
     ] {
         let mut t2 = fresh();
