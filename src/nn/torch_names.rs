@@ -59,38 +59,11 @@ pub fn torch_module(config: &NetworkConfig) -> Result<TorchModule, String> {
     let mut list = Vec::new();
     let mut width = config.input_size;
     for (k, lc) in config.layers.iter().enumerate() {
-        let (class, activation) = match &lc.kind {
-            LayerKind::Lstm {
-                peephole,
-                gate_activation,
-                activation,
-                ..
-            } => {
-                if *peephole {
-                    return Err(format!(
-                        "layer {k} has peepholes (DL4J's GravesLSTM), which torch.nn.LSTM does not have"
-                    ));
-                }
-                if *gate_activation != Activation::Sigmoid || *activation != Activation::Tanh {
-                    return Err(format!(
-                        "layer {k} uses {gate_activation:?} gates and {activation:?} activations; torch.nn.LSTM has Sigmoid and Tanh only"
-                    ));
-                }
-                (lc.kind.torch_class(), String::new())
-            }
-            LayerKind::Gru => (lc.kind.torch_class(), String::new()),
-            LayerKind::Rnn { activation } => (
-                lc.kind.torch_class(),
-                match activation {
-                    Activation::Relu => "relu",
-                    _ => "tanh",
-                }
-                .to_string(),
-            ),
-            LayerKind::Dense { activation } => {
-                (lc.kind.torch_class(), activation_name(*activation))
-            }
-        };
+        let class = lc.kind.torch_class();
+        let activation = lc
+            .kind
+            .torch_activation()
+            .map_err(|why| format!("layer {k} {why}"))?;
         list.push(TorchLayer {
             class,
             input: width,
@@ -121,7 +94,7 @@ pub fn torch_module(config: &NetworkConfig) -> Result<TorchModule, String> {
     }
 }
 
-fn activation_name(a: Activation) -> String {
+pub(super) fn activation_name(a: Activation) -> String {
     match a {
         Activation::Identity => "identity".into(),
         Activation::Sigmoid => "sigmoid".into(),
