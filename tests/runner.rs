@@ -490,3 +490,53 @@ fn finished_comes_after_every_iteration() {
     let got: Vec<u64> = seen.iter().filter_map(iteration_of).collect();
     assert_eq!(got, (1..=60).collect::<Vec<u64>>());
 }
+
+/// The run's view is kept by the training thread: it holds every iteration, every
+/// validation and how the run ended, whether or not anyone read the events (a window
+/// that falls behind, a session busy with another command), and while a reader holds
+/// it the run goes on; read back from the run folder, its curves are the same.
+#[test]
+fn the_run_view_holds_every_iteration_without_a_reader() {
+    let dir = temp_dir("runner-view");
+    let run_dir = dir.join("run");
+    let record = seqlab::experiment::rundir::RunRecord {
+        experiment: experiment(60),
+        ..Default::default()
+    };
+    let r = Runner::spawn_experiment(
+        experiment(60),
+        Some((run_dir.clone(), record)),
+        Arc::new(|| {}),
+    )
+    .unwrap();
+    let view = r.view();
+    // a reader holding the view does not stop the run: iterations go on meanwhile
+    {
+        let _held = seqlab::train::view::read(&view);
+        while iteration_of(&next(&r)).is_none_or(|it| it < 10) {}
+    }
+    // nobody reads the events from here until the thread has ended
+    while !r.is_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let v = seqlab::train::view::read(&view).clone();
+    assert_eq!(v.iteration, 60);
+    assert_eq!(v.curves.score.len(), 60, "every iteration is in the view");
+    assert_eq!(v.curves.score.points()[59][0], 60.0);
+    assert_eq!(v.max_iterations, 60);
+    assert_eq!(v.curves.validation.len(), v.validations.len());
+    assert!(v.validations.len() >= 2, "validations every 25 iterations");
+    assert!(matches!(
+        v.phase,
+        seqlab::train::view::RunPhase::Finished(_)
+    ));
+    assert_eq!(v.summary.as_ref().unwrap().iterations, 60);
+    assert_eq!(v.folder, run_dir);
+    let (_, summary) = until_finished(&r);
+    assert_eq!(summary.iterations, 60);
+    let back = seqlab::train::view::RunView::read(&run_dir, "001").unwrap();
+    assert_eq!(back.curves.score, v.curves.score);
+    assert_eq!(back.curves.lr, v.curves.lr);
+    assert_eq!(back.curves.grad_norm, v.curves.grad_norm);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

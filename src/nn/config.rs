@@ -131,7 +131,7 @@ impl LayerKind {
 
     /// What `torch.nn` needs besides [`Self::torch_class`] to compute this kind: `RNN`'s
     /// nonlinearity (`tanh`/`relu`), the activation after a `Linear` (`identity`,
-    /// `tanh`, ...; see [`super::torch_names::TorchLayer`]), else empty; or why PyTorch
+    /// `tanh`, ...: [`Activation::torch_name`]), else empty; or why PyTorch
     /// has no such module (peepholes, hard-sigmoid or non-tanh LSTM activations).
     pub fn torch_activation(&self) -> Result<String, String> {
         match *self {
@@ -161,7 +161,7 @@ impl LayerKind {
                 _ => "tanh",
             }
             .to_string()),
-            LayerKind::Dense { activation } => Ok(super::torch_names::activation_name(activation)),
+            LayerKind::Dense { activation } => Ok(activation.torch_name()),
         }
     }
 

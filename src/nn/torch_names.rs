@@ -13,7 +13,6 @@
 use std::collections::BTreeSet;
 
 use super::config::{LayerKind, NamedTensor, NetworkConfig, NetworkError};
-use super::Activation;
 
 /// The per-layer tensors of PyTorch's recurrent modules.
 const RECURRENT: [&str; 4] = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"];
@@ -91,18 +90,6 @@ pub fn torch_module(config: &NetworkConfig) -> Result<TorchModule, String> {
             layers: list.len(),
         }),
         _ => Ok(TorchModule::List(list)),
-    }
-}
-
-pub(super) fn activation_name(a: Activation) -> String {
-    match a {
-        Activation::Identity => "identity".into(),
-        Activation::Sigmoid => "sigmoid".into(),
-        Activation::HardSigmoid => "hard_sigmoid".into(),
-        Activation::Tanh => "tanh".into(),
-        Activation::Softsign => "softsign".into(),
-        Activation::Relu => "relu".into(),
-        Activation::LeakyRelu(s) => format!("leaky_relu:{s}"),
     }
 }
 

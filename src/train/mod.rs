@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod eval;
+pub mod event;
 pub mod memory;
 pub mod predict;
 pub mod runner;
@@ -10,6 +11,7 @@ pub mod sample;
 pub mod sweep;
 pub mod sweep_slurm;
 pub mod trainer;
+pub mod view;
 
 pub use data::{DataShape, TrainingData};
 pub use eval::Evaluation;
