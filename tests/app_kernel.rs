@@ -203,3 +203,63 @@ fn editor_changes_are_set_cells_and_a_replay_rebuilds_the_experiment() {
     drop(session);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Closing the window while a command runs says so first (it would be dropped): the
+/// question names it, Cancel keeps everything, "Interrupt and close" stops it and closes.
+#[test]
+fn closing_with_a_command_running_asks_first() {
+    let dir = temp_dir("app-kernel-close");
+    // a validation split that takes seconds to score
+    let path = long_eval_experiment(&dir, 1_000_000);
+    let mut h = window(&path);
+    h.state_mut().run_line("train");
+    settle(&mut h);
+    step_until(&mut h, "run 001 to end", |a| !a.session.is_running());
+    h.state_mut().run_line("eval 001");
+    step_until(&mut h, "the eval to start", |a| a.session.running.is_some());
+    let close = |h: &mut Harness<'static, SeqlabApp>| {
+        h.input_mut()
+            .viewports
+            .entry(eframe::egui::ViewportId::ROOT)
+            .or_default()
+            .events
+            .push(eframe::egui::ViewportEvent::Close);
+        h.step();
+        h.step();
+    };
+    close(&mut h);
+    assert!(
+        h.query_by_label_contains("Commands have not finished")
+            .is_some(),
+        "closing asks about the running command"
+    );
+    assert!(h.query_by_label_contains("`eval 001`").is_some());
+    h.get_by_label("Cancel").click();
+    h.step();
+    h.step();
+    assert!(h
+        .query_by_label_contains("Commands have not finished")
+        .is_none());
+    close(&mut h);
+    h.get_by_label("Interrupt and close").click();
+    h.step();
+    h.step();
+    step_until(&mut h, "the eval to end", |a| a.session.running.is_none());
+    let eval = h
+        .state()
+        .session
+        .experiment
+        .notebook
+        .cells
+        .iter()
+        .find(|c| c.command == "eval 001")
+        .cloned()
+        .expect("the eval cell");
+    assert!(
+        format!("{:?}", eval.outputs).contains("as asked"),
+        "the eval was interrupted: {:?}",
+        eval.outputs
+    );
+    drop(h);
+    let _ = std::fs::remove_dir_all(&dir);
+}

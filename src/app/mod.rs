@@ -400,7 +400,18 @@ impl SeqlabApp {
         if self.session.is_running() {
             let run = self.session.progress().map(|p| p.run).unwrap_or_default();
             self.prompt = Some(Prompt::running(pending, run));
-        } else if self.has_unsaved_edits() {
+        } else if pending == Pending::Close && !self.outstanding.is_empty() {
+            // closing drops what the session has not finished: say so first
+            let first = self.outstanding[0].1.clone();
+            self.prompt = Some(Prompt::busy(pending, first, self.outstanding.len()));
+        } else {
+            self.unless_unsaved(ctx, pending);
+        }
+    }
+
+    /// Goes on with `pending` unless there are unsaved changes (then asks about them).
+    fn unless_unsaved(&mut self, ctx: &egui::Context, pending: Pending) {
+        if self.has_unsaved_edits() {
             let what = self
                 .session
                 .file()
@@ -438,6 +449,11 @@ impl SeqlabApp {
             prompt::Answer::StopRun => {
                 self.run_line("stop");
                 self.after_run = Some(p.pending);
+            }
+            prompt::Answer::Discard if p.is_busy() => {
+                self.kernel.interrupt();
+                self.outstanding.clear();
+                self.unless_unsaved(ctx, p.pending);
             }
             prompt::Answer::Discard => self.perform(ctx, p.pending),
             prompt::Answer::Save => match self.session.file() {
@@ -681,7 +697,9 @@ impl eframe::App for SeqlabApp {
         }
         if ctx.input(|i| i.viewport().close_requested())
             && !self.allow_close
-            && (self.session.is_running() || self.has_unsaved_edits())
+            && (self.session.is_running()
+                || self.has_unsaved_edits()
+                || !self.outstanding.is_empty())
         {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.request(ctx, Pending::Close);

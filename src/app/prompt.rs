@@ -1,4 +1,5 @@
 //! The questions asked before work is lost: a run under way (stop it or cancel), then
+//! before closing the window commands that have not finished (interrupt or cancel), then
 //! unsaved changes (save, discard or cancel), before New, Open and closing the window.
 
 use eframe::egui;
@@ -42,6 +43,8 @@ enum Kind {
     Running(String),
     /// This file (or experiment) has unsaved changes.
     Unsaved(String),
+    /// Commands sent to the session have not finished (the first of them, how many).
+    Busy(String, usize),
 }
 
 /// A question shown as a modal window.
@@ -57,6 +60,19 @@ impl Prompt {
             pending,
             kind: Kind::Running(run),
         }
+    }
+
+    /// `count` commands are running or queued, the first being `first`.
+    pub fn busy(pending: Pending, first: String, count: usize) -> Self {
+        Prompt {
+            pending,
+            kind: Kind::Busy(first, count),
+        }
+    }
+
+    /// True when the question is about commands that have not finished.
+    pub fn is_busy(&self) -> bool {
+        matches!(self.kind, Kind::Busy(..))
     }
 
     pub fn unsaved(pending: Pending, what: String) -> Self {
@@ -88,6 +104,29 @@ impl Prompt {
                     ui.horizontal(|ui| {
                         if ui.button("Stop the run").clicked() {
                             answer = Some(Answer::StopRun);
+                        }
+                        if ui.button("Cancel").clicked() {
+                            answer = Some(Answer::Cancel);
+                        }
+                    });
+                }
+                Kind::Busy(first, count) => {
+                    ui.heading("Commands have not finished");
+                    let others = match count {
+                        0 | 1 => String::new(),
+                        2 => " and 1 more queued".into(),
+                        n => format!(" and {} more queued", n - 1),
+                    };
+                    ui.label(format!(
+                        "`{first}`{others} has not finished. Interrupt before {}? The \
+                         notebook keeps what has finished; what is interrupted or queued \
+                         is not run.",
+                        self.pending.verb()
+                    ));
+                    ui.add_space(8.0);
+                    ui.horizontal(|ui| {
+                        if ui.button("Interrupt and close").clicked() {
+                            answer = Some(Answer::Discard);
                         }
                         if ui.button("Cancel").clicked() {
                             answer = Some(Answer::Cancel);

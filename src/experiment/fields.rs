@@ -19,6 +19,7 @@
 use std::ops::Range;
 use std::path::Path;
 
+pub use super::file::closest;
 use super::file::{from_ron_str, scan, to_ron_string};
 use super::schema::Experiment;
 use super::ExperimentError;
@@ -607,31 +608,6 @@ fn check_one_value(path: &str, value: &str) -> Result<(), FieldError> {
         return Err(err("its brackets are not balanced"));
     }
     Ok(())
-}
-
-/// The closest of `candidates` to `word`, if it is close enough to be a typo.
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Removes the common indentation of the lines after the first (a value written after

@@ -671,16 +671,19 @@ fn list(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// The candidate within edit distance 2 of `word`, if any (the closest).
-fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+/// The closest of `candidates` to `word`, if it is close enough to be a typo (an edit
+/// distance of at most 2, or a third of the candidate's length): the one suggestion rule
+/// for unknown fields in a file and unknown paths in `set`/`show`.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, _)| *d <= 2)
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
+/// Levenshtein distance in characters.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
