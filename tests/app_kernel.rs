@@ -167,11 +167,18 @@ fn editor_changes_are_set_cells_and_a_replay_rebuilds_the_experiment() {
         .iter()
         .map(|c| c.command.clone())
         .collect();
+    // the stack's change is the REPL's own `add` (not the whole layer list); the
+    // settings' changes are `set!` cells
+    assert_eq!(commands[0], "add lstm 4", "{commands:?}");
     assert!(
-        commands.iter().all(|c| c.starts_with("set! ")),
-        "every edit is a set cell: {commands:?}"
+        commands[1..].iter().all(|c| c.starts_with("set! ")),
+        "every other edit is a set cell: {commands:?}"
     );
-    for field in ["model.layers", "training.updater", "data.Csv.alignment"] {
+    for field in [
+        "model.layers[1].kind",
+        "training.updater",
+        "data.Csv.alignment",
+    ] {
         assert!(
             commands
                 .iter()

@@ -14,7 +14,7 @@ use crate::train::memory::{self, LayerSize};
 
 use super::{combo, grid, mark, row, Form};
 
-/// A change to the layer stack chosen while drawing it, applied after the loop.
+/// A change to the layer stack chosen while drawing it, sent as a command after the loop.
 enum LayerOp {
     Up(usize),
     Down(usize),
@@ -320,17 +320,20 @@ pub(super) fn layers_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
             op = Some(LayerOp::Add);
         }
     });
-    match op {
-        Some(LayerOp::Up(k)) => exp.model.layers.swap(k - 1, k),
-        Some(LayerOp::Down(k)) => exp.model.layers.swap(k, k + 1),
-        Some(LayerOp::Remove(k)) => {
-            exp.model.layers.remove(k);
-        }
+    // the stack's changes are the REPL's own commands (the notebook records `add lstm
+    // 100`, not the whole list); the editor shows them once the session has them
+    let line = match op {
+        Some(LayerOp::Up(k)) => Some(format!("move {k} {}", k - 1)),
+        Some(LayerOp::Down(k)) => Some(format!("move {k} {}", k + 1)),
+        Some(LayerOp::Remove(k)) => Some(format!("remove {k}")),
         Some(LayerOp::Add) => {
-            let layer = exp.model.layers.last().cloned().unwrap_or_default();
-            exp.model.layers.push(layer);
+            let last = exp.model.layers.last().cloned().unwrap_or_default();
+            Some(format!("add {} {}", last.kind.info().name, last.size))
         }
-        None => {}
+        None => None,
+    };
+    if let Some(line) = line {
+        form.actions.push(crate::app::Action::Command(line));
     }
     ui.add_space(4.0);
     output_ui(ui, exp, form, sizes.as_ref().map(|(s, _)| s));
