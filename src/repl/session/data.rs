@@ -1,7 +1,7 @@
 //! The data group: `load data` and `align`; the data as the session reads it (cached
 //! while its settings stay the same) and its preview.
 
-use super::table::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow};
 use super::*;
 use crate::data::AlignmentMode;
 use crate::repl::command::{Call, Complete};

@@ -1,23 +1,13 @@
-//! The document group: `help`, `open`, `save`, `new`, `show` and `set`; the session's file:
+//! The document group: `open`, `save`, `new`, `show` and `set`; the session's file:
 //! opening (with the runs found beside it), saving (atomically, with rebased data paths)
 //! and what counts as unsaved.
 
-use super::table::{help_for, mismatch, CommandRow};
+use super::row::{mismatch, CommandRow};
 use super::*;
 use crate::repl::command::{Call, Complete};
 
 /// The document group's rows.
 pub(super) const ROWS: &[CommandRow] = &[
-    CommandRow {
-        name: "help",
-        aliases: &["?"],
-        usage: "help [COMMAND]",
-        summary: "list the commands, or explain one",
-        window: "the command line",
-        complete: Complete::Commands,
-        parse: parse_help,
-        run: help,
-    },
     CommandRow {
         name: "open",
         aliases: &[],
@@ -69,45 +59,6 @@ pub(super) const ROWS: &[CommandRow] = &[
         run: set,
     },
 ];
-
-fn parse_help(call: &Call) -> Result<Command, String> {
-    Ok(Command::Help(
-        (!call.rest.is_empty()).then(|| call.rest.to_ascii_lowercase()),
-    ))
-}
-
-fn help(_: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
-    let Command::Help(topic) = cmd else {
-        mismatch("help")
-    };
-    match topic.as_deref() {
-        None => {
-            let t = Table {
-                title: "commands (`help COMMAND` for one; field paths as in `show experiment`, values in RON)".into(),
-                columns: ["command", "what it does", "in the window"].map(String::from).to_vec(),
-                rows: super::table::commands()
-                    .map(|c| vec![c.usage.to_string(), c.summary.to_string(), c.window.to_string()])
-                    .collect(),
-            };
-            Ok(vec![Output::Table(t)])
-        }
-        Some(name) => {
-            // `set!`, `open!`, ...: the command's own entry says what the `!` does
-            let name = name.strip_suffix('!').unwrap_or(name);
-            let c = help_for(name).ok_or_else(|| {
-                let names: Vec<&str> = super::table::commands().map(|c| c.name).collect();
-                let hint = fields::closest(name, &names)
-                    .map(|c| format!(" (did you mean `{c}`?)"))
-                    .unwrap_or_default();
-                format!("no command `{name}`{hint}; `help` lists them")
-            })?;
-            Ok(vec![text(format!(
-                "{}\n  {}\n  in the window: {}",
-                c.usage, c.summary, c.window
-            ))])
-        }
-    }
-}
 
 fn parse_open(call: &Call) -> Result<Command, String> {
     match call.args()?.as_slice() {

@@ -1,7 +1,7 @@
 //! The inspect group: `eval`, `sample` and `predict` with the selected run's model (and
 //! `eval now`/`sample now`, asked of the active run); the outputs of an evaluation.
 
-use super::table::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow};
 use super::*;
 use crate::repl::command::{Call, Complete};
 

@@ -37,6 +37,7 @@ mod data;
 mod document;
 mod inspect;
 mod model;
+pub mod row;
 mod runs;
 mod state;
 mod stepping;

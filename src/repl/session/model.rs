@@ -1,7 +1,7 @@
 //! The model group: `add`, `remove`, `move` and `analyze`; the layer table with sizes,
 //! parameter counts and the training memory estimate.
 
-use super::table::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow};
 use super::*;
 use crate::repl::command::{Call, Complete};
 

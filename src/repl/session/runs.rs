@@ -1,7 +1,7 @@
 //! The runs group: `runs` lists them, `use` selects one's model, `compare`, `branch` and
 //! `export`; finding a run and loading its model.
 
-use super::table::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow};
 use super::*;
 use crate::repl::command::{Call, Complete};
 

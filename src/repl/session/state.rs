@@ -1,7 +1,7 @@
 //! The state group: `note`, and `step`/`state`, which feed the selected model keeping its
 //! state and keep or restore that state (their work is in `stepping`).
 
-use super::table::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow};
 use super::*;
 use crate::repl::command::{unquote, Call, Complete};
 

@@ -1,44 +1,19 @@
 //! The command table: every command is one row (its name, usage, help, where the window
 //! offers it, what Tab completes, its parser and its handler). [`parse`], `help`, Tab
-//! completion and [`Session::execute`] read it; the rows live with their handlers in the
-//! group modules (document, data, model, train, inspect, runs, state) and the table is their
-//! concatenation, in the order `help` lists them.
+//! completion and [`Session::execute`] read it; the rows ([`CommandRow`]) live with their
+//! handlers in the group modules (document, data, model, train, inspect, runs, state) and
+//! the table is their concatenation, in the order `help` lists them, with `help` itself
+//! and `sweep` (whose handler is in the session's `sweep`).
 
-use super::Session;
+use super::row::{mismatch, CommandRow};
+use super::{text, Session};
 use crate::experiment::fields::closest;
-use crate::experiment::notebook::Output;
+use crate::experiment::notebook::{Output, Table};
 use crate::repl::command::{Call, Command, Complete};
-
-/// A command's handler: runs the parsed command against the session and returns the
-/// cell's outputs (or the error the cell shows). `cell` is the command's index in the
-/// transcript (where `train` draws its run, what `save` writes as its own output).
-/// Handlers take the whole session: the data cache, the selected model and the active
-/// run they share are the session's (see each group module).
-pub type Handler = fn(&mut Session, Command, usize) -> Result<Vec<Output>, String>;
-
-/// One command.
-pub struct CommandRow {
-    /// What is typed (lower case).
-    pub name: &'static str,
-    /// Other spellings `parse` accepts (`analyse`, `?`).
-    pub aliases: &'static [&'static str],
-    /// The argument signature, as `help` and the parser's messages show it.
-    pub usage: &'static str,
-    /// What it does (`help`).
-    pub summary: &'static str,
-    /// Where the window offers it (`help`).
-    pub window: &'static str,
-    /// What Tab completes after it.
-    pub complete: Complete,
-    /// The arguments (the line split into a [`Call`]) to a [`Command`]; errors say what
-    /// to type.
-    pub parse: fn(&Call) -> Result<Command, String>,
-    /// Runs what `parse` made.
-    pub run: Handler,
-}
 
 /// The groups' rows, in the order `help` lists them.
 const GROUPS: &[&[CommandRow]] = &[
+    HELP,
     super::document::ROWS,
     super::data::ROWS,
     super::model::ROWS,
@@ -48,6 +23,57 @@ const GROUPS: &[&[CommandRow]] = &[
     super::state::ROWS,
     SWEEP,
 ];
+
+/// `help`: it reads the table.
+const HELP: &[CommandRow] = &[CommandRow {
+    name: "help",
+    aliases: &["?"],
+    usage: "help [COMMAND]",
+    summary: "list the commands, or explain one",
+    window: "the command line",
+    complete: Complete::Commands,
+    parse: parse_help,
+    run: help,
+}];
+
+fn parse_help(call: &Call) -> Result<Command, String> {
+    Ok(Command::Help(
+        (!call.rest.is_empty()).then(|| call.rest.to_ascii_lowercase()),
+    ))
+}
+
+fn help(_: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    let Command::Help(topic) = cmd else {
+        mismatch("help")
+    };
+    match topic.as_deref() {
+        None => {
+            let t = Table {
+                title: "commands (`help COMMAND` for one; field paths as in `show experiment`, values in RON)".into(),
+                columns: ["command", "what it does", "in the window"].map(String::from).to_vec(),
+                rows: commands()
+                    .map(|c| vec![c.usage.to_string(), c.summary.to_string(), c.window.to_string()])
+                    .collect(),
+            };
+            Ok(vec![Output::Table(t)])
+        }
+        Some(name) => {
+            // `set!`, `open!`, ...: the command's own entry says what the `!` does
+            let name = name.strip_suffix('!').unwrap_or(name);
+            let c = help_for(name).ok_or_else(|| {
+                let names: Vec<&str> = commands().map(|c| c.name).collect();
+                let hint = closest(name, &names)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                format!("no command `{name}`{hint}; `help` lists them")
+            })?;
+            Ok(vec![text(format!(
+                "{}\n  {}\n  in the window: {}",
+                c.usage, c.summary, c.window
+            ))])
+        }
+    }
+}
 
 /// `sweep`: its grammar is [`crate::repl::sweep`], its handler [`super::sweep::execute`]
 /// (the row moves into that module when it is next changed).
@@ -103,12 +129,6 @@ pub fn parse_row(line: &str) -> Result<(&'static CommandRow, Command), String> {
     };
     call.usage = row.usage;
     (row.parse)(&call).map(|cmd| (row, cmd))
-}
-
-/// What a handler does when given a command its row's parser never makes (a
-/// programming error: the row's `parse` and `run` disagree).
-pub(super) fn mismatch(row: &str) -> ! {
-    unreachable!("the {row} row's handler was given another row's command")
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `lr` and `checkpoint` steer it, `wait` blocks until it ends; the run's events as the
 //! session records them.
 
-use super::table::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow};
 use super::*;
 use crate::repl::command::{Call, Complete};
 
