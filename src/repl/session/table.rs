@@ -75,7 +75,7 @@ fn help(_: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> 
     }
 }
 
-/// `sweep`: its grammar is [`crate::repl::sweep`], its handler [`super::sweep::execute`]
+/// `sweep`: its grammar is [`crate::repl::sweep`], its handler the session's `sweep::execute`
 /// (the row moves into that module when it is next changed).
 const SWEEP: &[CommandRow] = &[CommandRow {
     name: "sweep",
