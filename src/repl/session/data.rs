@@ -1,7 +1,7 @@
 //! The data group: `load data` and `align`; the data as the session reads it (cached
 //! while its settings stay the same) and its preview.
 
-use super::row::{mismatch, CommandRow};
+use super::row::{mismatch, resolve, CommandRow, Edit, Handler};
 use super::*;
 use crate::data::AlignmentMode;
 use crate::repl::command::{Call, Complete};
@@ -16,7 +16,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the Data section's Browse…, dropping files on the window",
         complete: Complete::LoadData,
         parse: parse_load,
-        run: load,
+        run: Handler::Edit(load),
     },
     CommandRow {
         name: "align",
@@ -26,7 +26,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the Data section's alignment",
         complete: Complete::Alignments,
         parse: parse_align,
-        run: align,
+        run: Handler::Edit(align),
     },
 ];
 
@@ -65,7 +65,7 @@ fn parse_load(call: &Call) -> Result<Command, String> {
     })
 }
 
-fn load(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+fn load(s: &mut Edit<'_>, cmd: Command) -> Result<Vec<Output>, String> {
     let Command::LoadData { paths, labels } = cmd else {
         mismatch("load")
     };
@@ -82,7 +82,7 @@ fn parse_align(call: &Call) -> Result<Command, String> {
     Ok(Command::Align(mode))
 }
 
-fn align(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+fn align(s: &mut Edit<'_>, cmd: Command) -> Result<Vec<Output>, String> {
     let Command::Align(mode) = cmd else {
         mismatch("align")
     };
@@ -99,13 +99,26 @@ fn align(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String>
     Ok(out)
 }
 
+/// `experiment` without its notebook and with its paths made absolute against `base`
+/// (what the trainer reads).
+fn resolved(experiment: &Experiment, base: &Path) -> Experiment {
+    let mut e = experiment.clone();
+    e.notebook = Default::default();
+    resolve_paths(&mut e, base);
+    e
+}
+
 impl Session {
     /// The experiment with its paths made absolute (what the trainer reads).
     pub(super) fn resolved(&self) -> Experiment {
-        let mut e = self.experiment.clone();
-        e.notebook = Default::default();
-        resolve_paths(&mut e, &self.base_dir());
-        e
+        resolved(&self.experiment, &self.base_dir())
+    }
+}
+
+impl Edit<'_> {
+    /// The experiment with its paths made absolute (what the trainer reads).
+    pub(super) fn resolved(&self) -> Experiment {
+        resolved(self.experiment, &self.base_dir())
     }
 
     /// Loads the data (cached while its settings stay the same).
@@ -118,7 +131,7 @@ impl Session {
         if !fresh {
             validate::validate(&exp, &self.file_label()).map_err(|e| e.to_string())?;
             let data = TrainingData::load(&exp, &mut |_| {}).map_err(|e| e.to_string())?;
-            self.data = Some((exp.data.clone(), data));
+            *self.data = Some((exp.data.clone(), data));
         }
         Ok(&self.data.as_ref().expect("loaded").1)
     }
@@ -216,7 +229,7 @@ impl Session {
     ) -> Result<Vec<Output>, String> {
         let base = self.base_dir();
         let rel = |p: &str| -> PathBuf {
-            let abs = self.resolve(Path::new(p));
+            let abs = resolve(Path::new(p));
             if self.file.is_some() {
                 relative_to(&abs, &base)
             } else {
@@ -230,7 +243,7 @@ impl Session {
             );
         }
         let first = paths.first().cloned().unwrap_or_default();
-        let first_abs = self.resolve(Path::new(&first));
+        let first_abs = resolve(Path::new(&first));
         let is_text = paths.len() == 1
             && labels.is_none()
             && first_abs.is_file()
@@ -252,7 +265,7 @@ impl Session {
             let source = |list: &[String]| -> Result<SequenceSource, String> {
                 if list.len() == 1 {
                     let p = &list[0];
-                    let abs = self.resolve(Path::new(p));
+                    let abs = resolve(Path::new(p));
                     let rel_text = rel(p).to_string_lossy().into_owned();
                     if crate::data::source::NumberedPattern::is_pattern(p) {
                         // open-ended from the first index that exists (0 or 1)
@@ -283,7 +296,7 @@ impl Session {
                     }
                 }
                 for p in list {
-                    if !self.resolve(Path::new(p)).is_file() {
+                    if !resolve(Path::new(p)).is_file() {
                         return Err(format!("{p}: no such file; check the path"));
                     }
                 }
@@ -304,10 +317,10 @@ impl Session {
             }
             self.experiment.data = DataSpec::Csv(config);
         }
-        self.data = None;
+        *self.data = None;
         let mut out = vec![text(format!(
             "data = {}",
-            fields::get(&self.experiment, "data").unwrap_or_default()
+            fields::get(self.experiment, "data").unwrap_or_default()
         ))];
         match self.show_data() {
             Ok(o) => out.extend(o),

@@ -2,7 +2,7 @@
 //! opening (with the runs found beside it), saving (atomically, with rebased data paths)
 //! and what counts as unsaved.
 
-use super::row::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow, Edit, Handler};
 use super::*;
 use crate::repl::command::{Call, Complete};
 
@@ -16,7 +16,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "Open… (Ctrl+O)",
         complete: Complete::Files,
         parse: parse_open,
-        run: open,
+        run: Handler::Session(open),
     },
     CommandRow {
         name: "save",
@@ -26,7 +26,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "Save (Ctrl+S), Save as…",
         complete: Complete::Files,
         parse: parse_save,
-        run: save,
+        run: Handler::Session(save),
     },
     CommandRow {
         name: "new",
@@ -36,7 +36,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "New",
         complete: Complete::Nothing,
         parse: parse_new,
-        run: new,
+        run: Handler::Session(new),
     },
     CommandRow {
         name: "show",
@@ -46,7 +46,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the editor panel and the notebook",
         complete: Complete::Show,
         parse: parse_show,
-        run: show,
+        run: Handler::Session(show),
     },
     CommandRow {
         name: "set",
@@ -56,7 +56,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the editor panel (its changes are `set!` cells)",
         complete: Complete::Fields,
         parse: parse_set,
-        run: set,
+        run: Handler::Edit(set),
     },
 ];
 
@@ -155,10 +155,10 @@ fn show(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> 
             let v = fields::get(&s.experiment, &path).map_err(|e| e.to_string())?;
             Ok(vec![text(format!("{path} = {v}"))])
         }
-        ShowWhat::Model => Ok(vec![s.model_table(None)?]),
+        ShowWhat::Model => Ok(vec![s.edit().model_table(None)?]),
         ShowWhat::Runs => s.runs_table(),
         ShowWhat::State => s.state(StateCommand::Show),
-        ShowWhat::Data => s.show_data(),
+        ShowWhat::Data => s.edit().show_data(),
     }
 }
 
@@ -181,24 +181,24 @@ fn parse_set(call: &Call) -> Result<Command, String> {
     })
 }
 
-fn set(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+fn set(edit: &mut Edit<'_>, cmd: Command) -> Result<Vec<Output>, String> {
     let Command::Set { path, value, force } = cmd else {
         mismatch("set")
     };
-    let file = s.file_label();
+    let file = &edit.file_label();
     let updated = if force {
-        fields::set_unchecked(&s.experiment, &path, &value, &file)
+        fields::set_unchecked(edit.experiment, &path, &value, file)
     } else {
-        fields::set(&s.experiment, &path, &value, &file)
+        fields::set(edit.experiment, &path, &value, file)
     }
     .map_err(|e| e.to_string())?;
-    s.experiment = updated;
-    let now = fields::get(&s.experiment, &path).map_err(|e| e.to_string())?;
+    *edit.experiment = updated;
+    let now = fields::get(edit.experiment, &path).map_err(|e| e.to_string())?;
     let mut out = vec![text(format!("{path} = {now}"))];
     if force {
-        let mut settings = s.experiment.clone();
+        let mut settings = edit.experiment.clone();
         settings.notebook = Default::default();
-        let problems = validate::problems(&settings, &file);
+        let problems = validate::problems(&settings, file);
         if !problems.is_empty() {
             out.push(text(format!(
                 "kept; the experiment now has {} problem(s), and `train` waits until they are fixed:",
@@ -354,18 +354,12 @@ impl Session {
     }
 
     pub(super) fn file_label(&self) -> PathBuf {
-        self.file
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("(unsaved)"))
+        super::row::file_label(self.file.as_deref())
     }
 
     /// A path typed by the user: relative to the current folder.
     pub(super) fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        }
+        super::row::resolve(p)
     }
 
     /// Saves to `path` (or the file). The `save` cell (`cell`) is written with the

@@ -1,7 +1,7 @@
 //! The inspect group: `eval`, `sample` and `predict` with the selected run's model (and
 //! `eval now`/`sample now`, asked of the active run); the outputs of an evaluation.
 
-use super::row::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow, Handler};
 use super::*;
 use crate::repl::command::{Call, Complete};
 
@@ -15,7 +15,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the notebook, Evaluate now",
         complete: Complete::Runs,
         parse: parse_eval,
-        run: eval,
+        run: Handler::Session(eval),
     },
     CommandRow {
         name: "sample",
@@ -25,7 +25,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "Sample now",
         complete: Complete::Nothing,
         parse: parse_sample,
-        run: sample,
+        run: Handler::Session(sample),
     },
     CommandRow {
         name: "predict",
@@ -35,7 +35,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the notebook",
         complete: Complete::Files,
         parse: parse_predict,
-        run: predict,
+        run: Handler::Session(predict),
     },
 ];
 

@@ -330,12 +330,16 @@ impl Session {
 
     /// The folder relative paths are read from: the file's, or the current folder.
     pub fn base_dir(&self) -> PathBuf {
-        self.file
-            .as_deref()
-            .and_then(Path::parent)
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
+        row::base_dir(self.file.as_deref())
+    }
+
+    /// The experiment, its file and its data: what a [`row::Handler::Edit`] is given.
+    fn edit(&mut self) -> row::Edit<'_> {
+        row::Edit {
+            experiment: &mut self.experiment,
+            file: self.file.as_deref(),
+            data: &mut self.data,
+        }
     }
 
     /// Runs one command line; the cell is also appended to the transcript (and the line
@@ -363,7 +367,7 @@ impl Session {
         });
         let epoch = self.transcript_epoch;
         // the row the line names parses it and runs it
-        let result = table::parse_row(line).and_then(|(row, cmd)| (row.run)(self, cmd, index));
+        let result = table::parse_row(line).and_then(|(row, cmd)| self.run(&row.run, cmd, index));
         let cell = match result {
             Ok(outputs) => Cell {
                 command: line.to_string(),
@@ -420,6 +424,20 @@ impl Session {
         self.data = None;
         self.selected = None;
         (lines, recorded)
+    }
+
+    /// Runs a row's handler with what it needs of the session.
+    fn run(
+        &mut self,
+        handler: &row::Handler,
+        cmd: Command,
+        cell: usize,
+    ) -> Result<Vec<Output>, String> {
+        match handler {
+            row::Handler::Run(f) => f(self.active.as_ref().map(|a| &a.runner), cmd),
+            row::Handler::Edit(f) => f(&mut self.edit(), cmd),
+            row::Handler::Session(f) => f(self, cmd, cell),
+        }
     }
 
     /// Completions for the word before `pos` in `line`: commands, field paths, runs,

@@ -1,7 +1,7 @@
 //! The model group: `add`, `remove`, `move` and `analyze`; the layer table with sizes,
 //! parameter counts and the training memory estimate.
 
-use super::row::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow, Edit, Handler};
 use super::*;
 use crate::repl::command::{Call, Complete};
 
@@ -15,7 +15,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the Layers section's Add",
         complete: Complete::LayerKinds,
         parse: parse_add,
-        run: add,
+        run: Handler::Edit(add),
     },
     CommandRow {
         name: "remove",
@@ -25,7 +25,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the Layers section's ✖",
         complete: Complete::Nothing,
         parse: parse_remove,
-        run: remove,
+        run: Handler::Edit(remove),
     },
     CommandRow {
         name: "move",
@@ -35,7 +35,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the Layers section's ⬆/⬇",
         complete: Complete::Nothing,
         parse: parse_move,
-        run: move_layer,
+        run: Handler::Edit(move_layer),
     },
     CommandRow {
         name: "analyze",
@@ -45,7 +45,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the Layers section",
         complete: Complete::Nothing,
         parse: |call| call.none(Command::Analyze),
-        run: |s, _, _| s.analyze(),
+        run: Handler::Edit(|s, _| s.analyze()),
     },
 ];
 
@@ -86,7 +86,7 @@ fn parse_add(call: &Call) -> Result<Command, String> {
     Ok(Command::Add { kind, size, at })
 }
 
-fn add(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+fn add(s: &mut Edit<'_>, cmd: Command) -> Result<Vec<Output>, String> {
     let Command::Add { kind, size, at } = cmd else {
         mismatch("add")
     };
@@ -117,7 +117,7 @@ fn parse_remove(call: &Call) -> Result<Command, String> {
     }
 }
 
-fn remove(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+fn remove(s: &mut Edit<'_>, cmd: Command) -> Result<Vec<Output>, String> {
     let Command::Remove(n) = cmd else {
         mismatch("remove")
     };
@@ -146,7 +146,7 @@ fn parse_move(call: &Call) -> Result<Command, String> {
     }
 }
 
-fn move_layer(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+fn move_layer(s: &mut Edit<'_>, cmd: Command) -> Result<Vec<Output>, String> {
     let Command::Move { from, to } = cmd else {
         mismatch("move")
     };
@@ -163,7 +163,7 @@ fn move_layer(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, St
     s.after_model_change(format!("moved layer {from} to {to}"))
 }
 
-impl Session {
+impl Edit<'_> {
     pub(super) fn after_model_change(&mut self, what: String) -> Result<Vec<Output>, String> {
         let mut out = vec![text(what)];
         out.push(self.model_table(None)?);

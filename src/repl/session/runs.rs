@@ -1,7 +1,7 @@
 //! The runs group: `runs` lists them, `use` selects one's model, `compare`, `branch` and
 //! `export`; finding a run and loading its model.
 
-use super::row::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow, Handler};
 use super::*;
 use crate::repl::command::{Call, Complete};
 
@@ -15,7 +15,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the runs list",
         complete: Complete::Nothing,
         parse: |call| call.none(Command::Runs),
-        run: |s, _, _| s.runs_table(),
+        run: Handler::Session(|s, _, _| s.runs_table()),
     },
     CommandRow {
         name: "use",
@@ -25,7 +25,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the runs list",
         complete: Complete::Runs,
         parse: parse_use,
-        run: use_run,
+        run: Handler::Session(use_run),
     },
     CommandRow {
         name: "compare",
@@ -35,7 +35,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the runs list",
         complete: Complete::Runs,
         parse: parse_compare,
-        run: compare,
+        run: Handler::Session(compare),
     },
     CommandRow {
         name: "branch",
@@ -45,7 +45,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the runs list's Branch",
         complete: Complete::Runs,
         parse: parse_branch,
-        run: branch,
+        run: Handler::Session(branch),
     },
     CommandRow {
         name: "export",
@@ -55,7 +55,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the runs list's Export",
         complete: Complete::Runs,
         parse: parse_export,
-        run: export,
+        run: Handler::Session(export),
     },
 ];
 

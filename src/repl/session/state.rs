@@ -1,7 +1,7 @@
 //! The state group: `note`, and `step`/`state`, which feed the selected model keeping its
 //! state and keep or restore that state (their work is in `stepping`).
 
-use super::row::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow, Handler};
 use super::*;
 use crate::repl::command::{unquote, Call, Complete};
 
@@ -15,10 +15,10 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the notebook",
         complete: Complete::Nothing,
         parse: parse_note,
-        run: |_, cmd, _| match cmd {
+        run: Handler::Edit(|_, cmd| match cmd {
             Command::Note(t) => Ok(vec![Output::Markdown(t)]),
             _ => mismatch("note"),
-        },
+        }),
     },
     CommandRow {
         name: "step",
@@ -28,7 +28,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the notebook",
         complete: Complete::Nothing,
         parse: parse_step,
-        run: step,
+        run: Handler::Session(step),
     },
     CommandRow {
         name: "state",
@@ -38,7 +38,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the notebook",
         complete: Complete::State,
         parse: parse_state,
-        run: state,
+        run: Handler::Session(state),
     },
 ];
 

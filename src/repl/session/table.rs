@@ -1,12 +1,12 @@
 //! The command table: every command is one row (its name, usage, help, where the window
 //! offers it, what Tab completes, its parser and its handler). [`parse`], `help`, Tab
-//! completion and [`Session::execute`] read it; the rows ([`CommandRow`]) live with their
+//! completion and [`Session::execute`](super::Session::execute) read it; the rows ([`CommandRow`]) live with their
 //! handlers in the group modules (document, data, model, train, inspect, runs, state) and
 //! the table is their concatenation, in the order `help` lists them, with `help` itself
 //! and `sweep` (whose handler is in the session's `sweep`).
 
-use super::row::{mismatch, CommandRow};
-use super::{text, Session};
+use super::row::{mismatch, CommandRow, Edit, Handler};
+use super::text;
 use crate::experiment::fields::closest;
 use crate::experiment::notebook::{Output, Table};
 use crate::repl::command::{Call, Command, Complete};
@@ -33,7 +33,7 @@ const HELP: &[CommandRow] = &[CommandRow {
     window: "the command line",
     complete: Complete::Commands,
     parse: parse_help,
-    run: help,
+    run: Handler::Edit(help),
 }];
 
 fn parse_help(call: &Call) -> Result<Command, String> {
@@ -42,7 +42,7 @@ fn parse_help(call: &Call) -> Result<Command, String> {
     ))
 }
 
-fn help(_: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+fn help(_: &mut Edit<'_>, cmd: Command) -> Result<Vec<Output>, String> {
     let Command::Help(topic) = cmd else {
         mismatch("help")
     };
@@ -85,10 +85,10 @@ const SWEEP: &[CommandRow] = &[CommandRow {
     window: "the command line",
     complete: Complete::Nothing,
     parse: |call| crate::repl::sweep::parse(&call.args()?).map(Command::Sweep),
-    run: |session, cmd, _| match cmd {
+    run: Handler::Session(|session, cmd, _| match cmd {
         Command::Sweep(c) => super::sweep::execute(session, c),
         _ => mismatch("sweep"),
-    },
+    }),
 }];
 
 /// Every command, in the order `help` lists them.

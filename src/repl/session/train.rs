@@ -2,7 +2,7 @@
 //! `lr` and `checkpoint` steer it, `wait` blocks until it ends; the run's events as the
 //! session records them.
 
-use super::row::{mismatch, CommandRow};
+use super::row::{mismatch, CommandRow, Handler};
 use super::*;
 use crate::repl::command::{Call, Complete};
 
@@ -17,7 +17,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "Train",
         complete: Complete::TrainLength,
         parse: parse_train,
-        run: train,
+        run: Handler::Session(train),
     },
     CommandRow {
         name: "pause",
@@ -27,7 +27,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "Pause",
         complete: Complete::Nothing,
         parse: |call| call.none(Command::Pause),
-        run: |s, _, _| s.send(crate::train::Command::Pause, "pause requested"),
+        run: Handler::Run(|run, _| steer(run, crate::train::Command::Pause, "pause requested")),
     },
     CommandRow {
         name: "resume",
@@ -37,7 +37,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "Resume",
         complete: Complete::Nothing,
         parse: |call| call.none(Command::Resume),
-        run: |s, _, _| s.send(crate::train::Command::Resume, "resume requested"),
+        run: Handler::Run(|run, _| steer(run, crate::train::Command::Resume, "resume requested")),
     },
     CommandRow {
         name: "stop",
@@ -47,7 +47,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "Stop",
         complete: Complete::Nothing,
         parse: |call| call.none(Command::Stop),
-        run: stop,
+        run: Handler::Run(stop),
     },
     CommandRow {
         name: "lr",
@@ -57,7 +57,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "the learning-rate control",
         complete: Complete::Nothing,
         parse: parse_lr,
-        run: lr,
+        run: Handler::Run(lr),
     },
     CommandRow {
         name: "checkpoint",
@@ -67,7 +67,13 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "Checkpoint",
         complete: Complete::Nothing,
         parse: |call| call.none(Command::Checkpoint),
-        run: |s, _, _| s.send(crate::train::Command::CheckpointNow, "checkpoint requested"),
+        run: Handler::Run(|run, _| {
+            steer(
+                run,
+                crate::train::Command::CheckpointNow,
+                "checkpoint requested",
+            )
+        }),
     },
     CommandRow {
         name: "wait",
@@ -77,7 +83,7 @@ pub(super) const ROWS: &[CommandRow] = &[
         window: "not needed: the window shows the run live",
         complete: Complete::Nothing,
         parse: |call| call.none(Command::Wait),
-        run: wait,
+        run: Handler::Session(wait),
     },
 ];
 
@@ -110,8 +116,9 @@ fn train(s: &mut Session, cmd: Command, cell: usize) -> Result<Vec<Output>, Stri
     s.train(length, cell)
 }
 
-fn stop(s: &mut Session, _: Command, _: usize) -> Result<Vec<Output>, String> {
-    s.send(
+fn stop(run: Option<&Runner>, _: Command) -> Result<Vec<Output>, String> {
+    steer(
+        run,
         crate::train::Command::Stop,
         "stop requested: the run ends after this iteration",
     )
@@ -129,12 +136,27 @@ fn parse_lr(call: &Call) -> Result<Command, String> {
     }
 }
 
-fn lr(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+fn lr(run: Option<&Runner>, cmd: Command) -> Result<Vec<Output>, String> {
     let Command::Lr(lr) = cmd else { mismatch("lr") };
-    s.send(
+    steer(
+        run,
         crate::train::Command::SetLearningRate(lr),
         &format!("learning rate {lr} from the next iteration"),
     )
+}
+
+/// Sends `cmd` to the run under way and says `what` was asked; an error when no run is
+/// under way.
+pub(super) fn steer(
+    run: Option<&Runner>,
+    cmd: crate::train::Command,
+    what: &str,
+) -> Result<Vec<Output>, String> {
+    let Some(runner) = run else {
+        return Err("no run is under way; start one with `train`".into());
+    };
+    runner.send(cmd);
+    Ok(vec![text(what)])
 }
 
 fn wait(s: &mut Session, _: Command, _: usize) -> Result<Vec<Output>, String> {
@@ -330,16 +352,13 @@ impl Session {
         }
     }
 
+    /// Sends `cmd` to the run under way (see [`steer`]).
     pub(super) fn send(
         &mut self,
         cmd: crate::train::Command,
         what: &str,
     ) -> Result<Vec<Output>, String> {
-        let Some(a) = &self.active else {
-            return Err("no run is under way; start one with `train`".into());
-        };
-        a.runner.send(cmd);
-        Ok(vec![text(what)])
+        steer(self.active.as_ref().map(|a| &a.runner), cmd, what)
     }
 
     /// Takes every event the active run has queued (never waits) and updates the
