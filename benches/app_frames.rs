@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use seqlab::app::monitor::{RunCurves, RunState};
+use seqlab::app::monitor::RunState;
 use seqlab::app::{SeqlabApp, REDRAW_HZ};
 use seqlab::repl::Session;
+use seqlab::train::view::{LayerCurves, RunView};
 
 fn write_experiment(dir: &Path, iterations: u64) -> PathBuf {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus.txt");
@@ -55,8 +56,9 @@ fn write_experiment(dir: &Path, iterations: u64) -> PathBuf {
 }
 
 /// A run of `n` iterations' curves, as a long previous run would have.
-fn long_run(n: usize) -> RunCurves {
-    let mut c = RunCurves::named("long");
+fn long_run(n: usize) -> RunView {
+    let mut v = RunView::new("long", PathBuf::from("/nonexistent/long-run"));
+    let c = &mut v.curves;
     for i in 0..n {
         let x = i as f64;
         let noise = ((i * 7919) % 1000) as f64 / 1000.0;
@@ -68,7 +70,7 @@ fn long_run(n: usize) -> RunCurves {
         }
     }
     for l in 0..3 {
-        let mut layer = seqlab::app::monitor::LayerCurves {
+        let mut layer = LayerCurves {
             name: format!("layer{l}"),
             ..Default::default()
         };
@@ -79,7 +81,7 @@ fn long_run(n: usize) -> RunCurves {
         }
         c.layers.push(layer);
     }
-    c
+    v
 }
 
 fn headless(path: &Path, iterations: u64) -> f64 {
@@ -108,7 +110,7 @@ fn windowed(path: &Path, iterations: u64) -> (f64, Vec<f64>) {
     let long = PathBuf::from("/nonexistent/long-run");
     h.state_mut()
         .train
-        .insert_curves(long.clone(), long_run(100_000));
+        .insert_view(long.clone(), long_run(100_000).shared());
     h.step();
     h.state_mut()
         .push_action(seqlab::app::Action::Command(format!(

@@ -296,8 +296,20 @@ fn tbptt_segments_update_after_each_segment_and_carry_state() {
     assert_close("manual TBPTT", net2.params(), net.params(), 1e-12);
     assert_close(
         "carried state",
-        st2[0].as_ref().unwrap().h.as_slice().unwrap(),
-        st[0].as_ref().unwrap().h.as_slice().unwrap(),
+        st2[0]
+            .as_ref()
+            .unwrap()
+            .get("h")
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        st[0]
+            .as_ref()
+            .unwrap()
+            .get("h")
+            .unwrap()
+            .as_slice()
+            .unwrap(),
         1e-12,
     );
 }
@@ -465,6 +477,7 @@ fn lstm_general_and_fast_paths_agree() {
 }
 
 fn agree_general_fast<F: seqlab::nn::Float>(tol: f64) {
+    use seqlab::nn::layer::{Gradients, Window};
     use seqlab::nn::lstm::Lstm;
     use seqlab::nn::{Layer, LayerState};
     let (t_len, b, i, h) = (7, 6, 9, 12);
@@ -504,37 +517,37 @@ fn agree_general_fast<F: seqlab::nn::Float>(tol: f64) {
                     if general {
                         layer = layer.with_general_path();
                     }
-                    let mut state = LayerState {
-                        h: h0.clone(),
-                        c: Some(c0.clone()),
-                    };
+                    let mut state =
+                        LayerState::from_tensors(vec![("h", h0.clone()), ("c", c0.clone())])
+                            .unwrap();
                     let mut out = Array3::zeros((t_len, b, h));
                     layer.forward(&p, input.view(), m, Some(&mut state), &mut out);
                     let mut g = vec![F::zero(); n];
                     let mut dx = Array3::zeros((t_len, b, i));
-                    let mut dstate = LayerState {
-                        h: dh.clone(),
-                        c: Some(dc.clone()),
-                    };
-                    layer.backward(
-                        &p,
-                        &mut g,
-                        input.view(),
-                        m,
+                    let mut dstate =
+                        LayerState::from_tensors(vec![("h", dh.clone()), ("c", dc.clone())])
+                            .unwrap();
+                    let window = Window {
+                        x: input.view(),
+                        mask: m,
+                        out: out.view(),
+                        dout: dout.view(),
                         from,
-                        out.view(),
-                        dout.view(),
-                        Some(dx.view_mut()),
-                        Some(&mut dstate),
-                    );
+                    };
+                    let grads = Gradients {
+                        g: &mut g,
+                        dx: Some(dx.view_mut()),
+                        dstate: Some(&mut dstate),
+                    };
+                    layer.backward(&p, window, grads);
                     results.push([
                         wide(out.as_slice().unwrap()),
-                        wide(state.h.as_slice().unwrap()),
-                        wide(state.c.as_ref().unwrap().as_slice().unwrap()),
+                        wide(state.tensor(0).as_slice().unwrap()),
+                        wide(state.tensor(1).as_slice().unwrap()),
                         wide(&g),
                         wide(dx.as_slice().unwrap()),
-                        wide(dstate.h.as_slice().unwrap()),
-                        wide(dstate.c.as_ref().unwrap().as_slice().unwrap()),
+                        wide(dstate.tensor(0).as_slice().unwrap()),
+                        wide(dstate.tensor(1).as_slice().unwrap()),
                     ]);
                 }
                 let names = ["output", "h_n", "c_n", "gradients", "dx", "dh0", "dc0"];

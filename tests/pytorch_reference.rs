@@ -14,6 +14,7 @@ use common::assert_close;
 use data::{Case, Tensor, CASES};
 use ndarray::{Array2, Array3, ArrayView3};
 use seqlab::nn::gru::Gru;
+use seqlab::nn::layer::{Gradients, Window};
 use seqlab::nn::lstm::Lstm;
 use seqlab::nn::network::{BackpropOptions, Batch, NamedTensor};
 use seqlab::nn::rnn::Rnn;
@@ -83,10 +84,14 @@ fn check_plain_layer(case: &Case) {
     };
     let x = arr3(&case.input);
     let (t_len, b) = (case.steps, case.batch);
-    let mut state = LayerState {
-        h: state2(case.h0.as_ref().expect("h0")),
-        c: case.c0.as_ref().map(state2),
+    let named = |h: Array2<f64>, c: Option<Array2<f64>>| {
+        let tensors = std::iter::once(("h", h)).chain(c.map(|c| ("c", c)));
+        LayerState::from_tensors(tensors.collect()).unwrap()
     };
+    let mut state = named(
+        state2(case.h0.as_ref().expect("h0")),
+        case.c0.as_ref().map(state2),
+    );
     let mut out = Array3::zeros((t_len, b, h));
     cell.forward(&params, x.view(), None, Some(&mut state), &mut out);
     assert_close(
@@ -98,11 +103,11 @@ fn check_plain_layer(case: &Case) {
     let hn = case.h_n.as_ref().expect("h_n");
     assert_close(
         &format!("{} h_n", case.name),
-        state.h.as_slice().unwrap(),
+        state.get("h").unwrap().as_slice().unwrap(),
         hn.data,
         TOL,
     );
-    if let (Some(c), Some(cn)) = (&state.c, &case.c_n) {
+    if let (Some(c), Some(cn)) = (state.get("c"), &case.c_n) {
         assert_close(
             &format!("{} c_n", case.name),
             c.as_slice().unwrap(),
@@ -113,9 +118,9 @@ fn check_plain_layer(case: &Case) {
     // the probe loss
     let probe = arr3(case.probe.as_ref().expect("probe"));
     let ph = state2(case.probe_h.as_ref().expect("probe_h"));
-    let mut loss = (&out * &probe).sum() + (&state.h * &ph).sum();
+    let mut loss = (&out * &probe).sum() + (state.get("h").unwrap() * &ph).sum();
     let pc = case.probe_c.as_ref().map(state2);
-    if let (Some(c), Some(pc)) = (&state.c, &pc) {
+    if let (Some(c), Some(pc)) = (state.get("c"), &pc) {
         loss += (c * pc).sum();
     }
     assert_close(&format!("{} loss", case.name), &[loss], &[case.loss], TOL);
@@ -123,22 +128,21 @@ fn check_plain_layer(case: &Case) {
     // backward
     let mut g = vec![0.0; params.len()];
     let mut dx = Array3::zeros(x.dim());
-    let mut dstate = LayerState {
-        h: ph.clone(),
-        c: pc.clone(),
-    };
+    let mut dstate = named(ph.clone(), pc.clone());
     let dout: ArrayView3<f64> = probe.view();
-    cell.backward(
-        &params,
-        &mut g,
-        x.view(),
-        None,
-        0,
-        out.view(),
+    let window = Window {
+        x: x.view(),
+        mask: None,
+        out: out.view(),
         dout,
-        Some(dx.view_mut()),
-        Some(&mut dstate),
-    );
+        from: 0,
+    };
+    let grads = Gradients {
+        g: &mut g,
+        dx: Some(dx.view_mut()),
+        dstate: Some(&mut dstate),
+    };
+    cell.backward(&params, window, grads);
     let n_ih = param(case, "layers.0.weight_ih").len();
     let n_hh = param(case, "layers.0.weight_hh").len();
     assert_close(
@@ -175,11 +179,11 @@ fn check_plain_layer(case: &Case) {
     );
     assert_close(
         &format!("{} d h0", case.name),
-        dstate.h.as_slice().unwrap(),
+        dstate.get("h").unwrap().as_slice().unwrap(),
         case.grad_h0.as_ref().unwrap().data,
         TOL,
     );
-    if let (Some(dc), Some(gc)) = (&dstate.c, &case.grad_c0) {
+    if let (Some(dc), Some(gc)) = (dstate.get("c"), &case.grad_c0) {
         assert_close(
             &format!("{} d c0", case.name),
             dc.as_slice().unwrap(),

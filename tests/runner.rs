@@ -422,22 +422,28 @@ fn a_checkpoint_with_wrong_state_shapes_is_refused() {
     // every kind of damage: a wider state (values to match), a missing cell, a missing
     // layer, too few values for the stated shape
     let mut wider = good.clone();
-    let (b, h, _) = wider.info.carried_shapes[0];
-    wider.info.carried_shapes[0].1 = h + 1;
-    wider.carried[0].0 = vec![0.0; b * (h + 1)];
-    wider.carried[0].1 = vec![0.0; b * (h + 1)];
+    let (_, b, h) = wider.info.carried_tensors[0][0].clone();
+    for (k, shape) in wider.info.carried_tensors[0].iter_mut().enumerate() {
+        shape.2 = h + 1;
+        wider.carried[0][k].1 = vec![0.0; b * (h + 1)];
+    }
     let mut no_cell = good.clone();
-    no_cell.info.carried_shapes[0].2 = false;
+    no_cell.info.carried_tensors[0].pop();
+    no_cell.carried[0].pop();
     let mut no_layer = good.clone();
     no_layer.carried.clear();
-    no_layer.carried.push((vec![0.0; 3], Vec::new()));
-    no_layer.carried.push((vec![0.0; 3], Vec::new()));
+    no_layer.carried.push(vec![("h".into(), vec![0.0; 3])]);
+    no_layer.carried.push(vec![("h".into(), vec![0.0; 3])]);
+    let mut renamed = good.clone();
+    renamed.info.carried_tensors[0][1].0 = "x".into();
+    renamed.carried[0][1].0 = "x".into();
     let mut short = good.clone();
-    short.carried[0].0.pop();
+    short.carried[0][0].1.pop();
     for (what, ck) in [
         ("wider", wider),
         ("no cell", no_cell),
         ("extra layer", no_layer),
+        ("renamed tensor", renamed),
         ("short", short),
     ] {
         let mut t2 = fresh();
@@ -483,4 +489,54 @@ fn finished_comes_after_every_iteration() {
     let (seen, _) = until_finished(&r);
     let got: Vec<u64> = seen.iter().filter_map(iteration_of).collect();
     assert_eq!(got, (1..=60).collect::<Vec<u64>>());
+}
+
+/// The run's view is kept by the training thread: it holds every iteration, every
+/// validation and how the run ended, whether or not anyone read the events (a window
+/// that falls behind, a session busy with another command), and while a reader holds
+/// it the run goes on; read back from the run folder, its curves are the same.
+#[test]
+fn the_run_view_holds_every_iteration_without_a_reader() {
+    let dir = temp_dir("runner-view");
+    let run_dir = dir.join("run");
+    let record = seqlab::experiment::rundir::RunRecord {
+        experiment: experiment(60),
+        ..Default::default()
+    };
+    let r = Runner::spawn_experiment(
+        experiment(60),
+        Some((run_dir.clone(), record)),
+        Arc::new(|| {}),
+    )
+    .unwrap();
+    let view = r.view();
+    // a reader holding the view does not stop the run: iterations go on meanwhile
+    {
+        let _held = seqlab::train::view::read(&view);
+        while iteration_of(&next(&r)).is_none_or(|it| it < 10) {}
+    }
+    // nobody reads the events from here until the thread has ended
+    while !r.is_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let v = seqlab::train::view::read(&view).clone();
+    assert_eq!(v.iteration, 60);
+    assert_eq!(v.curves.score.len(), 60, "every iteration is in the view");
+    assert_eq!(v.curves.score.points()[59][0], 60.0);
+    assert_eq!(v.max_iterations, 60);
+    assert_eq!(v.curves.validation.len(), v.validations.len());
+    assert!(v.validations.len() >= 2, "validations every 25 iterations");
+    assert!(matches!(
+        v.phase,
+        seqlab::train::view::RunPhase::Finished(_)
+    ));
+    assert_eq!(v.summary.as_ref().unwrap().iterations, 60);
+    assert_eq!(v.folder, run_dir);
+    let (_, summary) = until_finished(&r);
+    assert_eq!(summary.iterations, 60);
+    let back = seqlab::train::view::RunView::read(&run_dir, "001").unwrap();
+    assert_eq!(back.curves.score, v.curves.score);
+    assert_eq!(back.curves.lr, v.curves.lr);
+    assert_eq!(back.curves.grad_norm, v.curves.grad_norm);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

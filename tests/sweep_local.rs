@@ -339,3 +339,34 @@ fn sweep_cancel_stops_a_local_sweep_from_another_process() {
     let summary = std::fs::read_to_string(t0.join("summary.json")).unwrap();
     assert!(summary.contains("\"stopped\""), "{summary}");
 }
+
+#[test]
+fn a_sweep_folder_names_its_backend_and_a_local_one_answers_when_idle() {
+    use seqlab::train::sweep::prepare;
+    use seqlab::train::SweepBackend;
+    let dir = common::temp_dir("sweep_backend");
+    let file = experiment(&dir, 20, r#"(grid: {"model.layers[0].size": [4, 5]})"#);
+    let s = prepare(&file, None).unwrap();
+    let backend = SweepBackend::of(&s);
+    assert_eq!(backend, SweepBackend::Local);
+    assert!(!backend.is_running(&s));
+    backend.wait(&s); // nothing runs: returns at once
+    let said = backend.cancel(&s).unwrap();
+    assert!(said.contains("no sweep is running there"), "{said}");
+    let status = backend.status(&s).unwrap();
+    assert_eq!(status.activity, None);
+    assert!(
+        status
+            .results
+            .trials
+            .iter()
+            .all(|t| t.state == TrialState::Pending && t.stop_reason == "not started"),
+        "{:?}",
+        status.results
+    );
+    assert!(s.dir.join("sweep.csv").exists(), "status writes the table");
+    // once submitted to Slurm (its job id written), the folder is a Slurm sweep
+    std::fs::create_dir_all(s.dir.join("slurm")).unwrap();
+    std::fs::write(s.dir.join("slurm/job_id"), "12345\n").unwrap();
+    assert_eq!(SweepBackend::of(&s), SweepBackend::Slurm);
+}

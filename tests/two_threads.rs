@@ -102,7 +102,7 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
             let mut state = net.zero_state(b);
             for layer in state.iter_mut().flatten() {
                 layer
-                    .h
+                    .tensor_mut(0)
                     .iter_mut()
                     .enumerate()
                     .for_each(|(i, v)| *v = (i % 7) as f32 * 0.1);
@@ -138,7 +138,9 @@ fn batch_split_over_two_threads_gives_the_same_bits_as_one() {
             );
             let states = bp.state_grad.iter().chain(state.iter()).flatten();
             for layer in states {
-                bits.extend(layer.h.iter().map(|g| u64::from(g.to_bits())));
+                for (_, t) in layer.iter() {
+                    bits.extend(t.iter().map(|g| u64::from(g.to_bits())));
+                }
             }
             bits
         };

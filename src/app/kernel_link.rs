@@ -70,7 +70,7 @@ impl SeqlabApp {
             Reply::RunStarted(start) => {
                 let lr = monitor::updater_lr(&self.scratch_base.training.updater);
                 self.train
-                    .begin(&start.name, start.folder, lr, start.previous);
+                    .begin(start.view, start.folder, lr, start.previous);
                 self.run_events = Some(start.events);
             }
             Reply::Done {

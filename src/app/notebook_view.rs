@@ -590,7 +590,7 @@ fn pending_cells_ui(
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         if is_running {
                             if ui
-                                .small_button("Stop")
+                                .small_button("Interrupt")
                                 .on_hover_text(
                                     "Stop this command early (an evaluation or a sampling; \
                                      other commands run to their end)",

@@ -2,7 +2,7 @@
 //! probabilities and confusion matrices, drawn from the typed outputs of cells.
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoint, PlotPoints};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::experiment::notebook::{Confusion, Series, Table};
 
@@ -121,11 +121,11 @@ pub fn series_ui(ui: &mut egui::Ui, id: &str, s: &Series) {
     plot.show(ui, |plot| {
         let columns = plot.transform().frame().width().max(50.0) as usize;
         for line in &s.lines {
-            let pts: Vec<PlotPoint> = line
+            let pts: Vec<[f64; 2]> = line
                 .points
                 .iter()
-                .map(|&(x, y)| PlotPoint::new(x, y))
-                .filter(|p| p.x.is_finite() && p.y.is_finite())
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .map(|&(x, y)| [x, y])
                 .collect();
             let mut pts = super::series::decimate(&pts, None, columns);
             if s.log_y {

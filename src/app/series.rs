@@ -2,77 +2,24 @@
 //!
 //! A long run has 10⁵–10⁶ iterations, and a plot line drawn through all of them costs
 //! the UI thread a frame's budget while showing nothing more than a few hundred pixel
-//! columns can. [`Series::decimate`] keeps, for each pixel column of the visible x range,
+//! columns can. [`decimate`] keeps, for each pixel column of the visible x range,
 //! the first, minimum, maximum and last point (the M4 reduction: the drawn line is the
 //! same as with every point), so a frame draws O(width) points whatever the history.
-//! The full history stays in [`Series::points`] (zooming in shows the real points; export
-//! reads the run's `metrics.csv`).
+//! The full history stays in the run's view ([`crate::train::view::Curve`]; zooming in
+//! shows the real points; export reads the run's `metrics.csv`).
 
 use egui_plot::PlotPoint;
-
-/// Every point pushed (non-finite values left out), in x order.
-#[derive(Clone, Debug, Default)]
-pub struct Series {
-    points: Vec<PlotPoint>,
-}
-
-impl Series {
-    /// Adds a point; non-finite values are left out. `x` must not go back (a point with
-    /// a smaller x than the last replaces the history from there: a run resumed from an
-    /// earlier checkpoint).
-    pub fn push(&mut self, x: f64, y: f64) {
-        if !(x.is_finite() && y.is_finite()) {
-            return;
-        }
-        if self.points.last().is_some_and(|p| p.x > x) {
-            let keep = self.points.partition_point(|p| p.x < x);
-            self.points.truncate(keep);
-        }
-        self.points.push(PlotPoint::new(x, y));
-    }
-
-    /// A series from `(x, y)` pairs (a run's log).
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (f64, f64)>) -> Series {
-        let mut s = Series::default();
-        for (x, y) in pairs {
-            s.push(x, y);
-        }
-        s
-    }
-
-    /// Every point (the full history).
-    pub fn points(&self) -> &[PlotPoint] {
-        &self.points
-    }
-
-    pub fn len(&self) -> usize {
-        self.points.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
-    }
-
-    /// The last value.
-    pub fn last(&self) -> Option<f64> {
-        self.points.last().map(|p| p.y)
-    }
-
-    /// The points to draw for `columns` pixel columns over `x_range`: see [`decimate`].
-    pub fn decimate(&self, x_range: Option<(f64, f64)>, columns: usize) -> Vec<PlotPoint> {
-        decimate(&self.points, x_range, columns)
-    }
-}
 
 /// The points of `pts` (in x order) to draw for `columns` pixel columns over `x_range` (the whole series
 /// when `None`): per column the first, lowest, highest and last point, in x order,
 /// plus the nearest point on each side of the range so the line runs to the edges.
 /// Series no longer than `2 * columns` are returned whole.
-pub fn decimate(pts: &[PlotPoint], x_range: Option<(f64, f64)>, columns: usize) -> Vec<PlotPoint> {
+pub fn decimate(pts: &[[f64; 2]], x_range: Option<(f64, f64)>, columns: usize) -> Vec<PlotPoint> {
+    let point = |p: &[f64; 2]| PlotPoint::new(p[0], p[1]);
     let (lo, hi) = match x_range {
         Some((a, b)) if a.is_finite() && b.is_finite() && b > a => {
-            let lo = pts.partition_point(|p| p.x < a).saturating_sub(1);
-            let hi = (pts.partition_point(|p| p.x <= b) + 1).min(pts.len());
+            let lo = pts.partition_point(|p| p[0] < a).saturating_sub(1);
+            let hi = (pts.partition_point(|p| p[0] <= b) + 1).min(pts.len());
             (lo, hi)
         }
         _ => (0, pts.len()),
@@ -80,26 +27,26 @@ pub fn decimate(pts: &[PlotPoint], x_range: Option<(f64, f64)>, columns: usize) 
     let slice = &pts[lo..hi];
     let columns = columns.max(1);
     if slice.len() <= 2 * columns {
-        return slice.to_vec();
+        return slice.iter().map(point).collect();
     }
-    let (x0, x1) = (slice[0].x, slice[slice.len() - 1].x);
+    let (x0, x1) = (slice[0][0], slice[slice.len() - 1][0]);
     let width = (x1 - x0).max(f64::MIN_POSITIVE);
     let column = |x: f64| (((x - x0) / width * columns as f64) as usize).min(columns - 1);
     let mut out = Vec::with_capacity(4 * columns + 2);
     let mut start = 0;
     while start < slice.len() {
-        let c = column(slice[start].x);
+        let c = column(slice[start][0]);
         let mut end = start + 1;
-        while end < slice.len() && column(slice[end].x) == c {
+        while end < slice.len() && column(slice[end][0]) == c {
             end += 1;
         }
         let bucket = &slice[start..end];
         let (mut min, mut max) = (0, 0);
         for (i, p) in bucket.iter().enumerate() {
-            if p.y < bucket[min].y {
+            if p[1] < bucket[min][1] {
                 min = i;
             }
-            if p.y > bucket[max].y {
+            if p[1] > bucket[max][1] {
                 max = i;
             }
         }
@@ -108,7 +55,7 @@ pub fn decimate(pts: &[PlotPoint], x_range: Option<(f64, f64)>, columns: usize) 
         let mut last = usize::MAX;
         for i in picks {
             if i != last {
-                out.push(bucket[i]);
+                out.push(point(&bucket[i]));
                 last = i;
             }
         }
@@ -126,25 +73,14 @@ pub fn log10(p: PlotPoint) -> Option<PlotPoint> {
 mod tests {
     use super::*;
 
-    fn sawtooth(n: usize) -> Series {
-        let mut s = Series::default();
-        for i in 0..n {
-            s.push(i as f64, (i % 7) as f64 - 3.0);
-        }
-        s
-    }
-
-    #[test]
-    fn the_full_history_is_kept() {
-        let s = sawtooth(100_000);
-        assert_eq!(s.len(), 100_000);
-        assert_eq!(s.points()[99_999].x, 99_999.0);
+    fn sawtooth(n: usize) -> Vec<[f64; 2]> {
+        (0..n).map(|i| [i as f64, (i % 7) as f64 - 3.0]).collect()
     }
 
     #[test]
     fn decimation_keeps_each_columns_extremes_and_stays_bounded() {
         let s = sawtooth(100_000);
-        let d = s.decimate(None, 500);
+        let d = decimate(&s, None, 500);
         assert!(d.len() <= 4 * 500, "{} points", d.len());
         assert!(d.len() >= 500);
         assert!(d.windows(2).all(|w| w[0].x <= w[1].x));
@@ -158,7 +94,7 @@ mod tests {
     #[test]
     fn decimating_a_visible_range_returns_its_points_and_one_neighbour_each_side() {
         let s = sawtooth(100_000);
-        let d = s.decimate(Some((1000.0, 1100.0)), 500);
+        let d = decimate(&s, Some((1000.0, 1100.0)), 500);
         assert_eq!(d.len(), 103);
         assert_eq!(d[0].x, 999.0);
         assert_eq!(d[102].x, 1101.0);
@@ -166,26 +102,10 @@ mod tests {
 
     #[test]
     fn a_spike_survives_decimation() {
-        let mut s = Series::default();
-        for i in 0..50_000 {
-            s.push(i as f64, if i == 31_337 { 100.0 } else { 1.0 });
-        }
-        let d = s.decimate(None, 100);
+        let s: Vec<[f64; 2]> = (0..50_000)
+            .map(|i| [i as f64, if i == 31_337 { 100.0 } else { 1.0 }])
+            .collect();
+        let d = decimate(&s, None, 100);
         assert!(d.iter().any(|p| p.y == 100.0 && p.x == 31_337.0));
-    }
-
-    #[test]
-    fn non_finite_values_are_left_out_and_a_step_back_truncates() {
-        let mut s = Series::default();
-        s.push(1.0, f64::NAN);
-        s.push(2.0, 3.0);
-        s.push(3.0, 4.0);
-        s.push(4.0, 5.0);
-        assert_eq!(s.len(), 3);
-        s.push(3.0, 9.0);
-        assert_eq!(
-            s.points().iter().map(|p| (p.x, p.y)).collect::<Vec<_>>(),
-            vec![(2.0, 3.0), (3.0, 9.0)]
-        );
     }
 }

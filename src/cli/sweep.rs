@@ -10,8 +10,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 
 use crate::experiment::sweep::{Results, TrialState};
-use crate::train::sweep::{self, LocalOptions, Progress, Sweep};
-use crate::train::sweep_slurm::{self, SlurmOptions};
+use crate::train::sweep::{self, Progress, Sweep};
+use crate::train::sweep_slurm::SlurmOptions;
+use crate::train::{LaunchOptions, Launched, SweepBackend};
 
 /// `seqlab sweep`.
 #[derive(clap::Args, Debug)]
@@ -84,6 +85,7 @@ pub struct SlurmArgs {
 }
 
 impl SlurmArgs {
+    /// The `sbatch` options given.
     pub fn options(&self) -> SlurmOptions {
         SlurmOptions {
             partition: self.partition.clone(),
@@ -96,17 +98,17 @@ impl SlurmArgs {
     }
 }
 
+/// Runs `seqlab sweep`: launches the sweep (here or on Slurm) and follows it, or prints
+/// the state of a sweep folder, or cancels it.
 pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.status {
         return status(dir);
     }
     if let Some(dir) = &args.cancel {
         let s = Sweep::open(dir)?;
-        let (said, results) = if sweep_slurm::is_slurm(&s) {
-            (sweep_slurm::cancel(&s)?, sweep_slurm::gather(&s)?)
-        } else {
-            (sweep::cancel_local(&s)?, s.local_status()?)
-        };
+        let backend = SweepBackend::of(&s);
+        let said = backend.cancel(&s)?;
+        let results = backend.results(&s)?;
         println!("{said}");
         print_results(&s, &results);
         return Ok(ExitCode::SUCCESS);
@@ -117,17 +119,17 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         .context("give the sweep's experiment file")?;
     let seqlab = sweep::seqlab_binary()?;
     let s = sweep::prepare(file, args.out.as_deref())?;
-    if args.slurm.slurm {
-        return slurm(&s, &args.slurm, &seqlab);
-    }
-    let parallel = args
-        .parallel
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if parallel == 0 {
-        bail!("--parallel 0: give 1 or more trials at a time");
-    }
     let stop = Arc::new(AtomicBool::new(false));
-    {
+    let (backend, parallel) = if args.slurm.slurm {
+        (SweepBackend::Slurm, 1)
+    } else {
+        let parallel = args
+            .parallel
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if parallel == 0 {
+            bail!("--parallel 0: give 1 or more trials at a time");
+        }
+        // the trials run in this process: Ctrl-C stops them cleanly
         let stop = stop.clone();
         let _ = ctrlc::set_handler(move || {
             if stop.swap(true, Ordering::SeqCst) {
@@ -135,49 +137,52 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             }
             eprintln!("stopping the trials (they stay resumable; Ctrl-C again quits at once)");
         });
-    }
-    eprintln!(
-        "sweep of {}: {} trials, {parallel} at a time, in {}",
-        file.display(),
-        s.plan.trials.len(),
-        s.dir.display()
-    );
-    let mut live = LiveTable::new();
-    let results = sweep::run_local(&s, &LocalOptions { parallel, seqlab }, &stop, &mut |p| {
-        live.show(&p)
+        eprintln!(
+            "sweep of {}: {} trials, {parallel} at a time, in {}",
+            file.display(),
+            s.plan.trials.len(),
+            s.dir.display()
+        );
+        (SweepBackend::Local, parallel)
+    };
+    let opts = LaunchOptions {
+        seqlab,
+        parallel,
+        slurm: args.slurm.options(),
+        dry_run: args.slurm.dry_run,
+    };
+    // the live table appears when the launch reports progress (a local sweep)
+    let mut live: Option<LiveTable> = None;
+    let launched = backend.launch(&s, &opts, &stop, &mut |p| {
+        live.get_or_insert_with(LiveTable::new).show(&p)
     })?;
-    live.finish();
-    print_results(&s, &results);
-    if stop.load(Ordering::SeqCst) {
-        return Ok(ExitCode::from(130));
+    if let Some(live) = &live {
+        live.finish();
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn slurm(s: &Sweep, args: &SlurmArgs, seqlab: &Path) -> anyhow::Result<ExitCode> {
-    let opts = args.options();
-    if args.dry_run {
-        let script = sweep_slurm::write_script(s, &opts, seqlab, None)?;
-        println!(
+    match launched {
+        Launched::Ran(results) => {
+            print_results(&s, &results);
+            if stop.load(Ordering::SeqCst) {
+                return Ok(ExitCode::from(130));
+            }
+        }
+        Launched::Script(script) => println!(
             "wrote {} (not submitted; submit it with `sbatch {}` or run again without --dry-run)",
             script.display(),
             script.display()
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    let job = sweep_slurm::submit(s, &opts, seqlab)?;
-    match job {
-        None => {
+        ),
+        Launched::AllFinished => {
             println!("every trial has finished; nothing to submit");
+            print_results(&s, &backend.results(&s)?);
         }
-        Some(job) => {
+        Launched::Submitted { job } => {
             println!(
                 "submitted job array {job} ({} trials) from {}; the sweep folder must be \
                  on a filesystem the compute nodes share",
                 s.plan.trials.len(),
                 s.dir.display()
             );
-            if args.detach {
+            if args.slurm.detach {
                 println!(
                     "follow it with `seqlab sweep --status {}`, cancel it with `seqlab sweep \
                      --cancel {}`",
@@ -187,33 +192,22 @@ fn slurm(s: &Sweep, args: &SlurmArgs, seqlab: &Path) -> anyhow::Result<ExitCode>
                 return Ok(ExitCode::SUCCESS);
             }
             let mut live = LiveTable::new();
-            let results = sweep_slurm::follow(s, &mut |r| live.show(&Progress::Table(r)))?;
+            let results = backend.follow(&s, &mut |r| live.show(&Progress::Table(r)))?;
             live.finish();
-            print_results(s, &results);
-            return Ok(ExitCode::SUCCESS);
+            print_results(&s, &results);
         }
     }
-    let results = sweep_slurm::gather(s)?;
-    print_results(s, &results);
     Ok(ExitCode::SUCCESS)
 }
 
 /// `--status DIR`: the table from the files (and Slurm's queue for a Slurm sweep).
 fn status(dir: &Path) -> anyhow::Result<ExitCode> {
     let s = Sweep::open(dir)?;
-    let results = if sweep_slurm::is_slurm(&s) {
-        let r = sweep_slurm::gather(&s)?;
-        if let Some(line) = sweep_slurm::job_line(&s) {
-            println!("{line}");
-        }
-        r
-    } else {
-        if sweep::scheduler_running(&s.dir) {
-            println!("a local sweep is running in {}", s.dir.display());
-        }
-        s.local_status()?
-    };
-    print_results(&s, &results);
+    let status = SweepBackend::of(&s).status(&s)?;
+    if let Some(line) = &status.activity {
+        println!("{line}");
+    }
+    print_results(&s, &status.results);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,9 +5,7 @@ use crate::nn::init::WeightInit;
 use crate::nn::network::Regularization;
 use crate::nn::normalize::GradientNormalization;
 use crate::nn::updater::{Schedule, UpdaterConfig};
-use crate::nn::{
-    Activation, LayerConfig, LayerKind, Loss, NetworkConfig, OutputConfig, OutputMode,
-};
+use crate::nn::{Activation, LayerConfig, Loss, NetworkConfig, OutputConfig, OutputMode};
 
 use super::schema::*;
 
@@ -51,29 +49,7 @@ impl LossSpec {
 
 impl LayerSpec {
     pub fn to_nn(&self) -> LayerConfig {
-        let kind = match self.kind {
-            LayerType::Lstm => LayerKind::Lstm {
-                peephole: self.peephole,
-                gate_activation: self
-                    .gate_activation
-                    .map_or(Activation::Sigmoid, ActivationSpec::to_nn),
-                activation: self
-                    .activation
-                    .map_or(Activation::Tanh, ActivationSpec::to_nn),
-                forget_bias: self.forget_bias,
-            },
-            LayerType::Gru => LayerKind::Gru,
-            LayerType::Rnn => LayerKind::Rnn {
-                activation: self
-                    .activation
-                    .map_or(Activation::Tanh, ActivationSpec::to_nn),
-            },
-            LayerType::Dense => LayerKind::Dense {
-                activation: self
-                    .activation
-                    .map_or(Activation::Tanh, ActivationSpec::to_nn),
-            },
-        };
+        let kind = self.kind.to_kind(self);
         LayerConfig {
             kind,
             size: self.size,

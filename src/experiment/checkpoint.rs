@@ -28,8 +28,34 @@ pub struct CheckpointInfo {
     pub best_score: Option<f64>,
     pub best_iteration: u64,
     pub bad_evaluations: u32,
-    /// Shapes `(B, H)` of the carried state tensors `carried.{k}.h` / `.c`.
+    /// Per stateful layer, its carried state tensors `(name, B, width)`, stored as
+    /// `carried.{k}.{name}` (`k` counts the stateful layers).
+    #[serde(default)]
+    pub carried_tensors: Vec<Vec<(String, usize, usize)>>,
+    /// Checkpoints written before states were named: `(B, H, has a cell)` per stateful
+    /// layer, for the tensors `h` and (with a cell) `c`. Read, never written.
+    #[serde(default, skip_serializing)]
     pub carried_shapes: Vec<(usize, usize, bool)>,
+}
+
+impl CheckpointInfo {
+    /// The carried tensors' names and shapes, from [`Self::carried_tensors`] or, in an
+    /// older checkpoint, [`Self::carried_shapes`].
+    pub fn carried_layout(&self) -> Vec<Vec<(String, usize, usize)>> {
+        if !self.carried_tensors.is_empty() {
+            return self.carried_tensors.clone();
+        }
+        self.carried_shapes
+            .iter()
+            .map(|&(b, h, cell)| {
+                let mut v = vec![("h".to_string(), b, h)];
+                if cell {
+                    v.push(("c".to_string(), b, h));
+                }
+                v
+            })
+            .collect()
+    }
 }
 
 /// A whole checkpoint.
@@ -38,8 +64,8 @@ pub struct Checkpoint {
     pub info: CheckpointInfo,
     pub params: Vec<f32>,
     pub updater_state: Vec<Vec<f32>>,
-    /// Per recurrent layer `(h, c)` flattened; `c` empty for non-LSTM.
-    pub carried: Vec<(Vec<f32>, Vec<f32>)>,
+    /// Per stateful layer its named state tensors, flattened, in the layer's order.
+    pub carried: Vec<Vec<(String, Vec<f32>)>>,
 }
 
 fn bytes(v: &[f32]) -> Vec<u8> {
@@ -70,10 +96,9 @@ pub fn save(path: &Path, ck: &Checkpoint) -> Result<(), ExperimentError> {
     for (i, s) in ck.updater_state.iter().enumerate() {
         named.push((format!("updater.{i}"), bytes(s), s.len()));
     }
-    for (k, (h, c)) in ck.carried.iter().enumerate() {
-        named.push((format!("carried.{k}.h"), bytes(h), h.len()));
-        if !c.is_empty() {
-            named.push((format!("carried.{k}.c"), bytes(c), c.len()));
+    for (k, tensors) in ck.carried.iter().enumerate() {
+        for (name, v) in tensors {
+            named.push((format!("carried.{k}.{name}"), bytes(v), v.len()));
         }
     }
     let views: Vec<(String, TensorView)> = named
@@ -131,14 +156,12 @@ pub fn load(path: &Path) -> Result<Checkpoint, ExperimentError> {
         updater_state.push(floats(t.data()));
     }
     let mut carried = Vec::new();
-    for (k, &(_, _, cell)) in info.carried_shapes.iter().enumerate() {
-        let h = get(&format!("carried.{k}.h"))?;
-        let c = if cell {
-            get(&format!("carried.{k}.c"))?
-        } else {
-            Vec::new()
-        };
-        carried.push((h, c));
+    for (k, tensors) in info.carried_layout().iter().enumerate() {
+        let mut layer = Vec::with_capacity(tensors.len());
+        for (name, _, _) in tensors {
+            layer.push((name.clone(), get(&format!("carried.{k}.{name}"))?));
+        }
+        carried.push(layer);
     }
     Ok(Checkpoint {
         info,
@@ -146,4 +169,61 @@ pub fn load(path: &Path) -> Result<Checkpoint, ExperimentError> {
         updater_state,
         carried,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A checkpoint written before states were named (`carried_shapes`, tensors
+    /// `carried.{k}.h` / `.c`) resumes: its tensors read back as `h` and `c`.
+    #[test]
+    fn a_checkpoint_from_before_named_states_reads() {
+        let dir = std::env::temp_dir().join(format!("seqlab-ck-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.safetensors");
+        let h = [0.5f32, -1.0, 2.0, 0.25, 0.0, 1.5];
+        let c: Vec<f32> = h.iter().map(|v| v * 3.0).collect();
+        let params = [1.0f32, 2.0];
+        let tensors = [
+            ("params", bytes(&params), params.len()),
+            ("carried.0.h", bytes(&h), h.len()),
+            ("carried.0.c", bytes(&c), c.len()),
+            ("carried.1.h", bytes(&h), h.len()),
+        ];
+        let views: Vec<(String, TensorView)> = tensors
+            .iter()
+            .map(|(n, b, len)| {
+                let v = TensorView::new(Dtype::F32, vec![*len], b).unwrap();
+                (n.to_string(), v)
+            })
+            .collect();
+        let info = r#"{"iteration":3,"epoch":0,"batch":3,"lr_base":0.1,"updater_steps":3,
+            "nadam_mu_product":1.0,"best_score":null,"best_iteration":0,"bad_evaluations":0,
+            "carried_shapes":[[2,3,true],[2,3,false]]}"#;
+        let meta = HashMap::from([(METADATA_KEY.to_string(), info.to_string())]);
+        std::fs::write(&path, safetensors::serialize(views, Some(meta)).unwrap()).unwrap();
+        let ck = load(&path).unwrap();
+        let named = |n: &str, v: &[f32]| (n.to_string(), v.to_vec());
+        assert_eq!(
+            ck.carried,
+            vec![vec![named("h", &h), named("c", &c)], vec![named("h", &h)]]
+        );
+        assert_eq!(
+            ck.info.carried_layout(),
+            vec![
+                vec![("h".to_string(), 2, 3), ("c".to_string(), 2, 3)],
+                vec![("h".to_string(), 2, 3)]
+            ]
+        );
+        // written again, it is in the named form and reads the same
+        let again = dir.join("new.safetensors");
+        let mut ck2 = ck.clone();
+        ck2.info.carried_tensors = ck.info.carried_layout();
+        save(&again, &ck2).unwrap();
+        let back = load(&again).unwrap();
+        assert_eq!(back.carried, ck.carried);
+        assert!(back.info.carried_shapes.is_empty());
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -225,8 +225,8 @@ pub struct Confusion {
     pub counts: Vec<Vec<u64>>,
 }
 
-/// A stepping state kept under a name: per hidden layer, `h` and (LSTM) `c` of one
-/// example, or nothing for a layer without state (dense).
+/// A stepping state kept under a name: per hidden layer, its named state tensors of one
+/// example (`h`, and `c` for LSTM), or nothing for a layer without state (dense).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NamedState {
@@ -236,15 +236,61 @@ pub struct NamedState {
     pub layers: Vec<Option<StateLayer>>,
 }
 
-/// One layer's state for one example: `h (H)`, `c (H)`.
+/// One layer's state for one example: its named tensors in the layer's order (`h (H)`,
+/// and `c (H)` for LSTM). Files written before states were named hold `(h: ..., c:
+/// ...)`; they read as the tensors `h` and `c`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StateLayerFile")]
+pub struct StateLayer {
+    pub tensors: Vec<StateTensor>,
+}
+
+impl StateLayer {
+    /// The values of the tensor named `name`.
+    pub fn get(&self, name: &str) -> Option<&[f32]> {
+        self.tensors
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.values.as_slice())
+    }
+}
+
+/// One named state tensor of one example.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct StateLayer {
+pub struct StateTensor {
+    /// The layer's name for it (`h`, `c`).
+    pub name: String,
     /// Saved as one line of numbers (`"0.1 -0.25 ..."`), exact.
     #[serde(with = "compact::numbers")]
-    pub h: Vec<f32>,
+    pub values: Vec<f32>,
+}
+
+/// [`StateLayer`] as files hold it: `tensors`, or the older `h` and `c`.
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct StateLayerFile {
+    tensors: Vec<StateTensor>,
     #[serde(with = "compact::optional_numbers")]
-    pub c: Option<Vec<f32>>,
+    h: Option<Vec<f32>>,
+    #[serde(with = "compact::optional_numbers")]
+    c: Option<Vec<f32>>,
+}
+
+impl From<StateLayerFile> for StateLayer {
+    fn from(f: StateLayerFile) -> Self {
+        let old = [("h", f.h), ("c", f.c)]
+            .into_iter()
+            .filter_map(|(name, values)| {
+                values.map(|values| StateTensor {
+                    name: name.into(),
+                    values,
+                })
+            });
+        StateLayer {
+            tensors: f.tensors.into_iter().chain(old).collect(),
+        }
+    }
 }
 
 /// A run in the notebook: where its folder is and what it ended with (kept so the list
@@ -443,17 +489,9 @@ mod compact {
         }
     }
 
+    /// Read only: the older `c` of [`super::StateLayer`].
     pub mod optional_numbers {
         use super::*;
-        pub fn serialize<T: Display, S: Serializer>(
-            v: &Option<Vec<T>>,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            match v {
-                Some(v) => s.serialize_some(&join(v)),
-                None => s.serialize_none(),
-            }
-        }
         pub fn deserialize<'de, T, D>(d: D) -> Result<Option<Vec<T>>, D::Error>
         where
             T: FromStr + Deserialize<'de>,
@@ -540,8 +578,16 @@ mod tests {
                 run: "001".into(),
                 layers: vec![
                     Some(StateLayer {
-                        h: h.clone(),
-                        c: Some(h.iter().map(|v| v * 2.0).collect()),
+                        tensors: vec![
+                            StateTensor {
+                                name: "h".into(),
+                                values: h.clone(),
+                            },
+                            StateTensor {
+                                name: "c".into(),
+                                values: h.iter().map(|v| v * 2.0).collect(),
+                            },
+                        ],
                     }),
                     None,
                 ],
@@ -576,7 +622,7 @@ mod tests {
         );
         // the longest state line holds all five numbers
         assert!(
-            text.lines().any(|l| l.contains("h: \"0.33333334 -0 ")),
+            text.lines().any(|l| l.contains("values: \"0.33333334 -0 ")),
             "{text}"
         );
     }
@@ -589,7 +635,9 @@ mod tests {
         let exp = crate::experiment::file::from_ron_str(text, Path::new("old.ron"))
             .unwrap_or_else(|e| panic!("{e}"));
         let nb = exp.notebook;
-        assert_eq!(nb.states[0].layers[0].as_ref().unwrap().h, vec![0.5, 1.0]);
+        let layer = nb.states[0].layers[0].as_ref().unwrap();
+        assert_eq!(layer.get("h"), Some(&[0.5, 1.0][..]));
+        assert_eq!(layer.get("c"), None);
         assert_eq!(
             nb.cells[0].outputs[0],
             Output::Confusion(Confusion {

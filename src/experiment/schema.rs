@@ -231,27 +231,128 @@ pub enum LayerType {
     Dense,
 }
 
+/// Which activations a layer kind's `activation` field accepts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activations {
+    /// Any activation (LSTM's cell/output activation, dense layers).
+    Any,
+    /// One of these (RNN: tanh or relu, as `torch.nn.RNN`).
+    OneOf(&'static [ActivationSpec]),
+    /// None: the kind's activations are fixed (GRU, PyTorch's formulation).
+    Fixed,
+}
+
+/// What the experiment file accepts on a layer of one kind: the facts validation, the
+/// editor and the REPL read, kept beside the variant so that a new kind is described
+/// in one place.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerTypeInfo {
+    /// Its name in command lines (`add lstm 64`).
+    pub name: &'static str,
+    /// Its name in the window (`LSTM`).
+    pub label: &'static str,
+    /// What `activation` accepts.
+    pub activations: Activations,
+    /// Whether `gate_activation`, `peephole` and `forget_bias` apply (LSTM).
+    pub lstm_options: bool,
+    /// Whether `single_bias` applies (LSTM and RNN; a GRU keeps two, dense one).
+    pub single_bias: bool,
+    /// Whether it has recurrent weights (`recurrent_init` applies).
+    pub recurrent: bool,
+}
+
 impl LayerType {
-    /// Every kind with its name in command lines (`add lstm 64`), in the order menus
-    /// list them: the one list the REPL's parser, help and completion read.
-    pub const ALL: [(LayerType, &'static str); 4] = [
-        (LayerType::Lstm, "lstm"),
-        (LayerType::Gru, "gru"),
-        (LayerType::Rnn, "rnn"),
-        (LayerType::Dense, "dense"),
+    /// Every kind, in the order menus list them: the one list the REPL's parser, help
+    /// and completion and the window's layer menus read.
+    pub const ALL: [LayerType; 4] = [
+        LayerType::Lstm,
+        LayerType::Gru,
+        LayerType::Rnn,
+        LayerType::Dense,
     ];
 
-    /// The kind named `name` (any case), as [`LayerType::ALL`] names it.
-    pub fn from_name(name: &str) -> Option<LayerType> {
+    /// What the file accepts on a layer of this kind.
+    pub fn info(self) -> LayerTypeInfo {
+        let base = LayerTypeInfo {
+            name: "",
+            label: "",
+            activations: Activations::Any,
+            lstm_options: false,
+            single_bias: false,
+            recurrent: true,
+        };
+        match self {
+            LayerType::Lstm => LayerTypeInfo {
+                name: "lstm",
+                label: "LSTM",
+                lstm_options: true,
+                single_bias: true,
+                ..base
+            },
+            LayerType::Gru => LayerTypeInfo {
+                name: "gru",
+                label: "GRU",
+                activations: Activations::Fixed,
+                ..base
+            },
+            LayerType::Rnn => LayerTypeInfo {
+                name: "rnn",
+                label: "RNN",
+                activations: Activations::OneOf(&[ActivationSpec::Tanh, ActivationSpec::Relu]),
+                single_bias: true,
+                ..base
+            },
+            LayerType::Dense => LayerTypeInfo {
+                name: "dense",
+                label: "Dense",
+                recurrent: false,
+                ..base
+            },
+        }
+    }
+
+    /// The numerics' layer kind for a layer `spec` of this kind: the one place the
+    /// file's layer type becomes an [`crate::nn::LayerKind`] (defaults filled in).
+    pub fn to_kind(self, spec: &LayerSpec) -> crate::nn::LayerKind {
+        use crate::nn::{Activation, LayerKind};
+        let activation = spec
+            .activation
+            .map_or(Activation::Tanh, ActivationSpec::to_nn);
+        match self {
+            LayerType::Lstm => LayerKind::Lstm {
+                peephole: spec.peephole,
+                gate_activation: spec
+                    .gate_activation
+                    .map_or(Activation::Sigmoid, ActivationSpec::to_nn),
+                activation,
+                forget_bias: spec.forget_bias,
+            },
+            LayerType::Gru => LayerKind::Gru,
+            LayerType::Rnn => LayerKind::Rnn { activation },
+            LayerType::Dense => LayerKind::Dense { activation },
+        }
+    }
+
+    /// The kinds whose `info` passes `test`, by file name, for messages (`Lstm, Rnn`).
+    pub fn those(test: impl Fn(&LayerTypeInfo) -> bool) -> String {
         Self::ALL
             .iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(name))
-            .map(|(k, _)| *k)
+            .filter(|k| test(&k.info()))
+            .map(|k| format!("{k:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The kind named `name` (any case), as [`LayerTypeInfo::name`] names it.
+    pub fn from_name(name: &str) -> Option<LayerType> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.info().name.eq_ignore_ascii_case(name))
     }
 
     /// The kinds' names, comma-separated (for messages).
     pub fn names() -> String {
-        Self::ALL.map(|(_, n)| n).join(", ")
+        Self::ALL.map(|k| k.info().name).join(", ")
     }
 }
 

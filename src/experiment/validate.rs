@@ -18,8 +18,8 @@ pub const MAX_UNITS: usize = 1_000_000;
 
 use super::error::ExperimentError;
 use super::schema::{
-    ActivationSpec, DataSpec, Experiment, GradientNormalizationSpec, InitSpec, LayerSpec,
-    LayerType, LossSpec, OutputModeSpec, ScheduleSpec, UpdaterSpec,
+    ActivationSpec, Activations, DataSpec, Experiment, GradientNormalizationSpec, InitSpec,
+    LayerSpec, LayerType, LossSpec, OutputModeSpec, ScheduleSpec, UpdaterSpec,
 };
 use crate::data::{LabelSource, SequenceSource, Task, ValidationSplit};
 
@@ -464,69 +464,76 @@ impl Checker<'_> {
             );
         }
         let kind = l.kind;
-        let only_lstm = |field: &str| {
+        let info = kind.info();
+        let applies_to = |field: &str, kinds: String| {
             (
                 format!("{at}.{field}"),
                 format!("is set on a {kind:?} layer"),
-                "it only applies to Lstm layers; remove it".to_string(),
+                format!("it only applies to {kinds} layers; remove it"),
             )
         };
-        match kind {
-            LayerType::Lstm => {
-                if let Some(g) = l.gate_activation {
-                    if !matches!(g, ActivationSpec::Sigmoid | ActivationSpec::HardSigmoid) {
-                        self.problem(
-                            format!("{at}.gate_activation"),
-                            format!("is {g:?}"),
-                            "LSTM gates use Sigmoid or HardSigmoid",
-                        );
-                    }
-                }
-                if !l.forget_bias.is_finite() {
+        if info.lstm_options {
+            if let Some(g) = l.gate_activation {
+                if !matches!(g, ActivationSpec::Sigmoid | ActivationSpec::HardSigmoid) {
                     self.problem(
-                        format!("{at}.forget_bias"),
-                        format!("is {}", l.forget_bias),
-                        "it must be a finite number (default 1)",
+                        format!("{at}.gate_activation"),
+                        format!("is {g:?}"),
+                        "LSTM gates use Sigmoid or HardSigmoid",
                     );
                 }
             }
-            LayerType::Gru | LayerType::Rnn | LayerType::Dense => {
-                if l.gate_activation.is_some() {
-                    let (f, p, a) = only_lstm("gate_activation");
-                    self.problem(f, p, a);
-                }
-                if l.peephole {
-                    let (f, p, a) = only_lstm("peephole");
-                    self.problem(f, p, a);
-                }
-                if l.forget_bias != 1.0 {
-                    let (f, p, a) = only_lstm("forget_bias");
-                    self.problem(f, p, a);
-                }
+            if !l.forget_bias.is_finite() {
+                self.problem(
+                    format!("{at}.forget_bias"),
+                    format!("is {}", l.forget_bias),
+                    "it must be a finite number (default 1)",
+                );
+            }
+        } else {
+            let lstm = || LayerType::those(|i| i.lstm_options);
+            let set = [
+                ("gate_activation", l.gate_activation.is_some()),
+                ("peephole", l.peephole),
+                ("forget_bias", l.forget_bias != 1.0),
+            ];
+            for (field, _) in set.into_iter().filter(|(_, on)| *on) {
+                let (f, p, a) = applies_to(field, lstm());
+                self.problem(f, p, a);
             }
         }
-        if l.single_bias && matches!(kind, LayerType::Gru | LayerType::Dense) {
+        if l.single_bias && !info.single_bias {
             self.problem(
                 format!("{at}.single_bias"),
                 format!("is set on a {kind:?} layer"),
-                "it only applies to Lstm and Rnn layers (a GRU keeps two biases, a dense \
-                 layer one); remove it",
+                format!(
+                    "it only applies to {} layers (a GRU keeps two biases, a dense layer \
+                     one); remove it",
+                    LayerType::those(|i| i.single_bias).replace(", ", " and ")
+                ),
             );
         }
-        match (kind, l.activation) {
-            (LayerType::Rnn, Some(a))
-                if !matches!(a, ActivationSpec::Tanh | ActivationSpec::Relu) =>
-            {
-                self.problem(
-                    format!("{at}.activation"),
-                    format!("is {a:?}"),
-                    "a simple RNN uses Tanh or Relu (as torch.nn.RNN)",
-                )
-            }
-            (LayerType::Gru, Some(a)) => self.problem(
+        match (info.activations, l.activation) {
+            (Activations::OneOf(allowed), Some(a)) if !allowed.contains(&a) => self.problem(
                 format!("{at}.activation"),
-                format!("is {a:?} on a Gru layer"),
-                "GRU activations are fixed (PyTorch's formulation); remove it",
+                format!("is {a:?}"),
+                format!(
+                    "a {} layer uses {} (as torch.nn.{})",
+                    info.label,
+                    allowed
+                        .iter()
+                        .map(|a| format!("{a:?}"))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    kind.to_kind(l).torch_class()
+                ),
+            ),
+            (Activations::Fixed, Some(a)) => self.problem(
+                format!("{at}.activation"),
+                format!("is {a:?} on a {kind:?} layer"),
+                format!(
+                    "{} activations are fixed (PyTorch's formulation); remove it",
+                    info.label
+                ),
             ),
             (_, Some(ActivationSpec::LeakyRelu(slope))) if !slope.is_finite() => self.problem(
                 format!("{at}.activation.LeakyRelu"),
@@ -536,12 +543,15 @@ impl Checker<'_> {
             _ => {}
         }
         self.init(&format!("{at}.weight_init"), &l.weight_init);
-        if kind == LayerType::Dense {
+        if !info.recurrent {
             if l.recurrent_init != InitSpec::XavierUniform {
                 self.problem(
                     format!("{at}.recurrent_init"),
-                    "is set on a Dense layer",
-                    "it only applies to recurrent layers (Lstm, Gru, Rnn); remove it",
+                    format!("is set on a {kind:?} layer"),
+                    format!(
+                        "it only applies to recurrent layers ({}); remove it",
+                        LayerType::those(|i| i.recurrent)
+                    ),
                 );
             }
         } else {

@@ -27,6 +27,21 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The name `export --torch` writes for the activation after a `torch.nn.Linear`
+    /// (`identity`, `sigmoid`, `hard_sigmoid`, `tanh`, `softsign`, `relu`,
+    /// `leaky_relu:{slope}`).
+    pub fn torch_name(self) -> String {
+        match self {
+            Activation::Identity => "identity".into(),
+            Activation::Sigmoid => "sigmoid".into(),
+            Activation::HardSigmoid => "hard_sigmoid".into(),
+            Activation::Tanh => "tanh".into(),
+            Activation::Softsign => "softsign".into(),
+            Activation::Relu => "relu".into(),
+            Activation::LeakyRelu(s) => format!("leaky_relu:{s}"),
+        }
+    }
+
     /// `y = f(x)`.
     #[inline(always)]
     pub fn apply<F: Float>(self, x: F) -> F {

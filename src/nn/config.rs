@@ -129,6 +129,42 @@ impl LayerKind {
         }
     }
 
+    /// What `torch.nn` needs besides [`Self::torch_class`] to compute this kind: `RNN`'s
+    /// nonlinearity (`tanh`/`relu`), the activation after a `Linear` (`identity`,
+    /// `tanh`, ...: [`Activation::torch_name`]), else empty; or why PyTorch
+    /// has no such module (peepholes, hard-sigmoid or non-tanh LSTM activations).
+    pub fn torch_activation(&self) -> Result<String, String> {
+        match *self {
+            LayerKind::Lstm {
+                peephole,
+                gate_activation,
+                activation,
+                ..
+            } => {
+                if peephole {
+                    return Err(
+                        "has peepholes (DL4J's GravesLSTM), which torch.nn.LSTM does not have"
+                            .into(),
+                    );
+                }
+                if gate_activation != Activation::Sigmoid || activation != Activation::Tanh {
+                    return Err(format!(
+                        "uses {gate_activation:?} gates and {activation:?} activations; \
+                         torch.nn.LSTM has Sigmoid and Tanh only"
+                    ));
+                }
+                Ok(String::new())
+            }
+            LayerKind::Gru => Ok(String::new()),
+            LayerKind::Rnn { activation } => Ok(match activation {
+                Activation::Relu => "relu",
+                _ => "tanh",
+            }
+            .to_string()),
+            LayerKind::Dense { activation } => Ok(activation.torch_name()),
+        }
+    }
+
     /// Gate blocks per step: 4 for LSTM (`i, f, g, o`), 3 for GRU (`r, z, n`), else 1
     /// (what the memory estimate counts per unit).
     pub fn gates(&self) -> usize {
@@ -136,6 +172,16 @@ impl LayerKind {
             LayerKind::Lstm { .. } => 4,
             LayerKind::Gru => 3,
             LayerKind::Rnn { .. } | LayerKind::Dense { .. } => 1,
+        }
+    }
+
+    /// Whether a layer of this kind keeps PyTorch's `bias_ih` and `bias_hh` (GRU always;
+    /// LSTM and RNN unless `single_bias`; dense never).
+    pub fn two_biases(&self, single_bias: bool) -> bool {
+        match self {
+            LayerKind::Gru => true,
+            LayerKind::Lstm { .. } | LayerKind::Rnn { .. } => !single_bias,
+            LayerKind::Dense { .. } => false,
         }
     }
 
@@ -211,11 +257,7 @@ impl LayerConfig {
     /// Whether the layer keeps PyTorch's `bias_ih` and `bias_hh` (GRU always; LSTM and
     /// RNN unless [`Self::single_bias`]).
     pub fn two_biases(&self) -> bool {
-        match self.kind {
-            LayerKind::Gru => true,
-            LayerKind::Lstm { .. } | LayerKind::Rnn { .. } => !self.single_bias,
-            LayerKind::Dense { .. } => false,
-        }
+        self.kind.two_biases(self.single_bias)
     }
 }
 

@@ -1,9 +1,9 @@
 //! Dense layer applied at every time step: `y_t = act(x_t W^T + b)`; zero at masked steps.
 
-use ndarray::{linalg::general_mat_mul, Array3, ArrayView2, ArrayView3, ArrayViewMut3};
+use ndarray::{linalg::general_mat_mul, Array3, ArrayView2, ArrayView3};
 
 use super::kernels::{add_rows, gemv_acc_view};
-use super::layer::{Layer, LayerState};
+use super::layer::{Gradients, Layer, LayerState, Window};
 use super::mask::mask_at;
 use super::params::{ParamKind, ParamShape};
 use super::{Activation, Float};
@@ -64,11 +64,6 @@ impl<F: Float> Layer<F> for Dense<F> {
         ]
     }
 
-    /// Stateless.
-    fn zero_state(&self, _b: usize) -> Option<LayerState<F>> {
-        None
-    }
-
     /// `out (T, B, O)` from `x (T, B, I)`; no state.
     fn forward(
         &mut self,
@@ -100,18 +95,11 @@ impl<F: Float> Layer<F> for Dense<F> {
 
     /// Accumulates gradients from `dout (T, B, O)` given the forward's `out`; writes
     /// `dx (T, B, I)` when asked.
-    fn backward(
-        &mut self,
-        p: &[F],
-        g: &mut [F],
-        x: ArrayView3<F>,
-        mask: Option<ArrayView2<F>>,
-        _from: usize,
-        out: ArrayView3<F>,
-        dout: ArrayView3<F>,
-        dx: Option<ArrayViewMut3<F>>,
-        _dstate: Option<&mut LayerState<F>>,
-    ) {
+    fn backward(&mut self, p: &[F], window: Window<F>, grads: Gradients<F>) {
+        let Window {
+            x, mask, out, dout, ..
+        } = window;
+        let Gradients { g, dx, .. } = grads;
         let (t_len, b, i_len) = x.dim();
         let n = t_len * b;
         if self.da.dim() != out.dim() {
@@ -154,8 +142,8 @@ impl<F: Float> Layer<F> for Dense<F> {
         0
     }
 
-    /// `h (O) = act(W x + b)`; no state, no scratch.
-    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], _c: &mut [F], _z: &mut [F]) {
+    /// `out (O) = act(W x + b)`; no state, no scratch.
+    fn step_one(&self, p: &[F], x: &[F], _state: &mut [F], h: &mut [F], _z: &mut [F]) {
         let (w, bias) = self.params(p);
         h.copy_from_slice(bias);
         gemv_acc_view(w, x, h);

@@ -155,10 +155,9 @@ pub fn check(
     for (k, s) in state.iter().enumerate() {
         let Some(s) = s else { continue };
         let ds = bp.state_grad[k].as_ref().expect("state gradient");
-        let parts: Vec<(&str, &Array2<f64>, &Array2<f64>)> = std::iter::once(("h", &s.h, &ds.h))
-            .chain(s.c.as_ref().zip(ds.c.as_ref()).map(|(c, dc)| ("c", c, dc)))
-            .collect();
-        for (which, _, d) in parts {
+        // every named state tensor the layer lists (h, and c for LSTM)
+        for (i, (which, d)) in ds.iter().enumerate() {
+            debug_assert_eq!(s.tensor(i).dim(), d.dim());
             let mut tc = TensorCheck {
                 name: format!("state.{k}.{which}"),
                 checked: 0,
@@ -170,12 +169,7 @@ pub fn check(
                 let mut perturbed = |delta: f64| {
                     let mut st = state.clone();
                     let ls = st[k].as_mut().expect("state");
-                    let arr = if which == "h" {
-                        &mut ls.h
-                    } else {
-                        ls.c.as_mut().expect("cell")
-                    };
-                    arr.as_slice_mut().expect("contiguous")[idx] += delta;
+                    ls.tensor_mut(i).as_slice_mut().expect("contiguous")[idx] += delta;
                     score(net, batch, &st)
                 };
                 let up = perturbed(tol.eps);

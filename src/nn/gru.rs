@@ -8,13 +8,11 @@
 //! ```
 //! Both biases are kept (`b_hn` sits inside `r * (...)`, so it cannot be merged).
 
-use ndarray::{
-    linalg::general_mat_mul, s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis,
-};
+use ndarray::{linalg::general_mat_mul, s, Array2, Array3, ArrayView2, ArrayView3, Axis};
 
 use super::activation::sigmoid;
 use super::kernels::{add_rows, gemv_acc_view};
-use super::layer::{Layer, LayerState};
+use super::layer::{Gradients, Layer, LayerState, StateShape, Window};
 use super::mask::mask_at;
 use super::params::{ParamKind, ParamShape};
 use super::window::{accumulate_window, WindowGrads};
@@ -115,8 +113,11 @@ impl<F: Float> Layer<F> for Gru<F> {
         3
     }
 
-    fn zero_state(&self, b: usize) -> Option<LayerState<F>> {
-        Some(LayerState::zeros(b, self.hidden, false))
+    fn state_shapes(&self) -> Vec<StateShape> {
+        vec![StateShape {
+            name: "h",
+            width: self.hidden,
+        }]
     }
 
     fn forward(
@@ -144,7 +145,7 @@ impl<F: Float> Layer<F> for Gru<F> {
             general_mat_mul(F::one(), &x2, &prm.w_ih.t(), F::zero(), &mut z2);
             add_rows(z2.as_slice_mut().expect("contiguous"), prm.b_ih);
         }
-        self.hs.index_axis_mut(Axis(0), 0).assign(&state.h);
+        self.hs.index_axis_mut(Axis(0), 0).assign(state.tensor(0));
         for t in 0..t_len {
             let (h_prev, mut h_next) = self.hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
             let mut ght = self.gh.index_axis_mut(Axis(0), t);
@@ -186,21 +187,20 @@ impl<F: Float> Layer<F> for Gru<F> {
                 }
             }
         }
-        state.h.assign(&self.hs.index_axis(Axis(0), t_len));
+        state
+            .tensor_mut(0)
+            .assign(&self.hs.index_axis(Axis(0), t_len));
     }
 
-    fn backward(
-        &mut self,
-        p: &[F],
-        g: &mut [F],
-        x: ArrayView3<F>,
-        mask: Option<ArrayView2<F>>,
-        from: usize,
-        _out: ArrayView3<F>,
-        dout: ArrayView3<F>,
-        dx: Option<ArrayViewMut3<F>>,
-        dstate: Option<&mut LayerState<F>>,
-    ) {
+    fn backward(&mut self, p: &[F], window: Window<F>, grads: Gradients<F>) {
+        let Window {
+            x,
+            mask,
+            from,
+            dout,
+            ..
+        } = window;
+        let Gradients { g, dx, dstate } = grads;
         let dstate = dstate.expect("GRU state gradient");
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
@@ -208,7 +208,7 @@ impl<F: Float> Layer<F> for Gru<F> {
         let (gw_ih, rest) = g.split_at_mut(3 * h * i_len);
         let (gw_hh, rest) = rest.split_at_mut(3 * h * h);
         let (gb_ih, gb_hh) = rest.split_at_mut(3 * h);
-        self.dh.assign(&dstate.h);
+        self.dh.assign(dstate.tensor(0));
         for t in (from..t_len).rev() {
             let gxt = self.gx.index_axis(Axis(0), t);
             let gates = gxt.as_slice().expect("contiguous");
@@ -272,7 +272,7 @@ impl<F: Float> Layer<F> for Gru<F> {
             grads,
             dx,
         );
-        dstate.h.assign(&self.dh);
+        dstate.tensor_mut(0).assign(&self.dh);
         if from > 0 {
             dstate.fill_zero();
         }
@@ -282,8 +282,8 @@ impl<F: Float> Layer<F> for Gru<F> {
         6 * self.hidden
     }
 
-    /// `z (6H)` is scratch; no cell.
-    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], _c: &mut [F], z: &mut [F]) {
+    /// `state` is `h (H)`; `z (6H)` is scratch.
+    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], out: &mut [F], z: &mut [F]) {
         let hid = self.hidden;
         let prm = self.params(p);
         let (zx, zh) = z.split_at_mut(3 * hid);
@@ -297,5 +297,6 @@ impl<F: Float> Layer<F> for Gru<F> {
             let ng = (zx[2 * hid + j] + rg * zh[2 * hid + j]).tanh();
             h[j] = (F::one() - zg) * ng + zg * h[j];
         }
+        out.copy_from_slice(h);
     }
 }

@@ -2,10 +2,10 @@
 //! state it carries ([`LayerState`]).
 //!
 //! The stack ([`super::network::Network`]) never matches on the layer kind: it asks
-//! each layer for its parameter table, runs its forward over a window, its backward, and
-//! its single step for stateful stepping. Adding a layer kind is one file implementing
-//! [`Layer`] plus its registration in [`super::config::LayerKind`] (and the experiment
-//! schema, build and GUI that name it).
+//! each layer for its parameter table, its state table, runs its forward over a window,
+//! its backward, and its single step for stateful stepping. Adding a layer kind is one
+//! file implementing [`Layer`], its registration in [`super::config::LayerKind`], and
+//! the experiment file's variant (`experiment::schema::LayerType`).
 //!
 //! Shapes: `x (T, B, I)` input, `out (T, B, H)` output, `mask (T, B)` (1 = the step
 //! runs, 0 = padding: the state passes through and the output is 0), `p`/`g` the layer's
@@ -16,51 +16,148 @@ use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3};
 use super::params::ParamShape;
 use super::Float;
 
-/// Recurrent state of one layer for B examples: `h (B, H)`, and `c (B, H)` for LSTM.
+/// One named tensor of a layer's recurrent state: its name (`h`, `c`, ...) and its
+/// width per example. A layer lists its state as it lists its parameters
+/// ([`Layer::state_shapes`]); stepping, `state show/save/load`, checkpoints and the
+/// gradient checks iterate that list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateShape {
+    /// The tensor's name (`h` hidden state, `c` LSTM cell state).
+    pub name: &'static str,
+    /// Values per example.
+    pub width: usize,
+}
+
+/// Recurrent state of one layer for B examples: its named tensors `(B, width)` in the
+/// order of the layer's [`Layer::state_shapes`] (`h`, and `c` for LSTM).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerState<F> {
-    /// Hidden state `(B, H)`.
-    pub h: Array2<F>,
-    /// Cell state `(B, H)` (LSTM only).
-    pub c: Option<Array2<F>>,
+    names: Vec<&'static str>,
+    tensors: Vec<Array2<F>>,
 }
 
 impl<F: Float> LayerState<F> {
-    /// Zero state for `b` examples of `h` units, with a cell when `with_cell`.
-    pub fn zeros(b: usize, h: usize, with_cell: bool) -> Self {
+    /// Zero state for `b` examples of the tensors `shapes`.
+    pub fn zeros(b: usize, shapes: &[StateShape]) -> Self {
         LayerState {
-            h: Array2::zeros((b, h)),
-            c: with_cell.then(|| Array2::zeros((b, h))),
+            names: shapes.iter().map(|s| s.name).collect(),
+            tensors: shapes.iter().map(|s| Array2::zeros((b, s.width))).collect(),
         }
+    }
+
+    /// A state from named tensors; `None` when they do not all have the same number of
+    /// rows (examples) or there are none.
+    pub fn from_tensors(tensors: Vec<(&'static str, Array2<F>)>) -> Option<Self> {
+        let b = tensors.first()?.1.nrows();
+        if tensors.iter().any(|(_, t)| t.nrows() != b) {
+            return None;
+        }
+        let (names, tensors) = tensors.into_iter().unzip();
+        Some(LayerState { names, tensors })
     }
 
     /// A zero state of the same shapes.
     pub fn zeros_like(&self) -> Self {
         LayerState {
-            h: Array2::zeros(self.h.dim()),
-            c: self.c.as_ref().map(|c| Array2::zeros(c.dim())),
+            names: self.names.clone(),
+            tensors: self
+                .tensors
+                .iter()
+                .map(|t| Array2::zeros(t.dim()))
+                .collect(),
         }
     }
 
     /// Sets every value to 0 (keeps the shapes).
     pub fn fill_zero(&mut self) {
-        self.h.fill(F::zero());
-        if let Some(c) = self.c.as_mut() {
-            c.fill(F::zero());
-        }
+        self.tensors.iter_mut().for_each(|t| t.fill(F::zero()));
     }
 
-    /// Whether `other` has the same shapes (`h`, and `c` present with the same shape).
+    /// Whether `other` has the same tensors (names and shapes).
     pub fn same_shape(&self, other: &Self) -> bool {
-        self.h.dim() == other.h.dim()
-            && self.c.as_ref().map(|c| c.dim()) == other.c.as_ref().map(|c| c.dim())
+        self.names == other.names
+            && self.tensors.len() == other.tensors.len()
+            && self
+                .tensors
+                .iter()
+                .zip(&other.tensors)
+                .all(|(a, b)| a.dim() == b.dim())
+    }
+
+    /// Examples `B` (rows of every tensor).
+    pub fn batch(&self) -> usize {
+        self.tensors.first().map_or(0, |t| t.nrows())
+    }
+
+    /// Tensor `i` in the layer's order.
+    pub fn tensor(&self, i: usize) -> &Array2<F> {
+        &self.tensors[i]
+    }
+
+    /// Tensor `i` in the layer's order, to write.
+    pub fn tensor_mut(&mut self, i: usize) -> &mut Array2<F> {
+        &mut self.tensors[i]
+    }
+
+    /// The tensor named `name`.
+    pub fn get(&self, name: &str) -> Option<&Array2<F>> {
+        self.names
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| &self.tensors[i])
+    }
+
+    /// The named tensors in the layer's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Array2<F>)> {
+        self.names.iter().copied().zip(&self.tensors)
+    }
+
+    /// The named tensors in the layer's order, to write.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Array2<F>)> {
+        self.names.iter().copied().zip(&mut self.tensors)
+    }
+
+    /// The tensors' shapes (names and widths).
+    pub fn shapes(&self) -> Vec<StateShape> {
+        self.iter()
+            .map(|(name, t)| StateShape {
+                name,
+                width: t.ncols(),
+            })
+            .collect()
     }
 }
 
 /// The state of every layer of a stack (`None` for stateless layers such as dense).
 pub type NetState<F> = Vec<Option<LayerState<F>>>;
 
-/// A hidden layer: its parameter table, its passes over a window, and its single step.
+/// What a layer's backward pass reads: the last forward pass's window.
+pub struct Window<'a, F> {
+    /// The pass's input `x (T, B, I)`.
+    pub x: ArrayView3<'a, F>,
+    /// The pass's mask `(T, B)`.
+    pub mask: Option<ArrayView2<'a, F>>,
+    /// The pass's output `out (T, B, H)`.
+    pub out: ArrayView3<'a, F>,
+    /// d loss / d output `(T, B, H)`.
+    pub dout: ArrayView3<'a, F>,
+    /// First step to backpropagate through (truncated BPTT when `> 0`).
+    pub from: usize,
+}
+
+/// What a layer's backward pass writes.
+pub struct Gradients<'a, F> {
+    /// The layer's slice of the gradient buffer; gradients accumulate (`+=`).
+    pub g: &'a mut [F],
+    /// d loss / d input `(T, B, I)` when wanted; overwritten.
+    pub dx: Option<ArrayViewMut3<'a, F>>,
+    /// d loss / d final state on entry; d loss / d initial state on return (zero when
+    /// `from > 0`). `None` for a stateless layer.
+    pub dstate: Option<&'a mut LayerState<F>>,
+}
+
+/// A hidden layer: its parameter table, its state table, its passes over a window, and
+/// its single step.
 ///
 /// Forward keeps in the layer whatever its backward needs (activations, gates), so a
 /// backward pass always refers to the last forward pass. Hot paths allocate only when
@@ -74,6 +171,12 @@ pub trait Layer<F: Float>: Send {
 
     /// The layer's tensors in buffer order, with PyTorch's names and shapes.
     fn param_shapes(&self) -> Vec<ParamShape>;
+
+    /// The layer's recurrent state tensors in order (empty for a stateless layer):
+    /// `h` for GRU/RNN, `h, c` for LSTM.
+    fn state_shapes(&self) -> Vec<StateShape> {
+        Vec::new()
+    }
 
     /// Gate blocks the rows of each weight and bias are cut into for initialisation
     /// (4 for LSTM `i, f, g, o`, 3 for GRU `r, z, n`, else 1): each block is
@@ -90,7 +193,10 @@ pub trait Layer<F: Float>: Send {
     }
 
     /// Zero state for `b` examples; `None` for a stateless layer.
-    fn zero_state(&self, b: usize) -> Option<LayerState<F>>;
+    fn zero_state(&self, b: usize) -> Option<LayerState<F>> {
+        let shapes = self.state_shapes();
+        (!shapes.is_empty()).then(|| LayerState::zeros(b, &shapes))
+    }
 
     /// Whether the forward and backward passes split a minibatch over two threads
     /// (see [`super::pool::batch_split`]).
@@ -111,35 +217,23 @@ pub trait Layer<F: Float>: Send {
         out: &mut Array3<F>,
     );
 
-    /// Backpropagates through steps `from..T` of the last forward pass (truncated BPTT
-    /// when `from > 0`). `x` and `out` are that pass's input and output, `dout (T, B, H)`
-    /// d loss / d output. `dstate` holds d loss / d final state on entry and receives
-    /// d loss / d initial state (zero when `from > 0`). Gradients accumulate (`+=`)
-    /// into `g`; `dx (T, B, I)`, when given, is overwritten.
-    #[allow(clippy::too_many_arguments)]
-    fn backward(
-        &mut self,
-        p: &[F],
-        g: &mut [F],
-        x: ArrayView3<F>,
-        mask: Option<ArrayView2<F>>,
-        from: usize,
-        out: ArrayView3<F>,
-        dout: ArrayView3<F>,
-        dx: Option<ArrayViewMut3<F>>,
-        dstate: Option<&mut LayerState<F>>,
-    );
+    /// Backpropagates through steps `window.from..T` of the last forward pass (see
+    /// [`Window`] and [`Gradients`]).
+    fn backward(&mut self, p: &[F], window: Window<F>, grads: Gradients<F>);
+
+    /// Whether the layer can run one step at a time ([`Self::step_one`]): false for a
+    /// layer that needs the whole sequence (one reading it backwards, say); `step` and
+    /// sampling then refuse the model and say why.
+    fn can_step(&self) -> bool {
+        true
+    }
 
     /// Scratch values [`Self::step_one`] needs in `z`.
     fn step_scratch(&self) -> usize;
 
-    /// Whether the single-step state has a cell `c (H)` besides `h (H)`.
-    fn has_cell(&self) -> bool {
-        false
-    }
-
-    /// One step for one example, allocation-free (sampling): `x (I)` in; the state
-    /// `h (H)` (and `c (H)` when [`Self::has_cell`], else empty) is updated in place and
-    /// `h` is the step's output; `z` is scratch of [`Self::step_scratch`] values.
-    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], c: &mut [F], z: &mut [F]);
+    /// One step for one example, allocation-free (sampling): `x (I)` in, the step's
+    /// output into `out (H)`. `state` holds the layer's state tensors for the example
+    /// one after the other in [`Self::state_shapes`] order (empty for a stateless layer)
+    /// and is updated in place; `z` is scratch of [`Self::step_scratch`] values.
+    fn step_one(&self, p: &[F], x: &[F], state: &mut [F], out: &mut [F], z: &mut [F]);
 }

@@ -17,7 +17,7 @@ use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
 
 use super::gemm::{self as packed, PackedB};
 use super::kernels::{self, gemm};
-use super::layer::{Layer, LayerState};
+use super::layer::{Gradients, Layer, LayerState, StateShape, Window};
 use super::mask::mask_at;
 use super::params::{ParamKind, ParamShape};
 use super::pool;
@@ -376,8 +376,13 @@ impl<F: Float> Layer<F> for Lstm<F> {
         Some((self.hidden..2 * self.hidden, value))
     }
 
-    fn zero_state(&self, b: usize) -> Option<LayerState<F>> {
-        Some(LayerState::zeros(b, self.hidden, true))
+    /// `h` then the cell `c`, both `(B, H)`.
+    fn state_shapes(&self) -> Vec<StateShape> {
+        let width = self.hidden;
+        vec![
+            StateShape { name: "h", width },
+            StateShape { name: "c", width },
+        ]
     }
 
     fn splits_batch(&self) -> bool {
@@ -386,10 +391,6 @@ impl<F: Float> Layer<F> for Lstm<F> {
 
     fn step_scratch(&self) -> usize {
         4 * self.hidden
-    }
-
-    fn has_cell(&self) -> bool {
-        true
     }
 
     /// Runs the segment `x (T, B, I)` from `state` (replaced by the final state) into
@@ -452,10 +453,8 @@ impl<F: Float> Layer<F> for Lstm<F> {
                 kernels::add_rows(z2.as_slice_mut().expect("contiguous"), prm.bias);
             }
         }
-        self.hs.index_axis_mut(Axis(0), 0).assign(&state.h);
-        self.cs
-            .index_axis_mut(Axis(0), 0)
-            .assign(state.c.as_ref().expect("LSTM state has c"));
+        self.hs.index_axis_mut(Axis(0), 0).assign(state.tensor(0));
+        self.cs.index_axis_mut(Axis(0), 0).assign(state.tensor(1));
 
         // f32: W_hh^T packed once for every step
         let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
@@ -493,28 +492,27 @@ impl<F: Float> Layer<F> for Lstm<F> {
             self.forward_general(&prm, mask, t_len, b, out);
         }
         self.fast.bias_sum = bias_sum;
-        state.h.assign(&self.hs.index_axis(Axis(0), t_len));
-        if let Some(c) = state.c.as_mut() {
-            c.assign(&self.cs.index_axis(Axis(0), t_len));
-        }
+        state
+            .tensor_mut(0)
+            .assign(&self.hs.index_axis(Axis(0), t_len));
+        state
+            .tensor_mut(1)
+            .assign(&self.cs.index_axis(Axis(0), t_len));
     }
 
     /// Backpropagates through steps `from..T` of the last forward pass. `dout (T, B, H)`
     /// is d loss / d output; `dstate` holds d loss / d final state on entry and receives
     /// d loss / d initial state (zero when `from > 0`). Gradients accumulate into `g`;
     /// `dx (T, B, I)`, when given, is overwritten.
-    fn backward(
-        &mut self,
-        p: &[F],
-        g: &mut [F],
-        x: ArrayView3<F>,
-        mask: Option<ArrayView2<F>>,
-        from: usize,
-        _out: ArrayView3<F>,
-        dout: ArrayView3<F>,
-        dx: Option<ArrayViewMut3<F>>,
-        dstate: Option<&mut LayerState<F>>,
-    ) {
+    fn backward(&mut self, p: &[F], window: Window<F>, grads: Gradients<F>) {
+        let Window {
+            x,
+            mask,
+            from,
+            dout,
+            ..
+        } = window;
+        let Gradients { g, dx, dstate } = grads;
         let dstate = dstate.expect("LSTM state gradient");
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
@@ -532,8 +530,8 @@ impl<F: Float> Layer<F> for Lstm<F> {
             false => (None, rest),
         };
 
-        self.dh.assign(&dstate.h);
-        self.dc.assign(dstate.c.as_ref().expect("LSTM state has c"));
+        self.dh.assign(dstate.tensor(0));
+        self.dc.assign(dstate.tensor(1));
         // f32: W_hh packed once for every step
         let w_hh32 = packed::as_f32(prm.w_hh.as_slice().expect("contiguous w_hh"));
         if let Some(w) = w_hh32 {
@@ -612,19 +610,19 @@ impl<F: Float> Layer<F> for Lstm<F> {
             };
             window_grads(&self.hs, &self.dgates, from, x, prm.w_ih, grads, dx);
         }
-        dstate.h.assign(&self.dh);
-        if let Some(c) = dstate.c.as_mut() {
-            c.assign(&self.dc);
-        }
+        dstate.tensor_mut(0).assign(&self.dh);
+        dstate.tensor_mut(1).assign(&self.dc);
         if from > 0 {
             dstate.fill_zero(); // the truncated window does not reach the initial state
         }
     }
 
     /// One step for a single example (B = 1) without the segment machinery: used by
-    /// sampling. `x (I)`, state `h, c (H)` updated in place; `z (4H)` is scratch.
-    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], c: &mut [F], z: &mut [F]) {
+    /// sampling. `x (I)`, state `h, c (H)` one after the other, updated in place; the
+    /// step's output `h` also into `out (H)`; `z (4H)` is scratch.
+    fn step_one(&self, p: &[F], x: &[F], state: &mut [F], out: &mut [F], z: &mut [F]) {
         let hid = self.hidden;
+        let (h, c) = state.split_at_mut(hid);
         let prm = self.params(p);
         let rows = 4 * hid;
         let (cols_ih, cols_hh) = (prm.w_ih.ncols(), prm.w_hh.ncols());
@@ -678,6 +676,7 @@ impl<F: Float> Layer<F> for Lstm<F> {
             };
             cell_step(acts, prm.peep, z, c, h);
         }
+        out.copy_from_slice(h);
     }
 }
 

@@ -19,7 +19,7 @@ use super::{Float, Loss, OutputMode};
 pub use super::config::{
     LayerConfig, LayerKind, NamedTensor, NetworkConfig, NetworkError, OutputConfig, Regularization,
 };
-pub use super::layer::{Layer, LayerState, NetState};
+pub use super::layer::{Gradients, Layer, LayerState, NetState, StateShape, Window};
 pub use super::params::{ParamKind, ParamSpec};
 
 /// Inverted-dropout buffers of one layer input.
@@ -293,6 +293,24 @@ impl<F: Float> Network<F> {
         self.layers.iter().map(|l| l.zero_state(b)).collect()
     }
 
+    /// Every layer's state tensors (empty for a stateless layer), as the layers list
+    /// them ([`Layer::state_shapes`]).
+    pub fn state_shapes(&self) -> Vec<Vec<StateShape>> {
+        self.layers.iter().map(|l| l.state_shapes()).collect()
+    }
+
+    /// Why the network cannot run one step at a time ([`Self::step_one`],
+    /// [`Self::rnn_time_step`] with single steps), naming the first layer that cannot
+    /// ([`Layer::can_step`]); `None` when every layer can.
+    pub fn cannot_step(&self) -> Option<String> {
+        let k = self.layers.iter().position(|l| !l.can_step())?;
+        Some(format!(
+            "layer {k} ({}) needs the whole sequence at once and cannot be stepped; \
+             use `predict` on whole sequences instead",
+            self.config.layers[k].kind.name()
+        ))
+    }
+
     /// Forward through the hidden layers; the top activations end up in `acts`.
     fn forward_hidden(
         &mut self,
@@ -488,17 +506,19 @@ impl<F: Float> Network<F> {
             };
             let p = &self.params[self.ranges[k].clone()];
             let g = &mut self.grads[self.ranges[k].clone()];
-            self.layers[k].backward(
-                p,
-                g,
-                input,
+            let window = Window {
+                x: input,
                 mask,
-                opts.from,
-                self.acts[k].view(),
+                out: self.acts[k].view(),
                 dout,
+                from: opts.from,
+            };
+            let grads = Gradients {
+                g,
                 dx,
-                state_grad[k].as_mut(),
-            );
+                dstate: state_grad[k].as_mut(),
+            };
+            self.layers[k].backward(p, window, grads);
             if used && want_dx {
                 let d = if k == 0 {
                     &mut self.dx_input
@@ -586,7 +606,7 @@ impl<F: Float> Network<F> {
     pub fn rnn_time_step(&mut self, x: ArrayView3<F>, mask: Option<ArrayView2<F>>) -> Array3<F> {
         let b = x.dim().1;
         let fits = self.state.len() == self.layers.len()
-            && self.state.iter().flatten().all(|s| s.h.nrows() == b);
+            && self.state.iter().flatten().all(|s| s.batch() == b);
         if !fits {
             self.state = self.zero_state(b);
         }
@@ -821,8 +841,8 @@ impl<F: Float> Network<F> {
         let mut state = Vec::new();
         let mut width = self.config.input_size;
         for l in &self.layers {
-            let c_len = if l.has_cell() { l.size() } else { 0 };
-            state.push((vec![F::zero(); l.size()], vec![F::zero(); c_len]));
+            let len = l.state_shapes().iter().map(|s| s.width).sum();
+            state.push(vec![F::zero(); len]);
             width = width.max(l.size());
         }
         let scratch = self.layers.iter().map(|l| l.step_scratch()).max();
@@ -842,11 +862,11 @@ impl<F: Float> Network<F> {
         buf.a[..width].copy_from_slice(x);
         for (k, layer) in self.layers.iter().enumerate() {
             let p = &self.params[self.ranges[k].clone()];
-            let (h, c) = &mut buf.state[k];
             let input = &buf.a[..width];
-            layer.step_one(p, input, h, c, &mut buf.z[..layer.step_scratch()]);
-            width = h.len();
-            buf.b[..width].copy_from_slice(h);
+            let out = &mut buf.b[..layer.size()];
+            let z = &mut buf.z[..layer.step_scratch()];
+            layer.step_one(p, input, &mut buf.state[k], out, z);
+            width = layer.size();
             std::mem::swap(&mut buf.a, &mut buf.b);
         }
         let p = &self.params[self.ranges[self.layers.len()].clone()];
@@ -868,8 +888,9 @@ impl<F: Float> Network<F> {
 
 /// State and scratch for [`Network::step_one`].
 pub struct StepBuffers<F> {
-    /// Per layer `(h, c)`; `c` is empty for non-LSTM layers.
-    pub state: Vec<(Vec<F>, Vec<F>)>,
+    /// Per layer its state tensors for the example, one after the other in the
+    /// layer's [`Layer::state_shapes`] order (empty for a stateless layer).
+    pub state: Vec<Vec<F>>,
     z: Vec<F>,
     a: Vec<F>,
     b: Vec<F>,
@@ -880,9 +901,8 @@ pub struct StepBuffers<F> {
 impl<F: Float> StepBuffers<F> {
     /// Zeroes the state (a new sequence).
     pub fn reset(&mut self) {
-        for (h, c) in &mut self.state {
-            h.iter_mut().for_each(|v| *v = F::zero());
-            c.iter_mut().for_each(|v| *v = F::zero());
+        for s in &mut self.state {
+            s.iter_mut().for_each(|v| *v = F::zero());
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Simple (Elman) RNN layer: `h' = act(x W_ih^T + h W_hh^T + b)` with tanh or relu, `b`
 //! being `b_ih + b_hh` (PyTorch's two biases, each trained) or one bias.
 
-use ndarray::{linalg::general_mat_mul, s, Array3, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
+use ndarray::{linalg::general_mat_mul, s, Array3, ArrayView2, ArrayView3, Axis};
 
 use super::kernels::{add_rows, gemv_acc_view};
-use super::layer::{Layer, LayerState};
+use super::layer::{Gradients, Layer, LayerState, StateShape, Window};
 use super::mask::mask_at;
 use super::params::{ParamKind, ParamShape};
 use super::window::{accumulate_window, WindowGrads};
@@ -99,8 +99,11 @@ impl<F: Float> Layer<F> for Rnn<F> {
         v
     }
 
-    fn zero_state(&self, b: usize) -> Option<LayerState<F>> {
-        Some(LayerState::zeros(b, self.hidden, false))
+    fn state_shapes(&self) -> Vec<StateShape> {
+        vec![StateShape {
+            name: "h",
+            width: self.hidden,
+        }]
     }
 
     fn forward(
@@ -134,7 +137,7 @@ impl<F: Float> Layer<F> for Rnn<F> {
                 add_rows(o2.as_slice_mut().expect("contiguous"), b_hh);
             }
         }
-        self.hs.index_axis_mut(Axis(0), 0).assign(&state.h);
+        self.hs.index_axis_mut(Axis(0), 0).assign(state.tensor(0));
         for t in 0..t_len {
             let (h_prev, mut h_next) = self.hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
             let mut ot = out.index_axis_mut(Axis(0), t);
@@ -153,21 +156,20 @@ impl<F: Float> Layer<F> for Rnn<F> {
                 }
             }
         }
-        state.h.assign(&self.hs.index_axis(Axis(0), t_len));
+        state
+            .tensor_mut(0)
+            .assign(&self.hs.index_axis(Axis(0), t_len));
     }
 
-    fn backward(
-        &mut self,
-        p: &[F],
-        g: &mut [F],
-        x: ArrayView3<F>,
-        mask: Option<ArrayView2<F>>,
-        from: usize,
-        _out: ArrayView3<F>,
-        dout: ArrayView3<F>,
-        dx: Option<ArrayViewMut3<F>>,
-        dstate: Option<&mut LayerState<F>>,
-    ) {
+    fn backward(&mut self, p: &[F], window: Window<F>, grads: Gradients<F>) {
+        let Window {
+            x,
+            mask,
+            from,
+            dout,
+            ..
+        } = window;
+        let Gradients { g, dx, dstate } = grads;
         let dstate = dstate.expect("RNN state gradient");
         let (t_len, b, i_len) = x.dim();
         let h = self.hidden;
@@ -182,7 +184,7 @@ impl<F: Float> Layer<F> for Rnn<F> {
             }
             false => (gb, None),
         };
-        self.dh.assign(&dstate.h);
+        self.dh.assign(dstate.tensor(0));
         for t in (from..t_len).rev() {
             let hnt = self.hs.index_axis(Axis(0), t + 1);
             let hn = hnt.as_slice().expect("contiguous");
@@ -215,7 +217,7 @@ impl<F: Float> Layer<F> for Rnn<F> {
             sparse_scratch: None,
         };
         accumulate_window(from, x, hp, self.da.view(), self.da.view(), w_ih, grads, dx);
-        dstate.h.assign(&self.dh);
+        dstate.tensor_mut(0).assign(&self.dh);
         if from > 0 {
             dstate.fill_zero();
         }
@@ -225,8 +227,8 @@ impl<F: Float> Layer<F> for Rnn<F> {
         self.hidden
     }
 
-    /// `z (H)` is scratch; no cell.
-    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], _c: &mut [F], z: &mut [F]) {
+    /// `state` is `h (H)`; `z (H)` is scratch.
+    fn step_one(&self, p: &[F], x: &[F], h: &mut [F], out: &mut [F], z: &mut [F]) {
         let (w_ih, w_hh, bias, bias_hh) = self.params(p);
         z.copy_from_slice(bias);
         if let Some(b_hh) = bias_hh {
@@ -236,5 +238,6 @@ impl<F: Float> Layer<F> for Rnn<F> {
         gemv_acc_view(w_hh, h, z);
         self.act.apply_slice(z);
         h.copy_from_slice(z);
+        out.copy_from_slice(z);
     }
 }

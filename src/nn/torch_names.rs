@@ -13,7 +13,6 @@
 use std::collections::BTreeSet;
 
 use super::config::{LayerKind, NamedTensor, NetworkConfig, NetworkError};
-use super::Activation;
 
 /// The per-layer tensors of PyTorch's recurrent modules.
 const RECURRENT: [&str; 4] = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"];
@@ -59,38 +58,11 @@ pub fn torch_module(config: &NetworkConfig) -> Result<TorchModule, String> {
     let mut list = Vec::new();
     let mut width = config.input_size;
     for (k, lc) in config.layers.iter().enumerate() {
-        let (class, activation) = match &lc.kind {
-            LayerKind::Lstm {
-                peephole,
-                gate_activation,
-                activation,
-                ..
-            } => {
-                if *peephole {
-                    return Err(format!(
-                        "layer {k} has peepholes (DL4J's GravesLSTM), which torch.nn.LSTM does not have"
-                    ));
-                }
-                if *gate_activation != Activation::Sigmoid || *activation != Activation::Tanh {
-                    return Err(format!(
-                        "layer {k} uses {gate_activation:?} gates and {activation:?} activations; torch.nn.LSTM has Sigmoid and Tanh only"
-                    ));
-                }
-                (lc.kind.torch_class(), String::new())
-            }
-            LayerKind::Gru => (lc.kind.torch_class(), String::new()),
-            LayerKind::Rnn { activation } => (
-                lc.kind.torch_class(),
-                match activation {
-                    Activation::Relu => "relu",
-                    _ => "tanh",
-                }
-                .to_string(),
-            ),
-            LayerKind::Dense { activation } => {
-                (lc.kind.torch_class(), activation_name(*activation))
-            }
-        };
+        let class = lc.kind.torch_class();
+        let activation = lc
+            .kind
+            .torch_activation()
+            .map_err(|why| format!("layer {k} {why}"))?;
         list.push(TorchLayer {
             class,
             input: width,
@@ -118,18 +90,6 @@ pub fn torch_module(config: &NetworkConfig) -> Result<TorchModule, String> {
             layers: list.len(),
         }),
         _ => Ok(TorchModule::List(list)),
-    }
-}
-
-fn activation_name(a: Activation) -> String {
-    match a {
-        Activation::Identity => "identity".into(),
-        Activation::Sigmoid => "sigmoid".into(),
-        Activation::HardSigmoid => "hard_sigmoid".into(),
-        Activation::Tanh => "tanh".into(),
-        Activation::Softsign => "softsign".into(),
-        Activation::Relu => "relu".into(),
-        Activation::LeakyRelu(s) => format!("leaky_relu:{s}"),
     }
 }
 

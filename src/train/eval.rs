@@ -247,7 +247,7 @@ pub fn evaluate_batches_until(
         }
         let b = mb.batch_size();
         let mut st = match state.take() {
-            Some(s) if carry && s.iter().flatten().all(|l| l.h.nrows() == b) => s,
+            Some(s) if carry && s.iter().flatten().all(|l| l.batch() == b) => s,
             _ => net.zero_state(b),
         };
         if last_step {

@@ -1,19 +1,25 @@
 //! Training: the synchronous [`Trainer`] (one iteration at a time), the background
-//! [`runner`] (named thread, commands in, events out), evaluation and sampling.
+//! [`runner`] (named thread, commands in, events out), evaluation and sampling, and
+//! sweeps ([`sweep`] on this machine, [`sweep_slurm`] as a job array, one
+//! [`SweepBackend`] in front of both).
 
 pub mod data;
 pub mod eval;
+pub mod event;
 pub mod memory;
 pub mod predict;
 pub mod runner;
 pub mod sample;
 pub mod sweep;
+pub mod sweep_backend;
 pub mod sweep_slurm;
 pub mod trainer;
+pub mod view;
 
 pub use data::{DataShape, TrainingData};
 pub use eval::Evaluation;
 pub use runner::{Command, Event, Runner};
+pub use sweep_backend::{LaunchOptions, Launched, SweepBackend, SweepStatus};
 pub use trainer::{IterationMetrics, StopReason, Trainer};
 
 use crate::data::DataError;

@@ -15,13 +15,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender, TrySendError};
-use serde::Serialize;
 
 use crate::experiment::rundir::{MetricsRow, RunDir, RunRecord};
 use crate::experiment::{checkpoint, weights};
 
 use super::eval::{EvalMetrics, Evaluation};
-use super::trainer::{IterationMetrics, StopReason, Trainer};
+pub use super::event::{Event, RunSummary, TestScores};
+use super::trainer::{StopReason, Trainer};
+use super::view::{self, RunView, SharedView};
 use super::TrainError;
 
 /// What the consumer can ask while training runs.
@@ -36,97 +37,6 @@ pub enum Command {
     SampleNow,
     CheckpointNow,
     EvaluateNow,
-}
-
-/// What the runner reports.
-// one event per iteration at most: the final summary's size is not worth a `Box` in every
-// consumer's pattern
-#[derive(Clone, Debug, PartialEq)]
-#[allow(clippy::large_enum_variant)]
-pub enum Event {
-    /// Training has begun.
-    Started {
-        /// Trainable parameters of the network.
-        parameters: usize,
-        /// The iteration budget.
-        max_iterations: u64,
-        /// The run folder, when the run writes one.
-        run_dir: Option<PathBuf>,
-        /// The thread setup the run really uses, e.g. `OpenBLAS 0.3.21 kernel SkylakeX,
-        /// 2 threads` (also recorded in `run.ron`).
-        setup: String,
-    },
-    Iteration {
-        metrics: IterationMetrics,
-        tokens_per_s: f64,
-        elapsed_s: f64,
-        skipped: u64,
-    },
-    Validation(Evaluation),
-    Sample {
-        iteration: u64,
-        text: String,
-    },
-    Checkpoint {
-        iteration: u64,
-        path: PathBuf,
-    },
-    Paused {
-        iteration: u64,
-    },
-    Resumed {
-        iteration: u64,
-    },
-    LearningRateSet {
-        iteration: u64,
-        lr: f64,
-    },
-    /// A problem that ends the run (data error, divergence, unwritable folder): the
-    /// next events are at most the end-of-run records and [`Event::Finished`].
-    Failed {
-        /// The iteration the problem happened at (0 before training).
-        iteration: u64,
-        /// What went wrong, naming the file or setting involved.
-        message: String,
-    },
-    /// A problem the run carries on after: a validation, test or sampling error, or a
-    /// record of the run (`summary.json`, the metrics files) that could not be written
-    /// at the end.
-    Warning {
-        /// The iteration the problem happened at.
-        iteration: u64,
-        /// What went wrong, naming the file or setting involved.
-        message: String,
-    },
-    /// Always the last event.
-    Finished(RunSummary),
-}
-
-/// The end of a run (also written as `summary.json`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RunSummary {
-    pub stop_reason: StopReason,
-    pub iterations: u64,
-    pub epochs: u64,
-    pub final_score: Option<f64>,
-    pub best_score: Option<f64>,
-    pub best_iteration: Option<u64>,
-    pub evaluation: Option<Evaluation>,
-    /// The test split's one score at the end (CSV data or a text corpus with `test`), reported apart from
-    /// validation.
-    pub test: Option<TestScores>,
-    pub wall_seconds: f64,
-    pub run_dir: Option<PathBuf>,
-    pub error: Option<String>,
-}
-
-/// The test split scored once at the end: with the final weights, and with early
-/// stopping's best weights when there are any.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TestScores {
-    #[serde(rename = "final")]
-    pub last: Evaluation,
-    pub best: Option<Evaluation>,
 }
 
 /// How often the runner evaluates, samples and checkpoints.
@@ -161,6 +71,8 @@ impl RunnerOptions {
 pub struct Runner {
     commands: Sender<Command>,
     events: EventStream,
+    /// The run's view, updated by the training thread before each event is sent.
+    view: SharedView,
     handle: Option<JoinHandle<Option<Trainer>>>,
 }
 
@@ -296,7 +208,7 @@ impl Runner {
                     Some(Worker::new(trainer, options, ch, wake).run_to_end())
                 }
                 Err(message) => {
-                    fail(&ch.outlets, &wake, message);
+                    fail(&ch.outlets, &ch.view, &wake, message);
                     None
                 }
             }
@@ -316,9 +228,12 @@ impl Runner {
         let mut outlets = vec![own];
         outlets.extend(taps);
         let reporter = outlets.clone();
+        let view = RunView::default().shared();
+        let reporter_view = view.clone();
         let channels = Channels {
             commands: cmd_rx,
             outlets,
+            view: view.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("seqlab-trainer".into())
@@ -333,6 +248,7 @@ impl Runner {
                             .unwrap_or_else(|| "no message".into());
                         fail(
                             &reporter,
+                            &reporter_view,
                             &wake,
                             format!(
                                 "the training thread stopped on an internal error ({what}); \
@@ -347,8 +263,15 @@ impl Runner {
         Ok(Runner {
             commands: cmd_tx,
             events,
+            view,
             handle: Some(handle),
         })
+    }
+
+    /// The run's view ([`super::view`]): every event's effect, applied on the training
+    /// thread before the event is sent, so it is complete whoever reads it and whenever.
+    pub fn view(&self) -> SharedView {
+        self.view.clone()
     }
 
     /// Sends a command (ignored once the run has ended).
@@ -384,12 +307,14 @@ impl Runner {
 
 /// Reports a run that ended before or outside training: [`Event::Failed`] then
 /// [`Event::Finished`] with the message as the error.
-fn fail(outlets: &[Tap], wake: &Wake, message: String) {
+fn fail(outlets: &[Tap], view: &SharedView, wake: &Wake, message: String) {
+    let failed = Event::Failed {
+        iteration: 0,
+        message: message.clone(),
+    };
+    view::write(view).apply(&failed);
     for o in outlets {
-        let _ = o.important.send(Event::Failed {
-            iteration: 0,
-            message: message.clone(),
-        });
+        let _ = o.important.send(failed.clone());
     }
     let summary = RunSummary {
         stop_reason: StopReason::Stopped,
@@ -404,8 +329,10 @@ fn fail(outlets: &[Tap], wake: &Wake, message: String) {
         run_dir: None,
         error: Some(message),
     };
+    let finished = Event::Finished(summary);
+    view::write(view).apply(&finished);
     for o in outlets {
-        let _ = o.important.send(Event::Finished(summary.clone()));
+        let _ = o.important.send(finished.clone());
     }
     wake();
 }
@@ -440,6 +367,7 @@ struct Channels {
     commands: Receiver<Command>,
     /// The runner's own consumer first, then the taps.
     outlets: Vec<Tap>,
+    view: SharedView,
 }
 
 struct Worker {
@@ -448,6 +376,10 @@ struct Worker {
     commands: Receiver<Command>,
     /// The runner's own consumer first, then the taps.
     outlets: Vec<Tap>,
+    view: SharedView,
+    /// Events not yet applied to `view` because a reader held it: applied with the next
+    /// event (training never waits for a reader, except for the last event).
+    unapplied: std::cell::RefCell<Vec<Event>>,
     wake: Wake,
     skipped: u64,
     /// Metrics events each tap (after the runner's own consumer) could not queue since
@@ -473,6 +405,8 @@ impl Worker {
             options,
             commands: ch.commands,
             outlets: ch.outlets,
+            view: ch.view,
+            unapplied: Default::default(),
             wake,
             skipped: 0,
             tap_skipped: vec![0; taps],
@@ -488,7 +422,32 @@ impl Worker {
         self.trainer
     }
 
+    /// Applies `e` (and any event a reader held back) to the run's view, without waiting
+    /// for a reader except for the last event ([`Event::Finished`]).
+    fn publish(&self, e: &Event) {
+        let mut unapplied = self.unapplied.borrow_mut();
+        let guard = if matches!(e, Event::Finished(_)) {
+            Some(view::write(&self.view))
+        } else {
+            match self.view.try_write() {
+                Ok(g) => Some(g),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
+        };
+        match guard {
+            Some(mut v) => {
+                for held in unapplied.drain(..) {
+                    v.apply(&held);
+                }
+                v.apply(e);
+            }
+            None => unapplied.push(e.clone()),
+        }
+    }
+
     fn emit(&self, e: Event) {
+        self.publish(&e);
         if let Some((last, rest)) = self.outlets.split_last() {
             for o in rest {
                 let _ = o.important.send(e.clone());
@@ -618,6 +577,7 @@ impl Worker {
                 elapsed_s: elapsed,
                 skipped: self.skipped,
             };
+            self.publish(&ev);
             // the taps drop what they cannot queue, as the runner's own consumer does,
             // each counting its own skipped events
             for (tap, skipped) in self.outlets[1..].iter().zip(&mut self.tap_skipped) {

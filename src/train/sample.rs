@@ -44,6 +44,9 @@ pub fn sample_text_until(
     if v == 0 {
         return Err("the model has an empty vocabulary".into());
     }
+    if let Some(why) = net.cannot_step() {
+        return Err(format!("cannot sample: {why}"));
+    }
     if net.config().input_size != v || net.config().output.size != v {
         return Err(format!(
             "the model reads {} inputs and writes {} outputs, but the vocabulary has {v} characters",

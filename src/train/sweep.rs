@@ -1,7 +1,9 @@
 //! Running a sweep: the sweep folder, its trials as ordinary run folders, the local
 //! scheduler (N trials at a time, each a `seqlab --run` child process), the median
 //! stopping rule, and gathering every trial's outcome into `sweep.csv` / `sweep.json`.
-//! Slurm job arrays are in [`super::sweep_slurm`]; both gather the same files.
+//! Slurm job arrays are in [`super::sweep_slurm`]; both gather the same files, and
+//! [`super::SweepBackend`] is the one place that chooses between them (front ends call it,
+//! not the functions here that only a local sweep has).
 //!
 //! # The sweep folder
 //! ```text
@@ -310,7 +312,7 @@ impl Sweep {
 }
 
 /// True while a local sweep's scheduler runs in `dir` (it holds the folder's lock).
-pub fn scheduler_running(dir: &Path) -> bool {
+pub(super) fn scheduler_running(dir: &Path) -> bool {
     let Ok(f) = std::fs::File::open(dir.join(crate::experiment::rundir::LOCK_FILE)) else {
         return false;
     };
@@ -327,7 +329,7 @@ impl Sweep {
     /// A local sweep's results as seen from outside its scheduler: while it runs, the
     /// started trials without an exit status are running. Writes `sweep.csv` and
     /// `sweep.json` only when no scheduler runs (a running one writes them itself).
-    pub fn local_status(&self) -> Result<Results, SweepError> {
+    pub(super) fn local_status(&self) -> Result<Results, SweepError> {
         let running = scheduler_running(&self.dir);
         let r = self.gather(&|i| {
             let t = &self.plan.trials[i];
@@ -341,10 +343,17 @@ impl Sweep {
     }
 }
 
+/// True while the process `pid` holds the sweep folder's lock (it runs the sweep).
+pub(super) fn locked_by(dir: &Path, pid: u32) -> bool {
+    let text =
+        std::fs::read_to_string(dir.join(crate::experiment::rundir::LOCK_FILE)).unwrap_or_default();
+    text.trim() == pid.to_string() && scheduler_running(dir)
+}
+
 /// Stops the local sweep running in the sweep's folder: SIGINT (as Ctrl-C) to the
 /// process holding its lock, which stops its trials cleanly (they stay resumable); waits
 /// up to a minute for it to end.
-pub fn cancel_local(s: &Sweep) -> Result<String, SweepError> {
+pub(super) fn cancel_local(s: &Sweep) -> Result<String, SweepError> {
     if !scheduler_running(&s.dir) {
         return Ok(format!("{}: no sweep is running there", s.dir.display()));
     }
@@ -464,15 +473,6 @@ pub fn median_rule(
     })
 }
 
-/// How a local sweep runs.
-#[derive(Clone, Debug)]
-pub struct LocalOptions {
-    /// Trials at a time (each with one BLAS thread).
-    pub parallel: usize,
-    /// The `seqlab` executable the trials run.
-    pub seqlab: PathBuf,
-}
-
 /// The `seqlab` executable trials run: `$SEQLAB_BIN` when set, else this process's
 /// executable when it is seqlab (`seqlab sweep`, the window, `seqlab repl`).
 pub fn seqlab_binary() -> Result<PathBuf, SweepError> {
@@ -531,19 +531,21 @@ pub enum Progress<'a> {
     Table(&'a Results),
 }
 
-/// Runs the sweep's unfinished trials on this machine, `parallel` at a time, and writes
+/// Runs the sweep's unfinished trials on this machine, `parallel` at a time (each a
+/// `seqlab` child process with one BLAS thread), and writes
 /// `sweep.csv` / `sweep.json` (also after every trial that ends, so a killed sweep
 /// leaves them current). Finished trials (completed, stopped early, failed) are kept;
 /// interrupted ones continue from their last checkpoint. When `stop` becomes true the
 /// running trials are stopped (they write their weights and stay resumable) and the
 /// results so far are returned.
-pub fn run_local(
+pub(super) fn run_local(
     sweep: &Sweep,
-    opts: &LocalOptions,
+    parallel: usize,
+    seqlab: &Path,
     stop: &AtomicBool,
     report: &mut dyn FnMut(Progress),
 ) -> Result<Results, SweepError> {
-    let parallel = opts.parallel.max(1);
+    let parallel = parallel.max(1);
     // one scheduler per sweep folder (the lock is released when this process ends)
     let _lock = crate::experiment::rundir::lock_run_dir(&sweep.dir)?;
     let initial = sweep.gather(&|_| None);
@@ -582,7 +584,7 @@ pub fn run_local(
             let resumed = args.iter().any(|a| a == "--resume");
             let _ = std::fs::remove_file(sweep.exit_file(trial));
             let _ = std::fs::remove_file(sweep.early_file(trial));
-            let child = spawn_trial(&opts.seqlab, &args, &sweep.log_file(trial))?;
+            let child = spawn_trial(seqlab, &args, &sweep.log_file(trial))?;
             report(Progress::Started { trial, resumed });
             running.push(Running {
                 trial,

@@ -2,7 +2,8 @@
 //! `seqlab --run` (or `--run --resume`) a local sweep runs, into the same run folders,
 //! and writing its exit status into `trials/NNN.exit`. The job is followed with `squeue`
 //! only (no accounting database needed), and the results are gathered from the files
-//! exactly as for a local sweep ([`super::sweep::Sweep::gather`]).
+//! exactly as for a local sweep ([`super::sweep::Sweep::gather`]). Front ends reach these
+//! functions through [`super::SweepBackend`].
 //!
 //! The sweep folder, the experiment's data and the seqlab binary must be at the same
 //! paths on the compute nodes (a shared filesystem): the script names them by absolute
@@ -25,6 +26,7 @@ use crate::experiment::ExperimentError;
 /// `sbatch` options of a Slurm sweep (each `None` leaves Slurm's default).
 #[derive(Clone, Debug, Default)]
 pub struct SlurmOptions {
+    /// The partition (queue) to run in.
     pub partition: Option<String>,
     /// `HH:MM:SS` per trial.
     pub time: Option<String>,
@@ -46,7 +48,7 @@ fn slurm_dir(s: &Sweep) -> PathBuf {
 }
 
 /// True when the sweep was submitted to Slurm.
-pub fn is_slurm(s: &Sweep) -> bool {
+pub(super) fn is_slurm(s: &Sweep) -> bool {
     slurm_dir(s).join("job_id").exists()
 }
 
@@ -130,7 +132,7 @@ fn unfinished(s: &Sweep) -> Vec<usize> {
 
 /// Writes the job-array script `slurm/sweep.sbatch` for the `tasks` given (default: the
 /// unfinished trials) and returns its path.
-pub fn write_script(
+pub(super) fn write_script(
     s: &Sweep,
     opts: &SlurmOptions,
     seqlab: &Path,
@@ -238,7 +240,11 @@ pub fn write_script(
 /// Writes the script for the unfinished trials and submits it with `sbatch`; returns the
 /// job id, or `None` when every trial has finished. Fails clearly when `sbatch` is
 /// missing or refuses the job.
-pub fn submit(s: &Sweep, opts: &SlurmOptions, seqlab: &Path) -> Result<Option<String>, SweepError> {
+pub(super) fn submit(
+    s: &Sweep,
+    opts: &SlurmOptions,
+    seqlab: &Path,
+) -> Result<Option<String>, SweepError> {
     find_command("sbatch")?;
     let seqlab = super::sweep::check_binary(seqlab)?;
     let tasks = unfinished(s);
@@ -321,7 +327,7 @@ fn task_states(id: &str) -> HashMap<usize, String> {
 /// The sweep's results: the files, with Slurm's view of the tasks that have not written
 /// an exit status (queued, running, cancelled, or ended by Slurm: time limit, memory,
 /// node failure). Writes `sweep.csv` and `sweep.json`.
-pub fn gather(s: &Sweep) -> Result<Results, SweepError> {
+pub(super) fn gather(s: &Sweep) -> Result<Results, SweepError> {
     let states = job_id(s).map(|id| task_states(&id)).unwrap_or_default();
     let cancelled = slurm_dir(s).join("cancelled").exists();
     let now = |i: usize| -> Option<TrialState> {
@@ -366,24 +372,14 @@ pub fn gather(s: &Sweep) -> Result<Results, SweepError> {
     Ok(r)
 }
 
-/// Follows the job until `squeue` no longer lists it, reporting the table every second
-/// or two; then gathers and writes the results.
-pub fn follow(s: &Sweep, report: &mut dyn FnMut(&Results)) -> Result<Results, SweepError> {
-    let id = job_id(s).ok_or_else(|| other(format!("{}: no Slurm job", s.dir.display())))?;
-    loop {
-        let alive = job_alive(&id);
-        let r = gather(s)?;
-        report(&r);
-        if !alive {
-            return Ok(r);
-        }
-        std::thread::sleep(Duration::from_millis(1000));
-    }
+/// True while `squeue` lists the sweep's job (queued, running or completing).
+pub(super) fn job_running(s: &Sweep) -> bool {
+    job_id(s).is_some_and(|id| job_alive(&id))
 }
 
 /// Cancels the sweep's job array (`scancel`); the cancelled trials resume when the
 /// sweep is run again.
-pub fn cancel(s: &Sweep) -> Result<String, SweepError> {
+pub(super) fn cancel(s: &Sweep) -> Result<String, SweepError> {
     let id = job_id(s).ok_or_else(|| {
         other(format!(
             "{}: this sweep was not submitted to Slurm (no slurm/job_id)",
@@ -410,7 +406,7 @@ pub fn cancel(s: &Sweep) -> Result<String, SweepError> {
 }
 
 /// `Slurm job 123: 2 running, 1 queued` or `Slurm job 123: ended`.
-pub fn job_line(s: &Sweep) -> Option<String> {
+pub(super) fn job_line(s: &Sweep) -> Option<String> {
     let id = job_id(s)?;
     if !job_alive(&id) {
         return Some(format!("Slurm job {id}: ended"));

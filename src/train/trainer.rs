@@ -228,9 +228,7 @@ impl Trainer {
         let b = mb.batch_size();
         let mut state = match self.carried.take() {
             Some(s)
-                if self.carry()
-                    && self.batch > 0
-                    && s.iter().flatten().all(|l| l.h.nrows() == b) =>
+                if self.carry() && self.batch > 0 && s.iter().flatten().all(|l| l.batch() == b) =>
             {
                 s
             }
@@ -461,22 +459,24 @@ impl Trainer {
                 best_score: self.early.best_score,
                 best_iteration: self.early.best_iteration,
                 bad_evaluations: self.early.bad_evaluations,
-                carried_shapes: carried
+                carried_tensors: carried
                     .iter()
-                    .map(|s| (s.h.nrows(), s.h.ncols(), s.c.is_some()))
+                    .map(|s| {
+                        s.iter()
+                            .map(|(n, t)| (n.to_string(), t.nrows(), t.ncols()))
+                            .collect()
+                    })
                     .collect(),
+                carried_shapes: Vec::new(),
             },
             params: self.net.params().to_vec(),
             updater_state: self.updater.state.clone(),
             carried: carried
                 .iter()
                 .map(|s| {
-                    (
-                        s.h.iter().copied().collect(),
-                        s.c.as_ref()
-                            .map(|c| c.iter().copied().collect())
-                            .unwrap_or_default(),
-                    )
+                    s.iter()
+                        .map(|(n, t)| (n.to_string(), t.iter().copied().collect()))
+                        .collect()
                 })
                 .collect(),
         }
@@ -538,41 +538,54 @@ impl Trainer {
         };
         let template = self.net.zero_state(self.batch_size);
         let recurrent = template.iter().flatten().count();
-        let shapes = &ck.info.carried_shapes;
-        if ck.carried.len() != recurrent || shapes.len() != ck.carried.len() {
+        let layout = ck.info.carried_layout();
+        if ck.carried.len() != recurrent || layout.len() != ck.carried.len() {
             return Err(bad(format!(
                 "{} layer states ({} shapes) for {recurrent} recurrent layers",
                 ck.carried.len(),
-                shapes.len()
+                layout.len()
             )));
         }
-        let mut it = ck.carried.iter().zip(shapes);
+        let mut it = ck.carried.iter().zip(&layout);
         let mut out = Vec::with_capacity(template.len());
+        let describe = |tensors: &mut dyn Iterator<Item = (&str, usize, usize)>| {
+            tensors
+                .map(|(n, b, w)| format!("{n} ({b}, {w})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         for (k, slot) in template.iter().enumerate() {
             let Some(want) = slot else {
                 out.push(None);
                 continue;
             };
-            let ((h, c), &(b, hd, cell)) = it.next().expect("one state per recurrent layer");
-            let (wb, wh, wcell) = (want.h.nrows(), want.h.ncols(), want.c.is_some());
-            if (b, hd, cell) != (wb, wh, wcell) || h.len() != b * hd || (cell && c.len() != b * hd)
-            {
+            let (values, shapes) = it.next().expect("one state per recurrent layer");
+            // the layer's own tensors, by name and shape, in its order, each full
+            let fits =
+                shapes.len() == want.shapes().len()
+                    && values.len() == shapes.len()
+                    && want.iter().zip(shapes).zip(values).all(
+                        |(((wn, wt), (n, b, w)), (vn, v))| {
+                            wn == n && vn == n && wt.dim() == (*b, *w) && v.len() == b * w
+                        },
+                    );
+            if !fits {
                 return Err(bad(format!(
-                    "layer {k} has a ({b}, {hd}) state{} holding {} values, the layer needs \
-                     ({wb}, {wh}){}",
-                    if cell { " with a cell" } else { "" },
-                    h.len(),
-                    if wcell { " with a cell" } else { "" },
+                    "layer {k} has the state {}, the layer needs {}",
+                    describe(&mut shapes.iter().map(|(n, b, w)| (n.as_str(), *b, *w))),
+                    describe(&mut want.iter().map(|(n, t)| (n, t.nrows(), t.ncols()))),
                 )));
             }
-            let h = Array2::from_shape_vec((b, hd), h.clone()).map_err(|e| bad(e.to_string()))?;
-            let c = match cell {
-                true => Some(
-                    Array2::from_shape_vec((b, hd), c.clone()).map_err(|e| bad(e.to_string()))?,
-                ),
-                false => None,
-            };
-            out.push(Some(LayerState { h, c }));
+            let tensors = want
+                .iter()
+                .zip(values)
+                .map(|((name, t), (_, v))| {
+                    Array2::from_shape_vec(t.dim(), v.clone())
+                        .map(|a| (name, a))
+                        .map_err(|e| bad(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(LayerState::from_tensors(tensors));
         }
         Ok(Some(out))
     }

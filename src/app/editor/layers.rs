@@ -7,7 +7,8 @@ use eframe::egui;
 use egui::{DragValue, RichText, Ui};
 
 use crate::experiment::schema::{
-    ActivationSpec, Experiment, InitSpec, LayerSpec, LayerType, LossSpec, OutputModeSpec,
+    ActivationSpec, Activations, Experiment, InitSpec, LayerSpec, LayerType, LossSpec,
+    OutputModeSpec,
 };
 use crate::train::memory::{self, LayerSize};
 
@@ -21,47 +22,58 @@ enum LayerOp {
     Add,
 }
 
-const KINDS: [(LayerType, &str); 4] = [
-    (LayerType::Lstm, "LSTM"),
-    (LayerType::Gru, "GRU"),
-    (LayerType::Rnn, "RNN"),
-    (LayerType::Dense, "Dense"),
-];
+/// The layer kinds as the kind menu lists them, from the file format's one list.
+fn kinds() -> Vec<(LayerType, &'static str)> {
+    LayerType::ALL.map(|k| (k, k.info().label)).to_vec()
+}
 
-/// The activations a layer kind accepts (None = the kind's default).
-fn activations(kind: LayerType) -> &'static [(Option<ActivationSpec>, &'static str)] {
-    use ActivationSpec as A;
-    match kind {
-        LayerType::Gru => &[(None, "fixed")],
-        LayerType::Rnn => &[
-            (None, "default (tanh)"),
-            (Some(A::Tanh), "tanh"),
-            (Some(A::Relu), "relu"),
-        ],
-        LayerType::Lstm | LayerType::Dense => &[
-            (None, "default (tanh)"),
-            (Some(A::Tanh), "tanh"),
-            (Some(A::Softsign), "softsign"),
-            (Some(A::Relu), "relu"),
-            (Some(A::Sigmoid), "sigmoid"),
-            (Some(A::HardSigmoid), "hard sigmoid"),
-            (Some(A::Identity), "identity"),
-        ],
+/// An activation's name in the menus.
+fn activation_label(a: ActivationSpec) -> &'static str {
+    match a {
+        ActivationSpec::Identity => "identity",
+        ActivationSpec::Sigmoid => "sigmoid",
+        ActivationSpec::HardSigmoid => "hard sigmoid",
+        ActivationSpec::Tanh => "tanh",
+        ActivationSpec::Softsign => "softsign",
+        ActivationSpec::Relu => "relu",
+        ActivationSpec::LeakyRelu(_) => "leaky relu",
     }
+}
+
+/// The activations a layer kind accepts (None = the kind's default), as the file
+/// format describes the kind ([`LayerType::info`]).
+fn activations(kind: LayerType) -> Vec<(Option<ActivationSpec>, &'static str)> {
+    use ActivationSpec as A;
+    let listed: &[ActivationSpec] = match kind.info().activations {
+        Activations::Fixed => return vec![(None, "fixed")],
+        Activations::OneOf(allowed) => allowed,
+        Activations::Any => &[
+            A::Tanh,
+            A::Softsign,
+            A::Relu,
+            A::Sigmoid,
+            A::HardSigmoid,
+            A::Identity,
+        ],
+    };
+    std::iter::once((None, "default (tanh)"))
+        .chain(listed.iter().map(|&a| (Some(a), activation_label(a))))
+        .collect()
 }
 
 /// Clears the fields a layer kind does not accept (after the kind changed).
 fn fit_layer_to_kind(layer: &mut LayerSpec) {
     let defaults = LayerSpec::default();
-    if layer.kind != LayerType::Lstm {
+    let info = layer.kind.info();
+    if !info.lstm_options {
         layer.gate_activation = None;
         layer.peephole = false;
         layer.forget_bias = defaults.forget_bias;
     }
-    if !matches!(layer.kind, LayerType::Lstm | LayerType::Rnn) {
+    if !info.single_bias {
         layer.single_bias = false;
     }
-    if layer.kind == LayerType::Dense {
+    if !info.recurrent {
         layer.recurrent_init = defaults.recurrent_init;
     }
     if !activations(layer.kind)
@@ -243,7 +255,7 @@ pub(super) fn layers_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
                                 "kind",
                                 &format!("Layer {id} kind"),
                                 &mut layer.kind,
-                                &KINDS,
+                                &kinds(),
                             )
                             .on_hover_text("The layer type");
                             if layer.kind != before {
@@ -362,7 +374,8 @@ pub(super) fn layers_ui(ui: &mut Ui, exp: &mut Experiment, form: &mut Form) {
 fn layer_settings_ui(ui: &mut Ui, form: &mut Form, layer: &mut LayerSpec, id: usize, at: &str) {
     let grid_id = format!("{at}.grid");
     grid(ui, &grid_id, |ui| {
-        let gru = layer.kind == LayerType::Gru;
+        let info = layer.kind.info();
+        let fixed = info.activations == Activations::Fixed;
         row(
             ui,
             form,
@@ -370,19 +383,19 @@ fn layer_settings_ui(ui: &mut Ui, form: &mut Form, layer: &mut LayerSpec, id: us
             "Activation",
             "Cell/output activation (GRU's is fixed)",
             |ui| {
-                ui.add_enabled_ui(!gru, |ui| {
+                ui.add_enabled_ui(!fixed, |ui| {
                     combo(
                         ui,
                         "activation",
                         &format!("Layer {id} activation"),
                         &mut layer.activation,
-                        activations(layer.kind),
+                        &activations(layer.kind),
                     )
                 })
                 .inner
             },
         );
-        if layer.kind == LayerType::Lstm {
+        if info.lstm_options {
             row(
                 ui,
                 form,
@@ -420,7 +433,7 @@ fn layer_settings_ui(ui: &mut Ui, form: &mut Form, layer: &mut LayerSpec, id: us
                 |ui| ui.add(DragValue::new(&mut layer.forget_bias).speed(0.1)),
             );
         }
-        if matches!(layer.kind, LayerType::Lstm | LayerType::Rnn) {
+        if info.single_bias {
             row(
                 ui,
                 form,
@@ -445,7 +458,7 @@ fn layer_settings_ui(ui: &mut Ui, form: &mut Form, layer: &mut LayerSpec, id: us
                 )
             },
         );
-        if layer.kind != LayerType::Dense {
+        if info.recurrent {
             row(
                 ui,
                 form,

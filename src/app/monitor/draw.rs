@@ -84,10 +84,13 @@ impl Monitor {
                 actions.push(Action::CheckpointNow);
             }
         });
-        let l = &self.live;
+        let Some(live) = self.live_view() else {
+            return;
+        };
+        let l = view::read(&live);
         if l.max_iterations > 0 {
             let fraction = l.iteration as f32 / l.max_iterations as f32;
-            let its = l.rate.per_second().unwrap_or(0.0);
+            let its = l.per_second().unwrap_or(0.0);
             let eta = if its > 0.0 && l.iteration < l.max_iterations {
                 format!(
                     " · ETA {}",
@@ -104,7 +107,7 @@ impl Monitor {
                         l.max_iterations,
                         l.epoch,
                         human(l.tokens_per_s),
-                        self.lr
+                        l.lr
                     ))
                     .desired_height(16.0),
             );
@@ -132,12 +135,16 @@ impl Monitor {
     pub fn live_ui(&mut self, ui: &mut egui::Ui, id: &str, height: f32, actions: &mut Vec<Action>) {
         self.live_controls_ui(ui, actions);
         self.options_ui(ui);
-        let folder = self.live.folder.clone();
+        let folder = self.live.clone();
         self.charts_ui(ui, id, &folder, height);
-        if !self.live.validations.is_empty() || !self.live.samples.is_empty() {
+        let Some(live) = self.live_view() else {
+            return;
+        };
+        let l = view::read(&live);
+        if !l.validations.is_empty() || !l.samples.is_empty() {
             ui.columns(2, |cols| {
-                self.validation_ui(&mut cols[0], id);
-                self.samples_ui(&mut cols[1], id);
+                validation_ui(&mut cols[0], id, &l);
+                samples_ui(&mut cols[1], id, &l);
             });
         }
     }
@@ -180,15 +187,21 @@ impl Monitor {
         }
         let alpha = self.smoothing;
         let log_scale = self.log_scale;
-        let Some(main) = self.runs.get_mut(folder) else {
+        let Some(main_view) = self.runs.get(folder).cloned() else {
             ui.weak("No iteration yet.");
             return;
         };
-        main.smoothed.update(&main.score, alpha);
-        let main = &self.runs[folder];
-        let smoothed = &main.smoothed.points;
+        // the views are read for this frame only (the training thread never waits for
+        // them: it applies its events when no frame is reading)
+        let main = view::read(&main_view);
+        let smoothed = self.smoothed.entry(folder.to_path_buf()).or_default();
+        let smoothed = smoothed.update(&main.curves.score, alpha);
         let cache = &mut self.decimated;
-        let others: Vec<&RunCurves> = overlay.iter().filter_map(|p| self.runs.get(p)).collect();
+        let other_views: Vec<SharedView> = overlay
+            .iter()
+            .filter_map(|p| self.runs.get(p).cloned())
+            .collect();
+        let others: Vec<_> = other_views.iter().map(view::read).collect();
         let plot_h = ((height - 2.0 * 24.0) / 2.0).max(100.0);
 
         ui.columns(2, |cols| {
@@ -198,16 +211,16 @@ impl Monitor {
                 let c = OVERLAY_COLORS[k % OVERLAY_COLORS.len()];
                 lines.push(ChartLine {
                     name: format!("run {} training", o.name),
-                    points: o.score.points(),
+                    points: o.curves.score.points(),
                     color: c.gamma_multiply(0.8),
                     width: 1.0,
                     dashed: false,
                     markers: false,
                 });
-                if !o.validation.is_empty() {
+                if !o.curves.validation.is_empty() {
                     lines.push(ChartLine {
                         name: format!("run {} validation", o.name),
-                        points: o.validation.points(),
+                        points: o.curves.validation.points(),
                         color: c,
                         width: 1.0,
                         dashed: true,
@@ -218,7 +231,7 @@ impl Monitor {
             let raw_faint = alpha > 0.0;
             lines.push(ChartLine {
                 name: format!("run {} training", main.name),
-                points: main.score.points(),
+                points: main.curves.score.points(),
                 color: if raw_faint {
                     TRAIN_COLOR.gamma_multiply(0.3)
                 } else {
@@ -238,10 +251,10 @@ impl Monitor {
                     markers: false,
                 });
             }
-            if !main.validation.is_empty() {
+            if !main.curves.validation.is_empty() {
                 lines.push(ChartLine {
                     name: format!("run {} validation", main.name),
-                    points: main.validation.points(),
+                    points: main.curves.validation.points(),
                     color: VALIDATION_COLOR,
                     width: 1.5,
                     dashed: true,
@@ -249,6 +262,7 @@ impl Monitor {
                 });
             }
             let last = main
+                .curves
                 .score
                 .last()
                 .map(|s| format!(" — {s:.4}"))
@@ -261,7 +275,7 @@ impl Monitor {
                 &format!(
                     "Training loss per iteration (raw faint, smoothed bold) and the validation \
                      score; {} points kept, drawn decimated to the plot's width",
-                    main.score.len()
+                    main.curves.score.len()
                 ),
                 plot_h,
                 log_scale,
@@ -272,7 +286,7 @@ impl Monitor {
             // learning rate
             let mut lines = vec![ChartLine {
                 name: format!("run {} learning rate", main.name),
-                points: main.lr.points(),
+                points: main.curves.lr.points(),
                 color: LR_COLOR,
                 width: 1.5,
                 dashed: false,
@@ -281,7 +295,7 @@ impl Monitor {
             for (k, o) in others.iter().enumerate() {
                 lines.push(ChartLine {
                     name: format!("run {} learning rate", o.name),
-                    points: o.lr.points(),
+                    points: o.curves.lr.points(),
                     color: OVERLAY_COLORS[k % OVERLAY_COLORS.len()],
                     width: 1.0,
                     dashed: true,
@@ -301,8 +315,9 @@ impl Monitor {
             );
         });
         ui.columns(2, |cols| {
-            let layer_lines = |series: fn(&LayerCurves) -> &Series| -> Vec<ChartLine<'_>> {
-                main.layers
+            let layer_lines = |series: fn(&LayerCurves) -> &Curve| -> Vec<ChartLine<'_>> {
+                main.curves
+                    .layers
                     .iter()
                     .enumerate()
                     .map(|(k, l)| ChartLine {
@@ -318,7 +333,7 @@ impl Monitor {
             let mut grad = layer_lines(|l| &l.grad_norm);
             grad.push(ChartLine {
                 name: "all layers".into(),
-                points: main.grad_norm.points(),
+                points: main.curves.grad_norm.points(),
                 color: egui::Color32::GRAY,
                 width: 1.0,
                 dashed: true,
@@ -350,56 +365,6 @@ impl Monitor {
         });
     }
 
-    pub(super) fn validation_ui(&self, ui: &mut egui::Ui, id: &str) {
-        ui.strong("Validation")
-            .on_hover_text("Evaluations on the held-out data, newest first");
-        let Some(latest) = self.live.validations.back() else {
-            ui.weak("No evaluation yet.");
-            return;
-        };
-        latest_evaluation_ui(ui, latest);
-        egui::ScrollArea::vertical()
-            .id_salt(format!("{id}_validation_scroll"))
-            .max_height(120.0)
-            .show(ui, |ui| {
-                egui::Grid::new(format!("{id}_validation_grid"))
-                    .striped(true)
-                    .num_columns(3)
-                    .show(ui, |ui| {
-                        let (name, _) = latest.headline();
-                        ui.weak("iteration");
-                        ui.weak("score");
-                        ui.weak(name);
-                        ui.end_row();
-                        for ev in self.live.validations.iter().rev().take(20) {
-                            ui.monospace(ev.iteration.to_string());
-                            ui.monospace(format!("{:.4}", ev.score));
-                            ui.monospace(format!("{:.4}", ev.headline().1));
-                            ui.end_row();
-                        }
-                    });
-            });
-    }
-
-    pub(super) fn samples_ui(&self, ui: &mut egui::Ui, id: &str) {
-        ui.strong("Latest samples")
-            .on_hover_text("Text generated from the model during training, newest first");
-        egui::ScrollArea::vertical()
-            .id_salt(format!("{id}_samples_scroll"))
-            .max_height(140.0)
-            .show(ui, |ui| {
-                if self.live.samples.is_empty() {
-                    ui.weak("No sample yet (see sampling.every in the experiment, or Sample now).");
-                }
-                for (iteration, text) in &self.live.samples {
-                    ui.horizontal_wrapped(|ui| {
-                        ui.weak(format!("{iteration:>6}"));
-                        ui.monospace(text.replace('\n', " ¶ "));
-                    });
-                }
-            });
-    }
-
     /// The status line: state, progress, speed, ETA, BLAS.
     pub fn status_ui(&self, ui: &mut egui::Ui) {
         let (text, color) = match &self.state {
@@ -412,12 +377,15 @@ impl Monitor {
         let (dot, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
         ui.painter().circle_filled(dot.center(), 4.0, color);
         ui.label(egui::RichText::new(text).color(color));
-        let l = &self.live;
+        let live = self.live_view();
+        let guard = live.as_ref().map(view::read);
+        let empty = RunView::default();
+        let l: &RunView = guard.as_deref().unwrap_or(&empty);
         if self.state != RunState::Idle {
             ui.separator();
             ui.label(format!("iteration {} / {}", l.iteration, l.max_iterations));
             ui.separator();
-            let its = l.rate.per_second().unwrap_or(0.0);
+            let its = l.per_second().unwrap_or(0.0);
             ui.label(format!("{its:.1} iterations/s"));
             ui.separator();
             ui.label(format!("{} tokens/s", human(l.tokens_per_s)));
@@ -432,11 +400,6 @@ impl Monitor {
             if l.parameters > 0 {
                 ui.separator();
                 ui.label(format!("{} parameters", human(l.parameters as f64)));
-            }
-            if l.skipped > 0 {
-                ui.separator();
-                ui.weak(format!("{} metrics rows not plotted", l.skipped))
-                    .on_hover_text("The window fell behind; every row is still in metrics.csv");
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -457,6 +420,58 @@ impl Monitor {
             }
         });
     }
+}
+
+/// The live run's validations, newest first.
+pub(super) fn validation_ui(ui: &mut egui::Ui, id: &str, l: &RunView) {
+    ui.strong("Validation")
+        .on_hover_text("Evaluations on the held-out data, newest first");
+    let Some(latest) = l.validations.back() else {
+        ui.weak("No evaluation yet.");
+        return;
+    };
+    latest_evaluation_ui(ui, latest);
+    egui::ScrollArea::vertical()
+        .id_salt(format!("{id}_validation_scroll"))
+        .max_height(120.0)
+        .show(ui, |ui| {
+            egui::Grid::new(format!("{id}_validation_grid"))
+                .striped(true)
+                .num_columns(3)
+                .show(ui, |ui| {
+                    let (name, _) = latest.headline();
+                    ui.weak("iteration");
+                    ui.weak("score");
+                    ui.weak(name);
+                    ui.end_row();
+                    for ev in l.validations.iter().rev().take(20) {
+                        ui.monospace(ev.iteration.to_string());
+                        ui.monospace(format!("{:.4}", ev.score));
+                        ui.monospace(format!("{:.4}", ev.headline().1));
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+/// The live run's samples, newest first.
+pub(super) fn samples_ui(ui: &mut egui::Ui, id: &str, l: &RunView) {
+    ui.strong("Latest samples")
+        .on_hover_text("Text generated from the model during training, newest first");
+    egui::ScrollArea::vertical()
+        .id_salt(format!("{id}_samples_scroll"))
+        .max_height(140.0)
+        .show(ui, |ui| {
+            if l.samples.is_empty() {
+                ui.weak("No sample yet (see sampling.every in the experiment, or Sample now).");
+            }
+            for (iteration, text) in &l.samples {
+                ui.horizontal_wrapped(|ui| {
+                    ui.weak(format!("{iteration:>6}"));
+                    ui.monospace(text.replace('\n', " ¶ "));
+                });
+            }
+        });
 }
 
 /// One chart: `lines` decimated to the plot's pixel columns over the visible x range,
@@ -486,7 +501,7 @@ pub(super) fn chart_ui(
         let logs = lines
             .iter()
             .flat_map(|l| l.points.iter())
-            .map(|p| p.y)
+            .map(|p| p[1])
             .filter(|y| y.is_finite() && *y > 0.0)
             .map(f64::log10);
         let (lo, hi) = logs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
@@ -561,12 +576,12 @@ impl DecimationCache {
     fn get(
         &mut self,
         key: &str,
-        points: &[PlotPoint],
+        points: &[[f64; 2]],
         range: Option<(f64, f64)>,
         columns: usize,
         log_y: bool,
     ) -> Vec<PlotPoint> {
-        let first = points.first().map_or(f64::NAN, |p| p.x);
+        let first = points.first().map_or(f64::NAN, |p| p[0]);
         if let Some((n, x0, r, c, l, pts)) = self.lines.get(key) {
             if *n == points.len()
                 && (x0.to_bits() == first.to_bits())

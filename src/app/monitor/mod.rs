@@ -4,31 +4,30 @@
 //! and ETA, and the run controls. It is drawn inside a `train` cell while its run goes
 //! on (and pinned above the notebook), and the same charts draw a finished run's record.
 //!
-//! Runs are kept: every run's curves stay in [`Monitor`] (a finished run's are read from
-//! its `metrics.csv` when first needed), and the runs in [`Monitor::overlay`] are drawn
-//! under the live run's curves.
-//!
-//! It talks to the trainer only through the session's runner: commands out (as command
-//! lines), [`Event`]s in, handed over once per frame in [`Monitor::apply_events`];
-//! nothing here waits or computes anything heavier than a running mean.
+//! The figures are the run's view ([`crate::train::view::RunView`]): the live run's is
+//! the one the training thread keeps and the session hands over, a finished run's is
+//! read from its folder when first needed. The monitor keeps only drawing state
+//! (smoothing, decimation, which runs are overlaid, the chart options) and the events'
+//! lines in the console ([`Monitor::apply_events`]); the runs in [`Monitor::overlay`] are
+//! drawn under the live run's curves. Commands go out as command lines; nothing here
+//! waits or computes anything heavier than a running mean.
 
 mod draw;
 use draw::*;
 
 use eframe::egui;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoint, PlotPoints, Points};
 
-use crate::experiment::rundir::{read_curve, read_log};
 use crate::experiment::schema::UpdaterSpec;
 use crate::train::eval::EvalMetrics;
-use crate::train::trainer::IterationMetrics;
+use crate::train::view::{self, Curve, LayerCurves, RunView, SharedView};
 use crate::train::{Evaluation, Event};
 
 use super::console::Log;
-use super::series::{log10, Series};
+use super::series::log10;
 use super::Action;
 
 /// Where a run is.
@@ -54,42 +53,6 @@ impl RunState {
     }
 }
 
-/// Iterations per second over the last few seconds of events.
-#[derive(Default)]
-struct RateMeter {
-    /// (elapsed seconds, iteration)
-    recent: VecDeque<(f64, u64)>,
-}
-
-impl RateMeter {
-    const WINDOW_S: f64 = 3.0;
-
-    fn push(&mut self, elapsed_s: f64, iteration: u64) {
-        self.recent.push_back((elapsed_s, iteration));
-        while self.recent.len() > 2
-            && self
-                .recent
-                .front()
-                .is_some_and(|&(t, _)| elapsed_s - t > Self::WINDOW_S)
-        {
-            self.recent.pop_front();
-        }
-    }
-
-    fn per_second(&self) -> Option<f64> {
-        let (&(t0, i0), &(t1, i1)) = (self.recent.front()?, self.recent.back()?);
-        (t1 > t0).then(|| (i1 - i0) as f64 / (t1 - t0))
-    }
-}
-
-/// One layer's curves: gradient norm and update:parameter ratio per iteration.
-#[derive(Clone, Debug, Default)]
-pub struct LayerCurves {
-    pub name: String,
-    pub grad_norm: Series,
-    pub ratio: Series,
-}
-
 /// An exponential moving average of a series, extended as points arrive.
 #[derive(Clone, Debug, Default)]
 struct Smoothed {
@@ -98,13 +61,13 @@ struct Smoothed {
     upto: usize,
     ema: f64,
     weight: f64,
-    points: Vec<PlotPoint>,
+    points: Vec<[f64; 2]>,
 }
 
 impl Smoothed {
     /// The smoothed points of `source` with weight `alpha` on the past (recomputed when
     /// `alpha` changes or the source was cut back, else extended).
-    fn update(&mut self, source: &Series, alpha: f64) -> &[PlotPoint] {
+    fn update(&mut self, source: &Curve, alpha: f64) -> &[[f64; 2]] {
         let pts = source.points();
         if alpha != self.alpha || pts.len() < self.upto {
             *self = Smoothed {
@@ -113,109 +76,26 @@ impl Smoothed {
             };
         }
         for p in &pts[self.upto..] {
-            self.ema = alpha * self.ema + (1.0 - alpha) * p.y;
+            self.ema = alpha * self.ema + (1.0 - alpha) * p[1];
             self.weight = alpha * self.weight + (1.0 - alpha);
-            self.points
-                .push(PlotPoint::new(p.x, self.ema / self.weight));
+            self.points.push([p[0], self.ema / self.weight]);
         }
         self.upto = pts.len();
         &self.points
     }
 }
 
-/// Everything plotted for one run (the full history).
-#[derive(Clone, Debug, Default)]
-pub struct RunCurves {
-    /// The run's name as the notebook lists it (`003`).
-    pub name: String,
-    pub score: Series,
-    pub validation: Series,
-    pub lr: Series,
-    pub grad_norm: Series,
-    pub layers: Vec<LayerCurves>,
-    smoothed: Smoothed,
-}
-
-impl RunCurves {
-    /// Empty curves for the run called `name`.
-    pub fn named(name: &str) -> Self {
-        RunCurves {
-            name: name.to_string(),
-            ..RunCurves::default()
-        }
-    }
-
-    fn push(&mut self, m: &IterationMetrics) {
-        let x = m.iteration as f64;
-        self.score.push(x, m.score);
-        self.lr.push(x, m.lr);
-        self.grad_norm.push(x, m.global_grad_norm);
-        for (k, layer) in m.layers.iter().enumerate() {
-            if self.layers.len() <= k {
-                self.layers.push(LayerCurves {
-                    name: layer.name.clone(),
-                    ..LayerCurves::default()
-                });
-            }
-            self.layers[k].grad_norm.push(x, layer.grad_norm);
-            self.layers[k].ratio.push(x, layer.ratio);
-        }
-    }
-
-    /// A finished run's curves from its folder's `metrics.csv` and `eval.csv`; `None`
-    /// when it has no metrics log.
-    pub fn read(folder: &Path, name: &str) -> Option<RunCurves> {
-        let (header, rows) = read_log(&folder.join("metrics.csv"))?;
-        let col = |n: &str| header.iter().position(|h| h == n);
-        let (it, score) = (col("iteration")?, col("score")?);
-        let mut c = RunCurves::named(name);
-        let pairs = |k: Option<usize>| -> Series {
-            k.map(|k| Series::from_pairs(rows.iter().map(|r| (r[it], r[k]))))
-                .unwrap_or_default()
-        };
-        c.score = pairs(Some(score));
-        c.lr = pairs(col("lr"));
-        c.grad_norm = pairs(col("grad_norm"));
-        for h in &header {
-            if let Some(layer) = h.strip_suffix(".grad_norm") {
-                c.layers.push(LayerCurves {
-                    name: layer.to_string(),
-                    grad_norm: pairs(col(h)),
-                    ratio: pairs(col(&format!("{layer}.update_ratio"))),
-                });
-            }
-        }
-        c.validation = Series::from_pairs(
-            read_curve(&folder.join("eval.csv"), "iteration", "score").unwrap_or_default(),
-        );
-        Some(c)
-    }
-}
-
-/// The live run's figures that are not curves.
-#[derive(Default)]
-struct Live {
-    /// The run folder (absolute), the key of its curves.
-    folder: PathBuf,
-    parameters: usize,
-    max_iterations: u64,
-    iteration: u64,
-    epoch: u64,
-    rate: RateMeter,
-    tokens_per_s: f64,
-    elapsed_s: f64,
-    skipped: u64,
-    validations: VecDeque<Evaluation>,
-    samples: VecDeque<(u64, String)>,
-}
-
 /// The monitor's runtime state (nothing here is saved: runs are read back from their
 /// folders).
 pub struct Monitor {
     pub state: RunState,
-    live: Live,
-    /// Every run's curves seen this session, by run folder (absolute).
-    runs: HashMap<PathBuf, RunCurves>,
+    /// The live (or last) run's folder (absolute): its view is in `runs`.
+    live: PathBuf,
+    /// Every run's view seen this session, by run folder (absolute): the live run's as
+    /// its training thread keeps it, finished ones read from their folders.
+    runs: HashMap<PathBuf, SharedView>,
+    /// The smoothed training score of each run drawn, by run folder.
+    smoothed: HashMap<PathBuf, Smoothed>,
     /// Run folders whose log could not be read (not retried every frame).
     unreadable: BTreeSet<PathBuf>,
     /// Run folders whose curves are drawn under the live (or shown) run's.
@@ -224,8 +104,6 @@ pub struct Monitor {
     pub log_scale: bool,
     /// Smoothing weight on the past, 0..0.99 (0: raw).
     pub smoothing: f64,
-    /// The learning rate the schedule used last.
-    lr: f64,
     /// The live learning-rate control.
     lr_input: f64,
     /// `OpenBLAS 0.3.21 kernel SkylakeX, 2 threads`
@@ -240,13 +118,13 @@ impl Default for Monitor {
     fn default() -> Self {
         Monitor {
             state: RunState::Idle,
-            live: Live::default(),
+            live: PathBuf::new(),
             runs: HashMap::new(),
+            smoothed: HashMap::new(),
             unreadable: BTreeSet::new(),
             overlay: BTreeSet::new(),
             log_scale: false,
             smoothing: 0.6,
-            lr: 0.0,
             lr_input: 1e-3,
             blas: crate::threads::info().to_string(),
             setup: None,
@@ -267,14 +145,10 @@ const OVERLAY_COLORS: [egui::Color32; 5] = [
     egui::Color32::from_rgb(150, 150, 230),
 ];
 
-/// Validation results and samples kept for display.
-const KEEP_VALIDATIONS: usize = 50;
-const KEEP_SAMPLES: usize = 8;
-
 /// A line to draw on a chart.
 struct ChartLine<'s> {
     name: String,
-    points: &'s [PlotPoint],
+    points: &'s [[f64; 2]],
     color: egui::Color32,
     width: f32,
     dashed: bool,
@@ -283,40 +157,39 @@ struct ChartLine<'s> {
 }
 
 impl Monitor {
-    /// Starts following a run the session has just started: `name` as listed, its
-    /// `folder` (absolute), base learning rate `lr`. The previous runs' curves are kept;
-    /// the most recent one is overlaid (`previous`).
-    pub fn begin(&mut self, name: &str, folder: PathBuf, lr: f64, previous: Option<PathBuf>) {
+    /// Starts following a run the session has just started: its `view` (kept by the
+    /// training thread), `folder` (absolute), base learning rate `lr`. The previous
+    /// runs' views are kept; the most recent one is overlaid (`previous`).
+    pub fn begin(&mut self, view: SharedView, folder: PathBuf, lr: f64, previous: Option<PathBuf>) {
         self.state = RunState::Loading;
-        self.lr = lr;
         self.lr_input = lr;
         self.setup = None;
-        self.live = Live {
-            folder: folder.clone(),
-            ..Live::default()
-        };
-        self.runs.insert(folder, RunCurves::named(name));
+        self.live = folder.clone();
+        self.smoothed.remove(&folder);
+        self.runs.insert(folder, view);
         if let Some(p) = previous {
             self.overlay.insert(p);
         }
     }
 
-    /// Forgets the live run (a new or opened notebook); kept curves stay cached.
+    /// Forgets the live run (a new or opened notebook); kept views stay cached.
     pub fn reset(&mut self) {
         self.state = RunState::Idle;
-        self.live = Live::default();
+        self.live = PathBuf::new();
         self.overlay.clear();
     }
 
-    /// Applies the events the session took from the runner this frame.
+    /// Applies the events the session took from the runner this frame: the run's state
+    /// and the console's lines (the figures are in the run's view).
     pub fn apply_events(&mut self, events: Vec<Event>, log: &mut Log) {
         for event in events {
             self.apply(event, log);
         }
     }
 
-    fn live_curves(&mut self) -> &mut RunCurves {
-        self.runs.entry(self.live.folder.clone()).or_default()
+    /// The live (or last) run's view, if any.
+    pub fn live_view(&self) -> Option<SharedView> {
+        self.runs.get(&self.live).cloned()
     }
 
     fn apply(&mut self, event: Event, log: &mut Log) {
@@ -327,15 +200,13 @@ impl Monitor {
                 run_dir,
                 setup,
             } => {
-                self.live.parameters = parameters;
-                self.live.max_iterations = max_iterations;
                 if let Some(dir) = run_dir {
-                    if dir != self.live.folder && !self.live.folder.as_os_str().is_empty() {
-                        if let Some(c) = self.runs.remove(&self.live.folder) {
-                            self.runs.insert(dir.clone(), c);
+                    if dir != self.live && !self.live.as_os_str().is_empty() {
+                        if let Some(v) = self.runs.remove(&self.live) {
+                            self.runs.insert(dir.clone(), v);
                         }
                     }
-                    self.live.folder = dir;
+                    self.live = dir;
                 }
                 self.state = RunState::Running;
                 self.blas = crate::threads::info().to_string();
@@ -344,41 +215,16 @@ impl Monitor {
                     "started: {parameters} parameters, up to {max_iterations} iterations"
                 ));
             }
-            Event::Iteration {
-                metrics,
-                tokens_per_s,
-                elapsed_s,
-                skipped,
-            } => {
-                self.live.iteration = metrics.iteration;
-                self.live.epoch = metrics.epoch;
-                self.lr = metrics.lr;
-                self.live.tokens_per_s = tokens_per_s;
-                self.live.elapsed_s = elapsed_s;
-                self.live.skipped += skipped;
-                self.live.rate.push(elapsed_s, metrics.iteration);
-                self.live_curves().push(&metrics);
-            }
+            Event::Iteration { .. } => {}
             Event::Validation(ev) => {
                 let (name, value) = ev.headline();
                 log.event(format!(
                     "{} at iteration {}: score {:.4}, {name} {value:.4}",
                     ev.split, ev.iteration, ev.score
                 ));
-                self.live_curves()
-                    .validation
-                    .push(ev.iteration as f64, ev.score);
-                if self.live.validations.len() == KEEP_VALIDATIONS {
-                    self.live.validations.pop_front();
-                }
-                self.live.validations.push_back(ev);
             }
-            Event::Sample { iteration, text } => {
+            Event::Sample { iteration, .. } => {
                 log.event(format!("sample at iteration {iteration}"));
-                if self.live.samples.len() == KEEP_SAMPLES {
-                    self.live.samples.pop_back();
-                }
-                self.live.samples.push_front((iteration, text));
             }
             Event::Checkpoint { iteration, path } => {
                 log.event(format!(
@@ -430,9 +276,6 @@ impl Monitor {
                     }
                 }
                 self.state = RunState::Finished(how.to_string());
-                // the last iterations' events may have been dropped (the window fell
-                // behind); the summary has the count
-                self.live.iteration = self.live.iteration.max(summary.iterations);
                 self.blas = crate::threads::info().to_string();
             }
         }
@@ -440,19 +283,18 @@ impl Monitor {
 
     /// Iterations completed in the current (or last) run.
     pub fn iteration(&self) -> u64 {
-        self.live.iteration
+        self.live_view().map_or(0, |v| view::read(&v).iteration)
     }
 
     /// The live (or last) run's folder.
     pub fn live_folder(&self) -> &Path {
-        &self.live.folder
+        &self.live
     }
 
-    /// Points in the live run's training-score history (every iteration seen).
+    /// Points in the live run's training-score history (every iteration).
     pub fn score_points(&self) -> usize {
-        self.runs
-            .get(&self.live.folder)
-            .map_or(0, |c| c.score.len())
+        self.live_view()
+            .map_or(0, |v| view::read(&v).curves.score.len())
     }
 
     /// The BLAS line shown in the status bar.
@@ -460,38 +302,34 @@ impl Monitor {
         &self.blas
     }
 
-    /// The curves of the run in `folder` (`name` as listed), read from its logs the
-    /// first time; `None` when it has no readable metrics log.
-    pub fn curves(&mut self, folder: &Path, name: &str) -> Option<&RunCurves> {
+    /// The view of the run in `folder` (`name` as listed), read from its logs the first
+    /// time; `None` when it has no readable metrics log.
+    pub fn curves(&mut self, folder: &Path, name: &str) -> Option<SharedView> {
         if !self.runs.contains_key(folder) && !self.unreadable.contains(folder) {
-            match RunCurves::read(folder, name) {
-                Some(c) => {
-                    self.runs.insert(folder.to_path_buf(), c);
+            match RunView::read(folder, name) {
+                Some(v) => {
+                    self.runs.insert(folder.to_path_buf(), v.shared());
                 }
                 None => {
                     self.unreadable.insert(folder.to_path_buf());
                 }
             }
         }
-        self.runs.get(folder)
+        self.runs.get(folder).cloned()
     }
 
-    /// Forgets a run's cached curves (its log is read again when next shown).
+    /// Forgets a run's cached view (its log is read again when next shown).
     pub fn forget(&mut self, folder: &Path) {
-        if *folder != self.live.folder || !self.state.is_active() {
+        if *folder != self.live || !self.state.is_active() {
             self.runs.remove(folder);
+            self.smoothed.remove(folder);
             self.unreadable.remove(folder);
         }
     }
 
-    /// Inserts curves for a run folder (tests and benchmarks fill long histories).
-    pub fn insert_curves(&mut self, folder: PathBuf, curves: RunCurves) {
-        self.runs.insert(folder, curves);
-    }
-
-    /// The live curves, mutable (benchmarks fill a long history).
-    pub fn live_curves_mut(&mut self) -> &mut RunCurves {
-        self.live_curves()
+    /// Puts a run's view under `folder` (tests and benchmarks fill long histories).
+    pub fn insert_view(&mut self, folder: PathBuf, view: SharedView) {
+        self.runs.insert(folder, view);
     }
 }
 
@@ -544,27 +382,29 @@ mod tests {
             "iteration,split,score,accuracy\n2,validation,1.7,0.5\n",
         )
         .unwrap();
-        let c = RunCurves::read(&dir, "001").unwrap();
+        let v = RunView::read(&dir, "001").unwrap();
+        let c = &v.curves;
         assert_eq!(c.score.len(), 2, "the torn last row is skipped");
         assert_eq!(c.layers.len(), 2);
         assert_eq!(c.layers[0].name, "l0");
-        assert_eq!(c.layers[1].ratio.points()[1].y, 0.0015);
-        assert_eq!(c.validation.points()[0].y, 1.7);
+        assert_eq!(c.layers[1].ratio.points()[1][1], 0.0015);
+        assert_eq!(c.validation.points()[0][1], 1.7);
         assert_eq!(c.lr.last(), Some(0.01));
+        assert_eq!((v.iteration, v.score), (2, Some(1.5)));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn smoothing_is_bias_corrected_and_extends_as_points_arrive() {
-        let mut s = Series::default();
+        let mut s = Curve::default();
         for i in 0..10 {
             s.push(i as f64, 2.0);
         }
         let mut sm = Smoothed::default();
         for p in sm.update(&s, 0.9) {
-            assert!((p.y - 2.0).abs() < 1e-12);
+            assert!((p[1] - 2.0).abs() < 1e-12);
         }
-        let mut step = Series::default();
+        let mut step = Curve::default();
         for i in 0..50 {
             step.push(i as f64, 0.0);
         }
@@ -575,10 +415,10 @@ mod tests {
         }
         let pts = sm.update(&step, 0.9).to_vec();
         assert_eq!(pts.len(), 100);
-        assert!(pts[50].y > 0.0 && pts[50].y < 0.2);
-        assert!(pts[99].y > 0.99);
+        assert!(pts[50][1] > 0.0 && pts[50][1] < 0.2);
+        assert!(pts[99][1] > 0.99);
         // a new weight recomputes from the start
-        assert_eq!(sm.update(&step, 0.0)[60].y, 1.0);
+        assert_eq!(sm.update(&step, 0.0)[60][1], 1.0);
     }
 
     #[test]

@@ -29,7 +29,10 @@ pub fn complete(exp: &Experiment, line: &str, pos: usize) -> (usize, Vec<String>
             v
         }
         (Complete::Alignments, []) => words(&["start", "end", "equal"]),
-        (Complete::LayerKinds, []) => LayerType::ALL.iter().map(|(_, n)| n.to_string()).collect(),
+        (Complete::LayerKinds, []) => LayerType::ALL
+            .iter()
+            .map(|k| k.info().name.to_string())
+            .collect(),
         (Complete::State, []) => words(&["reset", "show", "save", "load"]),
         (Complete::State, ["load"]) => exp.notebook.states.iter().map(|s| s.name.clone()).collect(),
         (Complete::Runs, _) => runs(),

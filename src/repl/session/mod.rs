@@ -70,12 +70,8 @@ struct ActiveRun {
     entry: usize,
     /// Index of the `train` cell in the transcript.
     cell: usize,
-    max_iterations: u64,
-    iteration: u64,
-    score: Option<f64>,
-    tokens_per_s: f64,
-    elapsed_s: f64,
-    paused: bool,
+    /// The run's view, kept by its training thread: the progress every front end reads.
+    view: crate::train::view::SharedView,
 }
 
 /// A snapshot of the active run's progress (for progress lines and status bars).
@@ -105,6 +101,9 @@ pub struct RunStart {
     pub folder: PathBuf,
     /// The folder of the run listed before it, if any (the monitor overlays it).
     pub previous: Option<PathBuf>,
+    /// The run's view (progress, curves, validations, samples), kept by its training
+    /// thread: the same one the session reads.
+    pub view: crate::train::view::SharedView,
     /// Every event of the run, delivered to this front end directly by the training
     /// thread (so it keeps streaming while the session is busy with another command).
     pub events: crate::train::runner::EventStream,
@@ -275,14 +274,17 @@ impl Session {
 
     /// The active run's progress.
     pub fn progress(&self) -> Option<Progress> {
-        self.active.as_ref().map(|a| Progress {
-            run: self.experiment.notebook.runs[a.entry].name(),
-            iteration: a.iteration,
-            max_iterations: a.max_iterations,
-            score: a.score,
-            tokens_per_s: a.tokens_per_s,
-            elapsed_s: a.elapsed_s,
-            paused: a.paused,
+        self.active.as_ref().map(|a| {
+            let v = crate::train::view::read(&a.view);
+            Progress {
+                run: self.experiment.notebook.runs[a.entry].name(),
+                iteration: v.iteration,
+                max_iterations: v.max_iterations,
+                score: v.score,
+                tokens_per_s: v.tokens_per_s,
+                elapsed_s: v.elapsed_s,
+                paused: v.phase == crate::train::view::RunPhase::Paused,
+            }
         })
     }
 

@@ -245,7 +245,8 @@ impl Session {
             };
             let d = &r.summary;
             // the run under way counts live; the others from their summaries
-            let live = self.active.as_ref().filter(|_| running);
+            let live = self.progress().filter(|_| running);
+            let live = live.as_ref();
             t.rows.push(vec![
                 (i + 1).to_string(),
                 r.name(),

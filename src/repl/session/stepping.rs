@@ -1,11 +1,15 @@
 //! Stateful stepping of the selected model (`step`) and its saved states (`state`).
 
 use super::*;
+use crate::experiment::notebook::StateTensor;
 
 impl Session {
     pub(super) fn step(&mut self, input: &str) -> Result<Vec<Output>, String> {
         let sel = self.model()?;
         let net = &mut sel.model.net;
+        if let Some(why) = net.cannot_step() {
+            return Err(why);
+        }
         let i = net.config().input_size;
         if let Some(vocab) = &sel.model.vocab {
             let chars: Vec<char> = input.chars().collect();
@@ -106,22 +110,37 @@ impl Session {
             StateCommand::Show => {
                 let sel = self.model()?;
                 let state = sel.model.net.rnn_get_state();
+                let shapes = sel.model.net.state_shapes();
+                // one column per state tensor name, in the order the layers list them
+                let mut names: Vec<&str> = Vec::new();
+                for s in shapes.iter().flatten() {
+                    if !names.contains(&s.name) {
+                        names.push(s.name);
+                    }
+                }
                 let mut t = Table {
                     title: format!("stepping state of run {}", sel.name),
-                    columns: ["layer", "kind", "‖h‖", "‖c‖"].map(String::from).to_vec(),
+                    columns: ["layer", "kind"]
+                        .into_iter()
+                        .map(String::from)
+                        .chain(names.iter().map(|n| format!("‖{n}‖")))
+                        .collect(),
                     rows: Vec::new(),
                 };
                 for (k, l) in sel.model.experiment.model.layers.iter().enumerate() {
                     let s = state.get(k).and_then(Option::as_ref);
-                    let norm = |a: &Array2<f32>| {
-                        format!("{:.4}", a.iter().map(|v| v * v).sum::<f32>().sqrt())
-                    };
-                    t.rows.push(vec![
-                        k.to_string(),
-                        format!("{:?}", l.kind),
-                        s.map_or("0 (reset)".into(), |s| norm(&s.h)),
-                        s.and_then(|s| s.c.as_ref()).map_or("-".into(), norm),
-                    ]);
+                    let has = |n: &str| shapes[k].iter().any(|s| s.name == n);
+                    let cells = names.iter().map(|&n| match s.and_then(|s| s.get(n)) {
+                        Some(a) => format!("{:.4}", a.iter().map(|v| v * v).sum::<f32>().sqrt()),
+                        None if has(n) => "0 (reset)".into(),
+                        None => "-".into(),
+                    });
+                    t.rows.push(
+                        [k.to_string(), format!("{:?}", l.kind)]
+                            .into_iter()
+                            .chain(cells)
+                            .collect(),
+                    );
                 }
                 Ok(vec![Output::Table(t)])
             }
@@ -131,15 +150,20 @@ impl Session {
                 if state.is_empty() {
                     return Err("the state is zero (nothing fed yet); `step` first".into());
                 }
-                if state.iter().flatten().any(|s| s.h.nrows() != 1) {
+                if state.iter().flatten().any(|s| s.batch() != 1) {
                     return Err("only a one-example stepping state can be saved".into());
                 }
                 let layers = state
                     .iter()
                     .map(|s| {
                         s.as_ref().map(|s| StateLayer {
-                            h: s.h.iter().copied().collect(),
-                            c: s.c.as_ref().map(|c| c.iter().copied().collect()),
+                            tensors: s
+                                .iter()
+                                .map(|(name, t)| StateTensor {
+                                    name: name.into(),
+                                    values: t.iter().copied().collect(),
+                                })
+                                .collect(),
                         })
                     })
                     .collect();
@@ -181,40 +205,45 @@ impl Session {
                         )
                     })?;
                 let sel = self.model()?;
-                let sizes: Vec<usize> = sel
-                    .model
-                    .net
-                    .config()
-                    .layers
-                    .iter()
-                    .map(|l| l.size)
-                    .collect();
-                let fits = saved.layers.len() == sizes.len()
-                    && saved.layers.iter().zip(&sizes).all(|(l, &h)| {
-                        l.as_ref().is_none_or(|l| {
-                            l.h.len() == h && l.c.as_ref().is_none_or(|c| c.len() == h)
-                        })
-                    });
-                if !fits {
-                    return Err(format!(
+                let shapes = sel.model.net.state_shapes();
+                let misfit = || {
+                    format!(
                         "state {name:?} was saved from run {} and does not fit run {}'s layers",
                         saved.run, sel.name
-                    ));
+                    )
+                };
+                if saved.layers.len() != shapes.len() {
+                    return Err(misfit());
                 }
-                let state: NetState<f32> = saved
-                    .layers
-                    .iter()
-                    .map(|l| {
-                        l.as_ref().map(|l| LayerState {
-                            h: Array2::from_shape_vec((1, l.h.len()), l.h.clone())
-                                .expect("sizes checked"),
-                            c: l.c.as_ref().map(|c| {
-                                Array2::from_shape_vec((1, c.len()), c.clone())
-                                    .expect("sizes checked")
-                            }),
-                        })
-                    })
-                    .collect();
+                // each layer's saved tensors must be exactly the ones it lists, by name
+                // and width, in its order
+                let mut state: NetState<f32> = Vec::with_capacity(shapes.len());
+                for (saved, want) in saved.layers.iter().zip(&shapes) {
+                    let tensors = saved.as_ref().map_or(&[][..], |l| &l.tensors[..]);
+                    let fits = tensors.len() == want.len()
+                        && tensors
+                            .iter()
+                            .zip(want)
+                            .all(|(t, w)| t.name == w.name && t.values.len() == w.width);
+                    if !fits {
+                        return Err(misfit());
+                    }
+                    state.push(if want.is_empty() {
+                        None
+                    } else {
+                        LayerState::from_tensors(
+                            tensors
+                                .iter()
+                                .zip(want)
+                                .map(|(t, w)| {
+                                    let a = Array2::from_shape_vec((1, w.width), t.values.clone())
+                                        .expect("widths checked");
+                                    (w.name, a)
+                                })
+                                .collect(),
+                        )
+                    });
+                }
                 sel.model.net.rnn_set_state(state);
                 Ok(vec![text(format!(
                     "state {name:?} loaded into run {}",

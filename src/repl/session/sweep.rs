@@ -17,7 +17,7 @@ use crate::experiment::notebook::{relative_to, Line, Output, RunEntry, Series};
 use crate::experiment::sweep::Results;
 use crate::repl::sweep::SweepCommand;
 use crate::train::sweep::{self, Sweep};
-use crate::train::sweep_slurm;
+use crate::train::SweepBackend;
 
 /// Runs a `sweep` command in the session.
 pub fn execute(session: &mut Session, cmd: SweepCommand) -> Result<Vec<Output>, String> {
@@ -29,12 +29,12 @@ pub fn execute(session: &mut Session, cmd: SweepCommand) -> Result<Vec<Output>, 
         }
         SweepCommand::Wait(dir) => {
             let s = open(session, dir.as_deref())?;
-            wait(&s)?;
+            SweepBackend::of(&s).wait(&s);
             status_cell(session, &s)
         }
         SweepCommand::Cancel(dir) => {
             let s = open(session, dir.as_deref())?;
-            let said = cancel(&s)?;
+            let said = SweepBackend::of(&s).cancel(&s).map_err(|e| e.to_string())?;
             let mut out = vec![Output::Text(said)];
             out.extend(status_cell(session, &s)?);
             Ok(out)
@@ -115,11 +115,15 @@ fn start(session: &mut Session, options: &[String]) -> Result<Vec<Output>, Strin
         .spawn()
         .map_err(|e| format!("could not start {}: {e}", seqlab.display()))?;
     let pid = child.id();
-    let local = !options.iter().any(|o| o == "--slurm");
-    // a local sweep holds its folder's lock while it runs: wait until it does, so that
-    // `sweep wait` right after cannot miss it
+    let backend = if options.iter().any(|o| o == "--slurm") {
+        SweepBackend::Slurm
+    } else {
+        SweepBackend::Local
+    };
+    // wait until the child has the sweep under way (a local sweep: holds its folder's
+    // lock), so that `sweep wait` right after cannot miss it
     let started = Instant::now();
-    while local && !locked_by(&s.dir, pid) && started.elapsed() < Duration::from_secs(10) {
+    while !backend.is_run_by(&s, pid) && started.elapsed() < Duration::from_secs(10) {
         if let Ok(Some(status)) = child.try_wait() {
             let tail = std::fs::read_to_string(&log).unwrap_or_default();
             let last = tail.lines().last().unwrap_or_default().to_string();
@@ -142,49 +146,9 @@ fn start(session: &mut Session, options: &[String]) -> Result<Vec<Output>, Strin
     ))])
 }
 
-/// True while the process `pid` holds the sweep folder's lock.
-fn locked_by(dir: &Path, pid: u32) -> bool {
-    let text = std::fs::read_to_string(dir.join("lock")).unwrap_or_default();
-    text.trim() == pid.to_string() && lock_held(dir)
-}
-
-/// True while some process holds the sweep folder's lock (a local sweep is running).
-fn lock_held(dir: &Path) -> bool {
-    sweep::scheduler_running(dir)
-}
-
-/// Blocks until the sweep has ended (local: its scheduler released the folder; Slurm:
-/// the job left the queue).
-fn wait(s: &Sweep) -> Result<(), String> {
-    loop {
-        let running = if sweep_slurm::is_slurm(s) {
-            sweep_slurm::job_line(s).is_some_and(|l| !l.ends_with("ended"))
-        } else {
-            lock_held(&s.dir)
-        };
-        if !running {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn cancel(s: &Sweep) -> Result<String, String> {
-    if sweep_slurm::is_slurm(s) {
-        sweep_slurm::cancel(s)
-    } else {
-        sweep::cancel_local(s)
-    }
-    .map_err(|e| e.to_string())
-}
-
 /// The sweep as notebook outputs; its trials are added to the notebook's runs.
 pub fn status_cell(session: &mut Session, s: &Sweep) -> Result<Vec<Output>, String> {
-    let results = if sweep_slurm::is_slurm(s) {
-        sweep_slurm::gather(s).map_err(|e| e.to_string())?
-    } else {
-        s.local_status().map_err(|e| e.to_string())?
-    };
+    let results = SweepBackend::of(s).results(s).map_err(|e| e.to_string())?;
     let base = session.base_dir();
     add_runs(session, s, &results, &base);
     Ok(sweep_outputs(s, &results, &base))

@@ -283,16 +283,19 @@ impl Session {
         };
         let name = entry.name();
         self.experiment.notebook.runs.push(entry);
+        let view = runner.view();
+        {
+            let mut v = crate::train::view::write(&view);
+            v.name = name.clone();
+            if v.folder.as_os_str().is_empty() {
+                v.folder = folder.clone();
+            }
+        }
         self.active = Some(ActiveRun {
             runner,
             entry: self.experiment.notebook.runs.len() - 1,
             cell,
-            max_iterations: 0,
-            iteration: 0,
-            score: None,
-            tokens_per_s: 0.0,
-            elapsed_s: 0.0,
-            paused: false,
+            view: view.clone(),
         });
         if let (Some(observer), Some(events)) = (self.run_observer.as_mut(), stream) {
             observer(RunStart {
@@ -301,6 +304,7 @@ impl Session {
                 name: name.clone(),
                 folder: folder.clone(),
                 previous,
+                view,
                 events,
             });
         }
@@ -402,61 +406,46 @@ impl Session {
     }
 
     pub(super) fn handle(&mut self, e: &Event) {
-        let Some(a) = self.active.as_mut() else {
+        // the progress is in the run's view (its training thread keeps it); the end of
+        // the run is recorded here
+        if self.active.is_none() {
             return;
-        };
-        match e {
-            Event::Started { max_iterations, .. } => a.max_iterations = *max_iterations,
-            Event::Iteration {
-                metrics,
-                tokens_per_s,
-                elapsed_s,
-                ..
-            } => {
-                a.iteration = metrics.iteration;
-                a.score = Some(metrics.score);
-                a.tokens_per_s = *tokens_per_s;
-                a.elapsed_s = *elapsed_s;
+        }
+        if let Event::Finished(summary) = e {
+            let a = self.active.take().expect("active");
+            let (entry, cell) = (a.entry, a.cell);
+            drop(a.runner.join());
+            let digest = RunDigest {
+                started_unix: self.experiment.notebook.runs[entry].summary.started_unix,
+                stop_reason: Some(summary.stop_reason),
+                iterations: summary.iterations,
+                final_score: summary.final_score,
+                best_score: summary
+                    .best_score
+                    .or(summary.evaluation.as_ref().map(|e| e.score)),
+                wall_seconds: summary.wall_seconds,
+                error: summary.error.clone(),
+            };
+            let base = self.base_dir();
+            let run = &mut self.experiment.notebook.runs[entry];
+            run.summary = digest;
+            let stored = run.path.clone();
+            let name = run.name();
+            let mut outputs = vec![text(format!(
+                "run {name} {}",
+                describe_digest(&run.summary)
+            ))];
+            if let Some(series) = run_curves(&base, &stored, &name) {
+                outputs.push(Output::Series(series));
             }
-            Event::Paused { .. } => a.paused = true,
-            Event::Resumed { .. } => a.paused = false,
-            Event::Finished(summary) => {
-                let a = self.active.take().expect("active");
-                let (entry, cell) = (a.entry, a.cell);
-                drop(a.runner.join());
-                let digest = RunDigest {
-                    started_unix: self.experiment.notebook.runs[entry].summary.started_unix,
-                    stop_reason: Some(summary.stop_reason),
-                    iterations: summary.iterations,
-                    final_score: summary.final_score,
-                    best_score: summary
-                        .best_score
-                        .or(summary.evaluation.as_ref().map(|e| e.score)),
-                    wall_seconds: summary.wall_seconds,
-                    error: summary.error.clone(),
-                };
-                let base = self.base_dir();
-                let run = &mut self.experiment.notebook.runs[entry];
-                run.summary = digest;
-                let stored = run.path.clone();
-                let name = run.name();
-                let mut outputs = vec![text(format!(
-                    "run {name} {}",
-                    describe_digest(&run.summary)
-                ))];
-                if let Some(series) = run_curves(&base, &stored, &name) {
-                    outputs.push(Output::Series(series));
-                }
-                if let Some(ev) = &summary.evaluation {
-                    outputs.extend(evaluation_outputs(ev, None, None, false));
-                }
-                if let Some(c) = self.experiment.notebook.cells.get_mut(cell) {
-                    c.outputs.extend(outputs);
-                }
-                // the newest finished run is the one sample/step/eval use next
-                self.selected = None;
+            if let Some(ev) = &summary.evaluation {
+                outputs.extend(evaluation_outputs(ev, None, None, false));
             }
-            _ => {}
+            if let Some(c) = self.experiment.notebook.cells.get_mut(cell) {
+                c.outputs.extend(outputs);
+            }
+            // the newest finished run is the one sample/step/eval use next
+            self.selected = None;
         }
     }
 
