@@ -321,19 +321,21 @@ impl NotebookView {
                     });
                 }
                 Output::Probabilities(p) => probabilities_ui(ui, p),
-                Output::Run { .. } => {
-                    ui.add(
-                        egui::Label::new(
-                            egui::RichText::new(crate::repl::render::render(out)).monospace(),
-                        )
-                        .selectable(true),
-                    );
-                }
                 Output::Error(e) => {
                     ui.add(
                         egui::Label::new(egui::RichText::new(e).color(ui.visuals().error_fg_color))
                             .wrap()
                             .selectable(true),
+                    );
+                }
+                // a run reference, and any kind without a view of its own: its text
+                // (as the terminal prints it), so a new output kind needs no change here
+                _ => {
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new(crate::repl::render::render(out)).monospace(),
+                        )
+                        .selectable(true),
                     );
                 }
             }

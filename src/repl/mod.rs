@@ -17,6 +17,7 @@ pub mod session;
 pub mod sweep;
 
 pub use crate::experiment::notebook::{Cell, Output};
-pub use command::{parse, Command};
+pub use command::Command;
 pub use kernel::{Kernel, Reply, Snapshot};
+pub use session::parse;
 pub use session::Session;

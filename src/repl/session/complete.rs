@@ -6,21 +6,22 @@ use super::*;
 /// and runs): the start of the word being completed and the candidates. Reads nothing
 /// but the experiment and, for file arguments, the folder named.
 pub fn complete(exp: &Experiment, line: &str, pos: usize) -> (usize, Vec<String>) {
-    use super::command::{help_for, Complete};
+    use super::table::{commands, help_for};
+    use crate::repl::command::Complete;
     let before = &line[..pos.min(line.len())];
     let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
     let word = &before[start..];
     let head: Vec<&str> = before[..start].split_whitespace().collect();
     let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<String>>();
     let runs = || exp.notebook.runs.iter().map(RunEntry::name).collect();
-    let commands = || COMMANDS.iter().map(|c| c.name.to_string()).collect();
+    let names = || commands().map(|c| c.name.to_string()).collect();
     let how = match head.first() {
         None => Complete::Commands,
         Some(name) => help_for(name).map_or(Complete::Nothing, |c| c.complete),
     };
     let args = head.get(1..).unwrap_or_default();
     let mut out: Vec<String> = match (how, args) {
-        (Complete::Commands, []) => commands(),
+        (Complete::Commands, []) => names(),
         (Complete::Fields, []) => fields::all_paths(exp),
         (Complete::Show, []) => {
             let mut v = words(&["experiment", "data", "model", "runs", "state"]);

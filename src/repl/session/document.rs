@@ -1,7 +1,214 @@
-//! The session's file: opening (with the runs found beside it), saving (atomically, with
-//! rebased data paths) and what counts as unsaved.
+//! The document group: `open`, `save`, `new`, `show` and `set`; the session's file:
+//! opening (with the runs found beside it), saving (atomically, with rebased data paths)
+//! and what counts as unsaved.
 
+use super::row::{mismatch, CommandRow, Edit, Handler};
 use super::*;
+use crate::repl::command::{Call, Complete};
+
+/// The document group's rows.
+pub(super) const ROWS: &[CommandRow] = &[
+    CommandRow {
+        name: "open",
+        aliases: &[],
+        usage: "open FILE.ron",
+        summary: "open an experiment/notebook file (asks first when there are unsaved changes: `open! FILE` discards them)",
+        window: "Open… (Ctrl+O)",
+        complete: Complete::Files,
+        parse: parse_open,
+        run: Handler::Session(open),
+    },
+    CommandRow {
+        name: "save",
+        aliases: &[],
+        usage: "save [FILE.ron]",
+        summary: "save the experiment and the notebook (transcript, history, states, runs); to another folder, relative data paths are rebased; `save!` saves even if it drops comments from the file",
+        window: "Save (Ctrl+S), Save as…",
+        complete: Complete::Files,
+        parse: parse_save,
+        run: Handler::Session(save),
+    },
+    CommandRow {
+        name: "new",
+        aliases: &[],
+        usage: "new",
+        summary: "start a new experiment (`new!` discards unsaved changes)",
+        window: "New",
+        complete: Complete::Nothing,
+        parse: parse_new,
+        run: Handler::Session(new),
+    },
+    CommandRow {
+        name: "show",
+        aliases: &[],
+        usage: "show experiment|data|model|runs|state|FIELD",
+        summary: "show the experiment as RON, the data preview, the layer stack, the runs, the stepping state, or one setting (e.g. show training.updater)",
+        window: "the editor panel and the notebook",
+        complete: Complete::Show,
+        parse: parse_show,
+        run: Handler::Session(show),
+    },
+    CommandRow {
+        name: "set",
+        aliases: &[],
+        usage: "set FIELD VALUE",
+        summary: "change one setting; the value is RON as in the file (set training.updater Adam(lr: 0.002), set model.layers[1].size 256, set data.alignment AlignEnd); checked at once, an invalid value changes nothing; `set!` keeps a value out of range and lists it as a problem (train refuses until it is fixed)",
+        window: "the editor panel (its changes are `set!` cells)",
+        complete: Complete::Fields,
+        parse: parse_set,
+        run: Handler::Edit(set),
+    },
+];
+
+fn parse_open(call: &Call) -> Result<Command, String> {
+    match call.args()?.as_slice() {
+        [p] => Ok(Command::Open {
+            path: PathBuf::from(p),
+            force: call.force,
+        }),
+        _ => Err(format!("give one file; {}", call.usage())),
+    }
+}
+
+fn open(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    let Command::Open { path, force } = cmd else {
+        mismatch("open")
+    };
+    let path = s.resolve(&path);
+    if s.is_dirty() && !force && !s.only_transcript_changed() {
+        return Err(
+            "there are unsaved changes; `save` first, or `open! FILE` to discard them".into(),
+        );
+    }
+    s.open_file(&path)
+}
+
+fn parse_save(call: &Call) -> Result<Command, String> {
+    let force = call.force;
+    match call.args()?.as_slice() {
+        [] => Ok(Command::Save { path: None, force }),
+        [p] => Ok(Command::Save {
+            path: Some(PathBuf::from(p)),
+            force,
+        }),
+        _ => Err(format!(
+            "give at most one file (quote a path with spaces); {}",
+            call.usage()
+        )),
+    }
+}
+
+fn save(s: &mut Session, cmd: Command, cell: usize) -> Result<Vec<Output>, String> {
+    let Command::Save { path, force } = cmd else {
+        mismatch("save")
+    };
+    s.save(path, force, cell)
+}
+
+fn parse_new(call: &Call) -> Result<Command, String> {
+    call.none(Command::New { force: call.force })
+}
+
+fn new(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    let Command::New { force } = cmd else {
+        mismatch("new")
+    };
+    if s.is_dirty() && !force && !s.only_transcript_changed() {
+        return Err("there are unsaved changes; `save` first, or `new!` to discard them".into());
+    }
+    s.stop_active();
+    let mut fresh = Session::new();
+    fresh.progress_hook = s.progress_hook.take();
+    fresh.run_observer = s.run_observer.take();
+    fresh.interrupt = s.interrupt.clone();
+    fresh.wake = s.wake.clone();
+    fresh.blocking_allowed = s.blocking_allowed;
+    fresh.transcript_epoch = s.transcript_epoch + 1;
+    *s = fresh;
+    Ok(vec![text("new experiment (not saved yet)")])
+}
+
+fn parse_show(call: &Call) -> Result<Command, String> {
+    let what = match call.rest.as_str() {
+        "" => return Err(format!("show what? {}", call.usage())),
+        "experiment" => ShowWhat::Experiment,
+        "data" => ShowWhat::Data,
+        "model" => ShowWhat::Model,
+        "runs" => ShowWhat::Runs,
+        "state" => ShowWhat::State,
+        field => ShowWhat::Field(field.to_string()),
+    };
+    Ok(Command::Show(what))
+}
+
+fn show(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    let Command::Show(what) = cmd else {
+        mismatch("show")
+    };
+    match what {
+        ShowWhat::Experiment => {
+            let mut e = s.experiment.clone();
+            e.notebook = Default::default();
+            Ok(vec![text(to_ron_string(&e))])
+        }
+        ShowWhat::Field(path) => {
+            let v = fields::get(&s.experiment, &path).map_err(|e| e.to_string())?;
+            Ok(vec![text(format!("{path} = {v}"))])
+        }
+        ShowWhat::Model => Ok(vec![s.edit().model_table(None)?]),
+        ShowWhat::Runs => s.runs_table(),
+        ShowWhat::State => s.state(StateCommand::Show),
+        ShowWhat::Data => s.edit().show_data(),
+    }
+}
+
+fn parse_set(call: &Call) -> Result<Command, String> {
+    let rest = call.rest.as_str();
+    let (path, value) = rest
+        .split_once(char::is_whitespace)
+        .map(|(p, v)| (p.trim(), v.trim()))
+        .unwrap_or((rest, ""));
+    if path.is_empty() || value.is_empty() {
+        return Err(format!(
+            "give a field and a value, e.g. set training.batch_size 16; {}",
+            call.usage()
+        ));
+    }
+    Ok(Command::Set {
+        path: path.to_string(),
+        value: value.to_string(),
+        force: call.force,
+    })
+}
+
+fn set(edit: &mut Edit<'_>, cmd: Command) -> Result<Vec<Output>, String> {
+    let Command::Set { path, value, force } = cmd else {
+        mismatch("set")
+    };
+    let file = &edit.file_label();
+    let updated = if force {
+        fields::set_unchecked(edit.experiment, &path, &value, file)
+    } else {
+        fields::set(edit.experiment, &path, &value, file)
+    }
+    .map_err(|e| e.to_string())?;
+    *edit.experiment = updated;
+    let now = fields::get(edit.experiment, &path).map_err(|e| e.to_string())?;
+    let mut out = vec![text(format!("{path} = {now}"))];
+    if force {
+        let mut settings = edit.experiment.clone();
+        settings.notebook = Default::default();
+        let problems = validate::problems(&settings, file);
+        if !problems.is_empty() {
+            out.push(text(format!(
+                "kept; the experiment now has {} problem(s), and `train` waits until they are fixed:",
+                problems.len()
+            )));
+            out.extend(problems.iter().map(|p| text(format!("  {p}"))));
+        }
+    }
+    Ok(out)
+}
 
 impl Session {
     /// Opens an experiment file as a session (its notebook, runs found in its runs
@@ -147,18 +354,12 @@ impl Session {
     }
 
     pub(super) fn file_label(&self) -> PathBuf {
-        self.file
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("(unsaved)"))
+        super::row::file_label(self.file.as_deref())
     }
 
     /// A path typed by the user: relative to the current folder.
     pub(super) fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        }
+        super::row::resolve(p)
     }
 
     /// Saves to `path` (or the file). The `save` cell (`cell`) is written with the

@@ -1,347 +1,148 @@
-//! What the session shows of its experiment and runs: settings, data, the model
-//! table, evaluations, samples and predictions.
+//! The inspect group: `eval`, `sample` and `predict` with the selected run's model (and
+//! `eval now`/`sample now`, asked of the active run); the outputs of an evaluation.
 
+use super::row::{mismatch, CommandRow, Handler};
 use super::*;
+use crate::repl::command::{Call, Complete};
+
+/// The inspect group's rows.
+pub(super) const ROWS: &[CommandRow] = &[
+    CommandRow {
+        name: "eval",
+        aliases: &["evaluate"],
+        usage: "eval [RUN] [validation|test] | eval now",
+        summary: "score a run's weights on the validation (default) or test split: score, accuracy, per-class precision/recall/F1 and confusion matrix, or MSE/MAE/R²; `eval now`: the active run evaluates at its next iteration",
+        window: "the notebook, Evaluate now",
+        complete: Complete::Runs,
+        parse: parse_eval,
+        run: Handler::Session(eval),
+    },
+    CommandRow {
+        name: "sample",
+        aliases: &[],
+        usage: "sample [N] [--prime TEXT] [--temperature T | --greedy] [--seed S] | sample now",
+        summary: "generate N characters from the selected run's text model; `sample now`: the active run samples at its next iteration",
+        window: "Sample now",
+        complete: Complete::Nothing,
+        parse: parse_sample,
+        run: Handler::Session(sample),
+    },
+    CommandRow {
+        name: "predict",
+        aliases: &[],
+        usage: "predict PATH [-o FILE]",
+        summary: "predictions of the selected run for CSV sequence files (training normalisation applied)",
+        window: "the notebook",
+        complete: Complete::Files,
+        parse: parse_predict,
+        run: Handler::Session(predict),
+    },
+];
+
+fn parse_eval(call: &Call) -> Result<Command, String> {
+    if call.rest == "now" {
+        return Ok(Command::RunNow(crate::train::Command::EvaluateNow));
+    }
+    let mut run = None;
+    let mut split = Split::Validation;
+    for w in call.args()? {
+        match w.as_str() {
+            "validation" | "val" => split = Split::Validation,
+            "test" => split = Split::Test,
+            _ if run.is_none() => run = Some(w),
+            _ => return Err(format!("unexpected {w:?}; {}", call.usage())),
+        }
+    }
+    Ok(Command::Eval { run, split })
+}
+
+fn eval(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    match cmd {
+        Command::Eval { run, split } => s.eval(run.as_deref(), split),
+        Command::RunNow(now) => s.send(now, "an evaluation at the next iteration requested"),
+        _ => mismatch("eval"),
+    }
+}
+
+fn parse_sample(call: &Call) -> Result<Command, String> {
+    if call.rest == "now" {
+        return Ok(Command::RunNow(crate::train::Command::SampleNow));
+    }
+    let usage = || call.usage();
+    let a = call.args()?;
+    let mut s = SampleArgs::default();
+    let mut it = a.iter();
+    while let Some(w) = it.next() {
+        let mut value = |flag: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value; {}", usage()))
+        };
+        match w.as_str() {
+            "--prime" => s.prime = Some(value("--prime")?),
+            "--temperature" | "-t" => {
+                let v = value("--temperature")?;
+                let t: f64 = v
+                    .parse()
+                    .map_err(|_| format!("--temperature {v:?} is not a number; {}", usage()))?;
+                if !(t.is_finite() && t > 0.0) {
+                    return Err(format!("the temperature must be greater than 0 (got {v}); use --greedy for the most likely character"));
+                }
+                s.temperature = Some(t);
+            }
+            "--greedy" => s.greedy = true,
+            "--seed" => {
+                let v = value("--seed")?;
+                s.seed = Some(v.parse().map_err(|_| {
+                    format!("--seed {v:?} is not a whole number from 0; {}", usage())
+                })?);
+            }
+            n if s.length.is_none() && !n.starts_with('-') => {
+                s.length = Some(call.number(n, "the length")?)
+            }
+            other => return Err(format!("unexpected {other:?}; {}", usage())),
+        }
+    }
+    if s.greedy && s.temperature.is_some() {
+        return Err("give --temperature or --greedy, not both".into());
+    }
+    // the text is built (and kept in the notebook) whole
+    if s.length.is_some_and(|n| n > 1_000_000) {
+        return Err("give at most 1000000 characters: sample 1000".into());
+    }
+    Ok(Command::Sample(s))
+}
+
+fn sample(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    match cmd {
+        Command::Sample(args) => s.sample(&args),
+        Command::RunNow(now) => s.send(now, "a sample at the next iteration requested"),
+        _ => mismatch("sample"),
+    }
+}
+
+fn parse_predict(call: &Call) -> Result<Command, String> {
+    match call.args()?.as_slice() {
+        [p] => Ok(Command::Predict {
+            path: p.clone(),
+            out: None,
+        }),
+        [p, o, f] if o == "-o" || o == "--output" => Ok(Command::Predict {
+            path: p.clone(),
+            out: Some(PathBuf::from(f)),
+        }),
+        _ => Err(call.usage()),
+    }
+}
+
+fn predict(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    let Command::Predict { path, out } = cmd else {
+        mismatch("predict")
+    };
+    s.predict(&path, out.as_deref())
+}
 
 impl Session {
-    pub(super) fn after_model_change(&mut self, what: String) -> Result<Vec<Output>, String> {
-        let mut out = vec![text(what)];
-        out.push(self.model_table(None)?);
-        Ok(out)
-    }
-
-    pub(super) fn show(&mut self, what: ShowWhat) -> Result<Vec<Output>, String> {
-        match what {
-            ShowWhat::Experiment => {
-                let mut e = self.experiment.clone();
-                e.notebook = Default::default();
-                Ok(vec![text(to_ron_string(&e))])
-            }
-            ShowWhat::Field(path) => {
-                let v = fields::get(&self.experiment, &path).map_err(|e| e.to_string())?;
-                Ok(vec![text(format!("{path} = {v}"))])
-            }
-            ShowWhat::Model => Ok(vec![self.model_table(None)?]),
-            ShowWhat::Runs => self.runs_table(),
-            ShowWhat::State => self.state(StateCommand::Show),
-            ShowWhat::Data => self.show_data(),
-        }
-    }
-
-    /// The experiment with its paths made absolute (what the trainer reads).
-    pub(super) fn resolved(&self) -> Experiment {
-        let mut e = self.experiment.clone();
-        e.notebook = Default::default();
-        resolve_paths(&mut e, &self.base_dir());
-        e
-    }
-
-    /// Loads the data (cached while its settings stay the same).
-    pub(super) fn data(&mut self) -> Result<&TrainingData, String> {
-        let exp = self.resolved();
-        let fresh = self
-            .data
-            .as_ref()
-            .is_some_and(|(spec, _)| *spec == exp.data);
-        if !fresh {
-            validate::validate(&exp, &self.file_label()).map_err(|e| e.to_string())?;
-            let data = TrainingData::load(&exp, &mut |_| {}).map_err(|e| e.to_string())?;
-            self.data = Some((exp.data.clone(), data));
-        }
-        Ok(&self.data.as_ref().expect("loaded").1)
-    }
-
-    pub(super) fn show_data(&mut self) -> Result<Vec<Output>, String> {
-        let spec = self.experiment.data.clone();
-        let data = self.data()?;
-        let shape = data.shape();
-        let mut out = Vec::new();
-        match data {
-            TrainingData::Sequences {
-                train,
-                validation,
-                alignment,
-                task,
-                ..
-            } => {
-                let preview = train.preview(*alignment, 8);
-                let mut t = Table {
-                    title: format!(
-                        "{} training sequences ({} validation), {} features per step, {:?}, aligned {:?}: ■ real step, □ padding (masked)",
-                        train.len(),
-                        validation.as_ref().map_or(0, |v| v.len()),
-                        shape.input,
-                        task,
-                        alignment
-                    ),
-                    columns: vec!["example".into(), "file".into(), "feature steps".into(), "label steps".into(), "features".into(), "labels".into()],
-                    rows: Vec::new(),
-                };
-                for e in &preview.examples {
-                    let bar = |f: &dyn Fn(&crate::data::StepPreview) -> bool| -> String {
-                        e.steps
-                            .iter()
-                            .map(|s| if f(s) { '■' } else { '□' })
-                            .collect()
-                    };
-                    t.rows.push(vec![
-                        e.index.to_string(),
-                        e.source
-                            .as_deref()
-                            .and_then(Path::file_name)
-                            .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
-                        e.feature_len.to_string(),
-                        e.label_len.to_string(),
-                        bar(&|s| s.feature_real),
-                        bar(&|s| s.label_real),
-                    ]);
-                }
-                out.push(Output::Table(t));
-                if let Some(p) = &preview.problem {
-                    out.push(Output::Error(p.clone()));
-                }
-            }
-            TrainingData::Stream { vocab, .. } => {
-                let what = match &spec {
-                    DataSpec::Text(t) => format!("text corpus {}", t.path.display()),
-                    DataSpec::Sentence(_) => "one sentence (learned by heart)".into(),
-                    DataSpec::Echo(e) => format!(
-                        "echo task: a random bit stream, target = input {} steps earlier",
-                        e.echo
-                    ),
-                    DataSpec::Csv(_) => "CSV".into(),
-                };
-                let mut rows = vec![
-                    vec!["data".into(), what],
-                    vec!["inputs per step".into(), shape.input.to_string()],
-                    vec!["outputs per step".into(), shape.output.to_string()],
-                ];
-                if let Some(v) = vocab {
-                    let chars: String = v
-                        .chars()
-                        .iter()
-                        .map(|c| c.escape_debug().to_string())
-                        .collect();
-                    rows.push(vec![
-                        "vocabulary".into(),
-                        format!("{} characters: {chars}", v.len()),
-                    ]);
-                }
-                out.push(Output::Table(Table {
-                    title: "data".into(),
-                    columns: vec!["".into(), "".into()],
-                    rows,
-                }));
-            }
-        }
-        Ok(out)
-    }
-
-    pub(super) fn load_data(
-        &mut self,
-        paths: &[String],
-        labels: Option<&str>,
-    ) -> Result<Vec<Output>, String> {
-        let base = self.base_dir();
-        let rel = |p: &str| -> PathBuf {
-            let abs = self.resolve(Path::new(p));
-            if self.file.is_some() {
-                relative_to(&abs, &base)
-            } else {
-                abs
-            }
-        };
-        if paths.is_empty() && !matches!(self.experiment.data, DataSpec::Csv(_)) {
-            return Err(
-                "labels go with CSV sequences; load the features first (load data FOLDER --labels PATH)"
-                    .into(),
-            );
-        }
-        let first = paths.first().cloned().unwrap_or_default();
-        let first_abs = self.resolve(Path::new(&first));
-        let is_text = paths.len() == 1
-            && labels.is_none()
-            && first_abs.is_file()
-            && first_abs
-                .extension()
-                .is_none_or(|e| !e.eq_ignore_ascii_case("csv"));
-        if is_text {
-            let old_split = match &self.experiment.data {
-                DataSpec::Text(t) => (t.validation, t.test, t.lowercase),
-                _ => (TextSpec::default().validation, 0.0, false),
-            };
-            self.experiment.data = DataSpec::Text(TextSpec {
-                path: rel(&first),
-                validation: old_split.0,
-                test: old_split.1,
-                lowercase: old_split.2,
-            });
-        } else {
-            let source = |list: &[String]| -> Result<SequenceSource, String> {
-                if list.len() == 1 {
-                    let p = &list[0];
-                    let abs = self.resolve(Path::new(p));
-                    let rel_text = rel(p).to_string_lossy().into_owned();
-                    if crate::data::source::NumberedPattern::is_pattern(p) {
-                        // open-ended from the first index that exists (0 or 1)
-                        for start in [0, 1] {
-                            let abs_source = SequenceSource::from_cli(
-                                &abs.to_string_lossy(),
-                                Some((start, None)),
-                            )
-                            .map_err(|e| e.to_string())?;
-                            if abs_source.files().is_ok() {
-                                return Ok(SequenceSource::Pattern {
-                                    pattern: rel_text,
-                                    start,
-                                    end: None,
-                                });
-                            }
-                        }
-                        return Err(format!("{p}: no numbered file from index 0 or 1 exists; check the pattern (e.g. data/seq_%d.csv)"));
-                    }
-                    if p.contains(['*', '?']) {
-                        return Ok(SequenceSource::Glob(rel_text));
-                    }
-                    if abs.is_dir() {
-                        return Ok(SequenceSource::Directory(rel(p)));
-                    }
-                    if !abs.is_file() {
-                        return Err(format!("{p}: no such file or folder; check the path"));
-                    }
-                }
-                for p in list {
-                    if !self.resolve(Path::new(p)).is_file() {
-                        return Err(format!("{p}: no such file; check the path"));
-                    }
-                }
-                Ok(SequenceSource::Files(list.iter().map(|p| rel(p)).collect()))
-            };
-            let mut config = match &self.experiment.data {
-                DataSpec::Csv(c) => c.clone(),
-                _ => crate::data::CsvDataConfig::default(),
-            };
-            if !paths.is_empty() {
-                config.features = source(paths)?;
-            }
-            if let Some(l) = labels {
-                config.labels = LabelSource::Files(source(&[l.to_string()])?);
-            }
-            if let ValidationSplit::Folders { .. } = config.validation {
-                config.validation = ValidationSplit::None;
-            }
-            self.experiment.data = DataSpec::Csv(config);
-        }
-        self.data = None;
-        let mut out = vec![text(format!(
-            "data = {}",
-            fields::get(&self.experiment, "data").unwrap_or_default()
-        ))];
-        match self.show_data() {
-            Ok(o) => out.extend(o),
-            Err(e) => out.push(Output::Error(format!("the data cannot be read yet: {e}"))),
-        }
-        Ok(out)
-    }
-
-    /// The layer table: kind, input and output size, parameters; with memory when
-    /// `memory` carries (batch, steps).
-    pub(super) fn model_table(&mut self, memory: Option<(usize, usize)>) -> Result<Output, String> {
-        let exp = self.experiment.clone();
-        let shape = self.data().map(|d| (d.shape(), d.default_loss()));
-        let (input, output, loss, note) = match &shape {
-            Ok((s, l)) => (
-                s.input,
-                s.output,
-                exp.model.output.loss.unwrap_or(*l),
-                String::new(),
-            ),
-            Err(e) => (
-                0,
-                0,
-                exp.model
-                    .output
-                    .loss
-                    .unwrap_or(crate::experiment::schema::LossSpec::CrossEntropy),
-                format!(" (sizes need the data: {e})"),
-            ),
-        };
-        let mut t = Table {
-            title: format!("model{note}"),
-            columns: vec![
-                "layer".into(),
-                "kind".into(),
-                "input".into(),
-                "output".into(),
-                "parameters".into(),
-            ],
-            rows: Vec::new(),
-        };
-        if shape.is_err() {
-            for (i, l) in exp.model.layers.iter().enumerate() {
-                t.rows.push(vec![
-                    i.to_string(),
-                    format!("{:?}", l.kind),
-                    "?".into(),
-                    l.size.to_string(),
-                    "?".into(),
-                ]);
-            }
-            return Ok(Output::Table(t));
-        }
-        let config = exp.model.to_nn(input, output, loss);
-        let sizes = layer_sizes(&config);
-        for (i, (l, spec)) in sizes.iter().zip(&exp.model.layers).enumerate() {
-            t.rows.push(vec![
-                i.to_string(),
-                format!("{:?}", spec.kind),
-                l.input.to_string(),
-                l.output.to_string(),
-                l.parameters.to_string(),
-            ]);
-        }
-        let out = sizes.last().expect("the output layer");
-        t.rows.push(vec![
-            "output".into(),
-            format!("{loss:?}, {:?}", config.output.mode),
-            out.input.to_string(),
-            out.output.to_string(),
-            out.parameters.to_string(),
-        ]);
-        let total: usize = sizes.iter().map(|l| l.parameters).sum();
-        t.rows.push(vec![
-            "total".into(),
-            String::new(),
-            String::new(),
-            String::new(),
-            total.to_string(),
-        ]);
-        if let Some((batch, steps)) = memory {
-            let estimate = crate::train::memory::estimate(&config, batch, steps);
-            t.rows.push(vec![
-                "training memory (estimate)".into(),
-                format!("batch {batch} × {steps} steps"),
-                String::new(),
-                String::new(),
-                crate::train::memory::human_bytes(estimate.total()),
-            ]);
-        }
-        Ok(Output::Table(t))
-    }
-
-    pub(super) fn analyze(&mut self) -> Result<Vec<Output>, String> {
-        let t = self.experiment.training.clone();
-        let shape = match self.data() {
-            Ok(data) => crate::train::memory::minibatch_shape(&t, data.longest_sequence()),
-            // the table says why the sizes are missing
-            Err(_) => (
-                t.batch_size,
-                t.tbptt.map_or(t.sequence_length, |tb| tb.forward),
-            ),
-        };
-        Ok(vec![self.model_table(Some(shape))?])
-    }
-
     pub(super) fn eval(&mut self, run: Option<&str>, split: Split) -> Result<Vec<Output>, String> {
         if let Some(r) = run {
             self.select(r)?;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ndarray::{Array2, Array3};
 
-use super::command::{self, Command, Length, SampleArgs, ShowWhat, Split, StateCommand, COMMANDS};
+use super::command::{Command, Length, SampleArgs, ShowWhat, Split, StateCommand};
 use crate::data::{LabelSource, SequenceSource, ValidationSplit};
 use crate::experiment::fields;
 use crate::experiment::file::{self, resolve_paths, to_ron_string};
@@ -33,17 +33,24 @@ use crate::train::trainer::{load_trained, TrainedModel};
 use crate::train::{Event, Runner, Trainer, TrainingData};
 
 mod complete;
+mod data;
 mod document;
 mod inspect;
+mod model;
+pub mod row;
 mod runs;
+mod state;
 mod stepping;
 mod sweep;
+pub mod table;
+mod train;
 
 pub use complete::complete;
 use document::*;
 pub use inspect::evaluation_outputs;
 use runs::*;
 pub use runs::{format_unix, run_curves};
+pub use table::parse;
 
 /// How many next-step probabilities `step` shows for text models.
 pub const TOP_K: usize = 5;
@@ -325,12 +332,16 @@ impl Session {
 
     /// The folder relative paths are read from: the file's, or the current folder.
     pub fn base_dir(&self) -> PathBuf {
-        self.file
-            .as_deref()
-            .and_then(Path::parent)
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
+        row::base_dir(self.file.as_deref())
+    }
+
+    /// The experiment, its file and its data: what a [`row::Handler::Edit`] is given.
+    fn edit(&mut self) -> row::Edit<'_> {
+        row::Edit {
+            experiment: &mut self.experiment,
+            file: self.file.as_deref(),
+            data: &mut self.data,
+        }
     }
 
     /// Runs one command line; the cell is also appended to the transcript (and the line
@@ -357,8 +368,8 @@ impl Session {
             ok: true,
         });
         let epoch = self.transcript_epoch;
-        let parsed = command::parse(line);
-        let result = parsed.and_then(|cmd| self.run(cmd, index));
+        // the row the line names parses it and runs it
+        let result = table::parse_row(line).and_then(|(row, cmd)| self.run(&row.run, cmd, index));
         let cell = match result {
             Ok(outputs) => Cell {
                 command: line.to_string(),
@@ -400,7 +411,7 @@ impl Session {
             .filter(|line| !line.is_empty())
             .filter(|line| {
                 !matches!(
-                    command::parse(line),
+                    table::parse(line),
                     Ok(Command::Save { .. } | Command::Open { .. } | Command::New { .. })
                 )
             })
@@ -417,218 +428,17 @@ impl Session {
         (lines, recorded)
     }
 
-    fn run(&mut self, cmd: Command, cell: usize) -> Result<Vec<Output>, String> {
-        match cmd {
-            Command::Help(topic) => help(topic.as_deref()),
-            Command::Open { path, force } => {
-                let path = self.resolve(&path);
-                if self.is_dirty() && !force && !self.only_transcript_changed() {
-                    return Err(
-                        "there are unsaved changes; `save` first, or `open! FILE` to discard them"
-                            .into(),
-                    );
-                }
-                self.open_file(&path)
-            }
-            Command::Save { path, force } => self.save(path, force, cell),
-            Command::New { force } => {
-                if self.is_dirty() && !force && !self.only_transcript_changed() {
-                    return Err(
-                        "there are unsaved changes; `save` first, or `new!` to discard them".into(),
-                    );
-                }
-                self.stop_active();
-                let mut fresh = Session::new();
-                fresh.progress_hook = self.progress_hook.take();
-                fresh.run_observer = self.run_observer.take();
-                fresh.interrupt = self.interrupt.clone();
-                fresh.wake = self.wake.clone();
-                fresh.blocking_allowed = self.blocking_allowed;
-                fresh.transcript_epoch = self.transcript_epoch + 1;
-                *self = fresh;
-                Ok(vec![text("new experiment (not saved yet)")])
-            }
-            Command::Show(what) => self.show(what),
-            Command::Set { path, value, force } => {
-                let file = self.file_label();
-                let updated = if force {
-                    fields::set_unchecked(&self.experiment, &path, &value, &file)
-                } else {
-                    fields::set(&self.experiment, &path, &value, &file)
-                }
-                .map_err(|e| e.to_string())?;
-                self.experiment = updated;
-                let now = fields::get(&self.experiment, &path).map_err(|e| e.to_string())?;
-                let mut out = vec![text(format!("{path} = {now}"))];
-                if force {
-                    let mut settings = self.experiment.clone();
-                    settings.notebook = Default::default();
-                    let problems = validate::problems(&settings, &file);
-                    if !problems.is_empty() {
-                        out.push(text(format!(
-                            "kept; the experiment now has {} problem(s), and `train` waits until they are fixed:",
-                            problems.len()
-                        )));
-                        out.extend(problems.iter().map(|p| text(format!("  {p}"))));
-                    }
-                }
-                Ok(out)
-            }
-            Command::LoadData { paths, labels } => self.load_data(&paths, labels.as_deref()),
-            Command::Align(mode) => {
-                let DataSpec::Csv(c) = &mut self.experiment.data else {
-                    return Err("alignment applies to CSV data; load CSV sequences first (load data FOLDER)".into());
-                };
-                c.alignment = mode;
-                let mut out = vec![text(format!("data.alignment = {mode:?}"))];
-                if let Ok(p) = self.show(ShowWhat::Data) {
-                    out.extend(p);
-                }
-                Ok(out)
-            }
-            Command::Add { kind, size, at } => {
-                let layers = &mut self.experiment.model.layers;
-                let at = at.unwrap_or(layers.len());
-                if at > layers.len() {
-                    return Err(format!(
-                        "there are {} layers; add at 0..={}",
-                        layers.len(),
-                        layers.len()
-                    ));
-                }
-                layers.insert(
-                    at,
-                    LayerSpec {
-                        kind,
-                        size,
-                        ..LayerSpec::default()
-                    },
-                );
-                self.after_model_change(format!("added {kind:?}({size}) as layer {at}"))
-            }
-            Command::Remove(n) => {
-                let layers = &mut self.experiment.model.layers;
-                if n >= layers.len() {
-                    return Err(format!(
-                        "there are {} layers (0..{}); `show model` lists them",
-                        layers.len(),
-                        layers.len()
-                    ));
-                }
-                if layers.len() == 1 {
-                    return Err("a model needs at least one hidden layer; add another first".into());
-                }
-                let l = layers.remove(n);
-                self.after_model_change(format!("removed layer {n} ({:?}({}))", l.kind, l.size))
-            }
-            Command::Move { from, to } => {
-                let layers = &mut self.experiment.model.layers;
-                if from >= layers.len() || to >= layers.len() {
-                    return Err(format!(
-                        "there are {} layers (0..{}); `show model` lists them",
-                        layers.len(),
-                        layers.len()
-                    ));
-                }
-                let l = layers.remove(from);
-                layers.insert(to, l);
-                self.after_model_change(format!("moved layer {from} to {to}"))
-            }
-            Command::Analyze => self.analyze(),
-            Command::Train(length) => self.train(length, cell),
-            Command::Pause => self.send(crate::train::Command::Pause, "pause requested"),
-            Command::Resume => self.send(crate::train::Command::Resume, "resume requested"),
-            Command::Stop => self.send(
-                crate::train::Command::Stop,
-                "stop requested: the run ends after this iteration",
-            ),
-            Command::Lr(lr) => self.send(
-                crate::train::Command::SetLearningRate(lr),
-                &format!("learning rate {lr} from the next iteration"),
-            ),
-            Command::Checkpoint => {
-                self.send(crate::train::Command::CheckpointNow, "checkpoint requested")
-            }
-            Command::Wait => {
-                if !self.blocking_allowed {
-                    return Err(
-                        "`wait` is for scripts and the terminal; the window shows the run live"
-                            .into(),
-                    );
-                }
-                if self.active.is_none() {
-                    return Ok(vec![text("no run is under way")]);
-                }
-                let waited = self.active.as_ref().map(|a| a.entry);
-                let mut hook = self.progress_hook.take();
-                match hook.as_mut() {
-                    Some(h) => self.wait(&mut **h),
-                    None => self.wait(&mut |_| {}),
-                }
-                self.progress_hook = hook;
-                // a run that failed or diverged fails `wait`, so a script stops there (and
-                // exits with failure) as `seqlab --run` does
-                if let Some(run) = waited.and_then(|i| self.experiment.notebook.runs.get(i)) {
-                    let d = &run.summary;
-                    if d.error.is_some()
-                        || d.stop_reason == Some(crate::train::StopReason::Diverged)
-                    {
-                        return Err(format!("run {} {}", run.name(), describe_digest(d)));
-                    }
-                }
-                // the run's record, as its `train` cell now holds it
-                let record: Vec<Output> = self
-                    .experiment
-                    .notebook
-                    .cells
-                    .iter()
-                    .rev()
-                    .find(|c| c.command.starts_with("train") && c.ok)
-                    .map(|c| c.outputs.iter().skip(1).cloned().collect())
-                    .unwrap_or_default();
-                if !record.is_empty() {
-                    return Ok(record);
-                }
-                let entry = self
-                    .experiment
-                    .notebook
-                    .runs
-                    .last()
-                    .cloned()
-                    .unwrap_or_default();
-                Ok(vec![text(format!(
-                    "run {} {}",
-                    entry.name(),
-                    describe_digest(&entry.summary)
-                ))])
-            }
-            Command::Eval { run, split } => self.eval(run.as_deref(), split),
-            Command::Sample(args) => self.sample(&args),
-            Command::Predict { path, out } => self.predict(&path, out.as_deref()),
-            Command::Runs => self.runs_table(),
-            Command::Use(run) => {
-                self.select(&run)?;
-                let s = self.selected.as_ref().expect("selected");
-                Ok(vec![text(format!(
-                    "using run {} ({})",
-                    s.name,
-                    s.folder.display()
-                ))])
-            }
-            Command::Compare(runs) => self.compare(&runs),
-            Command::RunNow(cmd) => {
-                let what = match cmd {
-                    crate::train::Command::SampleNow => "a sample at the next iteration",
-                    _ => "an evaluation at the next iteration",
-                };
-                self.send(cmd, &format!("{what} requested"))
-            }
-            Command::Branch(run) => self.branch(&run),
-            Command::Export { run, out, force } => self.export_metrics(&run, out.as_deref(), force),
-            Command::Note(t) => Ok(vec![Output::Markdown(t)]),
-            Command::Step(t) => self.step(&t),
-            Command::State(s) => self.state(s),
-            Command::Sweep(c) => sweep::execute(self, c),
+    /// Runs a row's handler with what it needs of the session.
+    fn run(
+        &mut self,
+        handler: &row::Handler,
+        cmd: Command,
+        cell: usize,
+    ) -> Result<Vec<Output>, String> {
+        match handler {
+            row::Handler::Run(f) => f(self.active.as_ref().map(|a| &a.runner), cmd),
+            row::Handler::Edit(f) => f(&mut self.edit(), cmd),
+            row::Handler::Session(f) => f(self, cmd, cell),
         }
     }
 
@@ -644,37 +454,6 @@ impl Drop for Session {
         // a run never outlives its session: stop it and let it write its folder
         if let Some(a) = &self.active {
             a.runner.send(crate::train::Command::Stop);
-        }
-    }
-}
-
-fn help(topic: Option<&str>) -> Result<Vec<Output>, String> {
-    match topic {
-        None => {
-            let t = Table {
-                title: "commands (`help COMMAND` for one; field paths as in `show experiment`, values in RON)".into(),
-                columns: ["command", "what it does", "in the window"].map(String::from).to_vec(),
-                rows: COMMANDS
-                    .iter()
-                    .map(|c| vec![c.usage.to_string(), c.summary.to_string(), c.window.to_string()])
-                    .collect(),
-            };
-            Ok(vec![Output::Table(t)])
-        }
-        Some(name) => {
-            // `set!`, `open!`, ...: the command's own entry says what the `!` does
-            let name = name.strip_suffix('!').unwrap_or(name);
-            let c = command::help_for(name).ok_or_else(|| {
-                let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
-                let hint = fields::closest(name, &names)
-                    .map(|c| format!(" (did you mean `{c}`?)"))
-                    .unwrap_or_default();
-                format!("no command `{name}`{hint}; `help` lists them")
-            })?;
-            Ok(vec![text(format!(
-                "{}\n  {}\n  in the window: {}",
-                c.usage, c.summary, c.window
-            ))])
         }
     }
 }

@@ -1,265 +1,141 @@
-//! The session's runs: starting one in the background, its events, the runs list,
-//! selecting a run's model, comparing, branching and exporting.
+//! The runs group: `runs` lists them, `use` selects one's model, `compare`, `branch` and
+//! `export`; finding a run and loading its model.
 
+use super::row::{mismatch, CommandRow, Handler};
 use super::*;
+use crate::repl::command::{Call, Complete};
+
+/// The runs group's rows.
+pub(super) const ROWS: &[CommandRow] = &[
+    CommandRow {
+        name: "runs",
+        aliases: &[],
+        usage: "runs",
+        summary: "the notebook's runs: date, stop reason, iterations, best validation score, wall time (missing folders marked)",
+        window: "the runs list",
+        complete: Complete::Nothing,
+        parse: |call| call.none(Command::Runs),
+        run: Handler::Session(|s, _, _| s.runs_table()),
+    },
+    CommandRow {
+        name: "use",
+        aliases: &[],
+        usage: "use RUN",
+        summary: "select the run (number, folder name or path) whose weights sample/step/eval/predict use",
+        window: "the runs list",
+        complete: Complete::Runs,
+        parse: parse_use,
+        run: Handler::Session(use_run),
+    },
+    CommandRow {
+        name: "compare",
+        aliases: &[],
+        usage: "compare RUN RUN...",
+        summary: "the settings that differ between runs, and their final and best scores side by side",
+        window: "the runs list",
+        complete: Complete::Runs,
+        parse: parse_compare,
+        run: Handler::Session(compare),
+    },
+    CommandRow {
+        name: "branch",
+        aliases: &[],
+        usage: "branch RUN",
+        summary: "take a run's model and training settings (where they differ) and its final weights as the initial weights, to edit and train again",
+        window: "the runs list's Branch",
+        complete: Complete::Runs,
+        parse: parse_branch,
+        run: Handler::Session(branch),
+    },
+    CommandRow {
+        name: "export",
+        aliases: &[],
+        usage: "export RUN [FILE.csv]",
+        summary: "write a run's metrics and validation scores as one CSV file (default: NAME-runNNN-metrics.csv beside the experiment, replaced when it is there); an existing FILE is kept unless `export!` replaces it, and the notebook, its data and its run folders are never written",
+        window: "the runs list's Export",
+        complete: Complete::Runs,
+        parse: parse_export,
+        run: Handler::Session(export),
+    },
+];
+
+/// One run named: `use RUN`, `branch RUN`.
+fn one_run(call: &Call) -> Result<String, String> {
+    match call.args()?.as_slice() {
+        [r] => Ok(r.clone()),
+        _ => Err(format!("give one run; {}", call.usage())),
+    }
+}
+
+fn parse_use(call: &Call) -> Result<Command, String> {
+    one_run(call).map(Command::Use)
+}
+
+fn use_run(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    let Command::Use(run) = cmd else {
+        mismatch("use")
+    };
+    s.select(&run)?;
+    let sel = s.selected.as_ref().expect("selected");
+    Ok(vec![text(format!(
+        "using run {} ({})",
+        sel.name,
+        sel.folder.display()
+    ))])
+}
+
+fn parse_compare(call: &Call) -> Result<Command, String> {
+    let a = call.args()?;
+    if a.len() < 2 {
+        return Err(format!("give two or more runs; {}", call.usage()));
+    }
+    Ok(Command::Compare(a))
+}
+
+fn compare(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    let Command::Compare(runs) = cmd else {
+        mismatch("compare")
+    };
+    s.compare(&runs)
+}
+
+fn parse_branch(call: &Call) -> Result<Command, String> {
+    one_run(call).map(Command::Branch)
+}
+
+fn branch(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    let Command::Branch(run) = cmd else {
+        mismatch("branch")
+    };
+    s.branch(&run)
+}
+
+fn parse_export(call: &Call) -> Result<Command, String> {
+    let (run, out) = match call.args()?.as_slice() {
+        [r] => (r.clone(), None),
+        [r, f] => (r.clone(), Some(PathBuf::from(f))),
+        _ => {
+            return Err(format!(
+                "give one run and at most one file; {}",
+                call.usage()
+            ))
+        }
+    };
+    Ok(Command::Export {
+        run,
+        out,
+        force: call.force,
+    })
+}
+
+fn export(s: &mut Session, cmd: Command, _: usize) -> Result<Vec<Output>, String> {
+    let Command::Export { run, out, force } = cmd else {
+        mismatch("export")
+    };
+    s.export_metrics(&run, out.as_deref(), force)
+}
 
 impl Session {
-    pub(super) fn train(
-        &mut self,
-        length: Option<Length>,
-        cell: usize,
-    ) -> Result<Vec<Output>, String> {
-        if let Some(a) = &self.active {
-            return Err(format!(
-                "run {} is under way; `stop` it or `wait` for it first",
-                self.experiment.notebook.runs[a.entry].name()
-            ));
-        }
-        let mut exp = self.resolved();
-        match length {
-            Some(Length::Iterations(n)) => {
-                exp.training.iterations = Some(n);
-                exp.training.epochs = None;
-            }
-            Some(Length::Epochs(n)) => {
-                exp.training.iterations = None;
-                exp.training.epochs = Some(n);
-            }
-            None => {}
-        }
-        let problems = validate::problems(&exp, &self.file_label());
-        if !problems.is_empty() {
-            let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-            return Err(format!(
-                "training not started; fix the experiment first:\n{}",
-                list.join("\n")
-            ));
-        }
-        let file = self.file.clone().unwrap_or_else(|| {
-            std::env::current_dir()
-                .unwrap_or_default()
-                .join("untitled.ron")
-        });
-        let folder = self.next_free_run_dir(&file);
-        let started_unix = now_unix();
-        let record = RunRecord {
-            experiment: exp.clone(),
-            experiment_file: std::path::absolute(&file).unwrap_or(file.clone()),
-            started_unix,
-            ..RunRecord::default()
-        };
-        let (taps, stream) = match self.run_observer {
-            Some(_) => {
-                let (tap, stream) = crate::train::runner::tap(1024);
-                (vec![tap], Some(stream))
-            }
-            None => (Vec::new(), None),
-        };
-        let runner = Runner::spawn_experiment_tapped(
-            exp,
-            Some((folder.clone(), record)),
-            self.wake.clone(),
-            taps,
-        )
-        .map_err(|e| format!("could not start the training thread: {e}"))?;
-        let base = self.base_dir();
-        let previous = self
-            .experiment
-            .notebook
-            .runs
-            .last()
-            .map(|r| r.folder(&base));
-        let entry = RunEntry {
-            path: relative_to(&folder, &base),
-            summary: RunDigest {
-                started_unix,
-                ..RunDigest::default()
-            },
-        };
-        let name = entry.name();
-        self.experiment.notebook.runs.push(entry);
-        let view = runner.view();
-        {
-            let mut v = crate::train::view::write(&view);
-            v.name = name.clone();
-            if v.folder.as_os_str().is_empty() {
-                v.folder = folder.clone();
-            }
-        }
-        self.active = Some(ActiveRun {
-            runner,
-            entry: self.experiment.notebook.runs.len() - 1,
-            cell,
-            view: view.clone(),
-        });
-        if let (Some(observer), Some(events)) = (self.run_observer.as_mut(), stream) {
-            observer(RunStart {
-                cell,
-                run: self.experiment.notebook.runs.len() - 1,
-                name: name.clone(),
-                folder: folder.clone(),
-                previous,
-                view,
-                events,
-            });
-        }
-        let stored = self.experiment.notebook.runs[self.experiment.notebook.runs.len() - 1]
-            .path
-            .clone();
-        Ok(vec![Output::Run {
-            name,
-            folder: stored,
-        }])
-    }
-
-    /// Sends a runner command that has no command line of its own (the window's
-    /// "sample now" and "evaluate now" during a run); false when no run is under way.
-    pub fn send_to_run(&self, cmd: crate::train::Command) -> bool {
-        match &self.active {
-            Some(a) => {
-                a.runner.send(cmd);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The next numbered run folder beside `file` whose number no listed run has (runs
-    /// of the notebook may live in another runs folder, e.g. from before it was saved
-    /// under its name), so run names stay unique.
-    pub(super) fn next_free_run_dir(&self, file: &Path) -> PathBuf {
-        let first = next_run_dir(file);
-        let root = first.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut n: u32 = first
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(1);
-        let taken: Vec<String> = self
-            .experiment
-            .notebook
-            .runs
-            .iter()
-            .map(RunEntry::name)
-            .collect();
-        loop {
-            let candidate = root.join(format!("{n:03}"));
-            if !taken.contains(&format!("{n:03}")) && !candidate.exists() {
-                return candidate;
-            }
-            n += 1;
-        }
-    }
-
-    pub(super) fn send(
-        &mut self,
-        cmd: crate::train::Command,
-        what: &str,
-    ) -> Result<Vec<Output>, String> {
-        let Some(a) = &self.active else {
-            return Err("no run is under way; start one with `train`".into());
-        };
-        a.runner.send(cmd);
-        Ok(vec![text(what)])
-    }
-
-    /// Takes every event the active run has queued (never waits) and updates the
-    /// notebook; returns them for the front end.
-    pub fn poll(&mut self) -> Vec<Event> {
-        let mut events = Vec::new();
-        while let Some(e) = self.active.as_ref().and_then(|a| a.runner.try_recv()) {
-            self.handle(&e);
-            events.push(e);
-        }
-        events
-    }
-
-    /// Blocks until the active run finishes, passing each event to `on_event`.
-    pub fn wait(&mut self, on_event: &mut dyn FnMut(&Event)) {
-        use std::sync::atomic::Ordering;
-        while self.active.is_some() {
-            if self
-                .interrupt
-                .compare_exchange(
-                    INTERRUPT_PENDING,
-                    INTERRUPT_STOPPING,
-                    Ordering::SeqCst,
-                    Ordering::SeqCst,
-                )
-                .is_ok()
-            {
-                if let Some(a) = &self.active {
-                    a.runner.send(crate::train::Command::Stop);
-                }
-            }
-            let e = self
-                .active
-                .as_ref()
-                .and_then(|a| a.runner.recv_timeout(Duration::from_millis(200)));
-            if let Some(e) = e {
-                self.handle(&e);
-                on_event(&e);
-            }
-        }
-    }
-
-    pub(super) fn handle(&mut self, e: &Event) {
-        // the progress is in the run's view (its training thread keeps it); the end of
-        // the run is recorded here
-        if self.active.is_none() {
-            return;
-        }
-        if let Event::Finished(summary) = e {
-            let a = self.active.take().expect("active");
-            let (entry, cell) = (a.entry, a.cell);
-            drop(a.runner.join());
-            let digest = RunDigest {
-                started_unix: self.experiment.notebook.runs[entry].summary.started_unix,
-                stop_reason: Some(summary.stop_reason),
-                iterations: summary.iterations,
-                final_score: summary.final_score,
-                best_score: summary
-                    .best_score
-                    .or(summary.evaluation.as_ref().map(|e| e.score)),
-                wall_seconds: summary.wall_seconds,
-                error: summary.error.clone(),
-            };
-            let base = self.base_dir();
-            let run = &mut self.experiment.notebook.runs[entry];
-            run.summary = digest;
-            let stored = run.path.clone();
-            let name = run.name();
-            let mut outputs = vec![text(format!(
-                "run {name} {}",
-                describe_digest(&run.summary)
-            ))];
-            if let Some(series) = run_curves(&base, &stored, &name) {
-                outputs.push(Output::Series(series));
-            }
-            if let Some(ev) = &summary.evaluation {
-                outputs.extend(evaluation_outputs(ev, None, None, false));
-            }
-            if let Some(c) = self.experiment.notebook.cells.get_mut(cell) {
-                c.outputs.extend(outputs);
-            }
-            // the newest finished run is the one sample/step/eval use next
-            self.selected = None;
-        }
-    }
-
-    pub(super) fn stop_active(&mut self) {
-        if let Some(a) = &self.active {
-            a.runner.send(crate::train::Command::Stop);
-        }
-        let mut sink = |_: &Event| {};
-        if self.active.is_some() {
-            let blocking = self.blocking_allowed;
-            self.blocking_allowed = true;
-            self.wait(&mut sink);
-            self.blocking_allowed = blocking;
-        }
-    }
-
     /// Finds a run by number (1-based, as `runs` lists them), folder name or path.
     pub(super) fn find_run(&self, which: &str) -> Result<usize, String> {
         let runs = &self.experiment.notebook.runs;
@@ -632,32 +508,6 @@ pub fn run_curves(base: &Path, stored: &Path, name: &str) -> Option<Series> {
 
 pub(super) fn read_digest(folder: &Path) -> Option<RunDigest> {
     crate::experiment::rundir::read_run_digest(folder)
-}
-
-pub(super) fn describe_digest(d: &RunDigest) -> String {
-    let Some(ended) = d.ended() else {
-        return "has not finished (running, or interrupted before its summary)".into();
-    };
-    let mut s = format!(
-        "ended: {ended} after {} iterations in {:.1} s",
-        d.iterations, d.wall_seconds
-    );
-    if let Some(f) = d.final_score {
-        s.push_str(&format!(", final score {f:.4}"));
-    }
-    if let Some(b) = d.best_score {
-        s.push_str(&format!(", validation score {b:.4}"));
-    }
-    if let Some(e) = &d.error {
-        s.push_str(&format!("; error: {e}"));
-    }
-    s
-}
-
-pub(super) fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// `YYYY-MM-DD HH:MM` (UTC) of a Unix time; `-` for 0.
