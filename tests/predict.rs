@@ -171,6 +171,23 @@ fn predict_reads_files_with_or_without_the_label_column_under_every_normalisatio
             "eval",
         )
         .expect("eval");
+        // Stop / Ctrl-C: prediction asks before each minibatch and ends when told
+        let mut model = seqlab::train::trainer::load_trained(&run_dir, false).expect("model");
+        let data = seqlab::train::predict::read_new_data(
+            &model,
+            &seqlab::train::predict::NewDataSpec {
+                features: seqlab::data::SequenceSource::Files(vec![dir.0.join("data/0.csv")]),
+                ..Default::default()
+            },
+            &mut |_| {},
+        )
+        .expect("labelled data");
+        match seqlab::train::predict::predict_until(&mut model, &data, &|| true) {
+            Err(e @ seqlab::train::TrainError::Interrupted { .. }) => {
+                assert!(e.to_string().contains("stopped predicting after 0 of 1"), "{e}")
+            }
+            other => panic!("not interrupted: {other:?}"),
+        }
         let k = if label == "0" { 0 } else { 2 };
         let targets: Vec<f64> = std::fs::read_to_string(dir.0.join("data/0.csv"))
             .expect("csv")

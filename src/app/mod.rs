@@ -131,7 +131,7 @@ pub enum Action {
     Branch(usize),
     /// Write this run's metrics as one CSV file beside the experiment.
     ExportMetrics(usize),
-    /// Ask the command under way (an evaluation or a sampling) to stop early.
+    /// Ask the command under way (an evaluation, a sampling or a prediction) to stop early.
     StopCommand,
     Log(LogKind, String),
 }

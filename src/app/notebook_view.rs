@@ -570,7 +570,7 @@ fn empty_notebook_ui(ui: &mut egui::Ui) {
 }
 
 /// The command running in the session and the ones queued behind it, below the cells:
-/// the running one with a Stop button (an evaluation or a sampling ends early).
+/// the running one with an Interrupt button (an evaluation, a sampling or a prediction ends early).
 fn pending_cells_ui(
     ui: &mut egui::Ui,
     session: &Snapshot,
@@ -592,7 +592,7 @@ fn pending_cells_ui(
                             if ui
                                 .small_button("Interrupt")
                                 .on_hover_text(
-                                    "Stop this command early (an evaluation or a sampling; \
+                                    "Stop this command early (an evaluation, a sampling or a prediction; \
                                      other commands run to their end)",
                                 )
                                 .clicked()

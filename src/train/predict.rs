@@ -85,12 +85,31 @@ pub fn predict(
     model: &mut TrainedModel,
     data: &NewData,
 ) -> Result<Vec<SequencePrediction>, TrainError> {
+    predict_until(model, data, &|| false)
+}
+
+/// [`predict`], asking `stop` before each minibatch of [`BATCH`] sequences: when it
+/// answers true, prediction ends with [`TrainError::Interrupted`].
+pub fn predict_until(
+    model: &mut TrainedModel,
+    data: &NewData,
+    stop: &dyn Fn() -> bool,
+) -> Result<Vec<SequencePrediction>, TrainError> {
     let alignment = alignment(model);
     let last_step = model.net.config().output.mode == OutputMode::LastStep;
     let examples = data.dataset.examples();
     let mut out = Vec::with_capacity(examples.len());
     let mut next = 0;
-    for mb in data.dataset.batches(alignment, BATCH, None, 0)? {
+    let batches = data.dataset.batches(alignment, BATCH, None, 0)?;
+    let total = examples.len().div_ceil(BATCH);
+    for (done, mb) in batches.enumerate() {
+        if stop() {
+            return Err(TrainError::Interrupted {
+                what: "predicting".into(),
+                done,
+                total,
+            });
+        }
         let mask = step_mask(
             mb.feature_mask.as_ref().map(|m| m.view()),
             mb.label_mask.as_ref().map(|m| m.view()),

@@ -220,7 +220,7 @@ impl Session {
         path: &str,
         out: Option<&Path>,
     ) -> Result<Vec<Output>, String> {
-        use crate::train::predict::{predict, predictions_csv, read_new_data, NewDataSpec};
+        use crate::train::predict::{predict_until, predictions_csv, read_new_data, NewDataSpec};
         let data_path = self.resolve(Path::new(path));
         let features = crate::data::SequenceSource::from_cli(&data_path.to_string_lossy(), None)
             .map_err(|e| e.to_string())?;
@@ -234,7 +234,10 @@ impl Session {
         let name = sel.name.clone();
         let data = read_new_data(&sel.model, &spec, &mut |_| {})
             .map_err(|e| format!("run {name}: {e}"))?;
-        let predictions = predict(&mut sel.model, &data).map_err(|e| format!("run {name}: {e}"))?;
+        let stop = self.stop_requested();
+        let sel = self.model()?;
+        let predictions =
+            predict_until(&mut sel.model, &data, &stop).map_err(|e| format!("run {name}: {e}"))?;
         let csv = predictions_csv(&sel.model, &predictions);
         match out_path {
             Some(o) => {

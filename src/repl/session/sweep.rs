@@ -12,12 +12,29 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::row::{mismatch, CommandRow, Handler};
 use super::Session;
 use crate::experiment::notebook::{relative_to, Line, Output, RunEntry, Series};
 use crate::experiment::sweep::Results;
+use crate::repl::command::{Command, Complete};
 use crate::repl::sweep::SweepCommand;
 use crate::train::sweep::{self, Sweep};
 use crate::train::SweepBackend;
+
+/// `sweep`'s row: its grammar is [`crate::repl::sweep`], its handler [`execute`].
+pub(super) const ROWS: &[CommandRow] = &[CommandRow {
+    name: "sweep",
+    aliases: &[],
+    usage: "sweep [--parallel N] [--slurm ...] | sweep status|wait|cancel [DIR]",
+    summary: "run the experiment's sweep section (saved file) in the background, on this machine or as a Slurm job array (--slurm --partition P --time HH:MM:SS --cpus-per-task C --mem M --max-parallel K --sbatch-arg ARG --dry-run); status: the trials table, their validation curves and the objective against each field, the trials added as runs; wait: until it ends; cancel: stop it (trials stay resumable)",
+    window: "the command line",
+    complete: Complete::Nothing,
+    parse: |call| crate::repl::sweep::parse(&call.args()?).map(Command::Sweep),
+    run: Handler::Session(|session, cmd, _| match cmd {
+        Command::Sweep(c) => execute(session, c),
+        _ => mismatch("sweep"),
+    }),
+}];
 
 /// Runs a `sweep` command in the session.
 pub fn execute(session: &mut Session, cmd: SweepCommand) -> Result<Vec<Output>, String> {

@@ -2,8 +2,7 @@
 //! offers it, what Tab completes, its parser and its handler). [`parse`], `help`, Tab
 //! completion and [`Session::execute`](super::Session::execute) read it; the rows ([`CommandRow`]) live with their
 //! handlers in the group modules (document, data, model, train, inspect, runs, state) and
-//! the table is their concatenation, in the order `help` lists them, with `help` itself
-//! and `sweep` (whose handler is in the session's `sweep`).
+//! the table is their concatenation, in the order `help` lists them, with `help` itself.
 
 use super::row::{mismatch, CommandRow, Edit, Handler};
 use super::text;
@@ -21,7 +20,7 @@ const GROUPS: &[&[CommandRow]] = &[
     super::inspect::ROWS,
     super::runs::ROWS,
     super::state::ROWS,
-    SWEEP,
+    super::sweep::ROWS,
 ];
 
 /// `help`: it reads the table.
@@ -74,22 +73,6 @@ fn help(_: &mut Edit<'_>, cmd: Command) -> Result<Vec<Output>, String> {
         }
     }
 }
-
-/// `sweep`: its grammar is [`crate::repl::sweep`], its handler the session's `sweep::execute`
-/// (the row moves into that module when it is next changed).
-const SWEEP: &[CommandRow] = &[CommandRow {
-    name: "sweep",
-    aliases: &[],
-    usage: "sweep [--parallel N] [--slurm ...] | sweep status|wait|cancel [DIR]",
-    summary: "run the experiment's sweep section (saved file) in the background, on this machine or as a Slurm job array (--slurm --partition P --time HH:MM:SS --cpus-per-task C --mem M --max-parallel K --sbatch-arg ARG --dry-run); status: the trials table, their validation curves and the objective against each field, the trials added as runs; wait: until it ends; cancel: stop it (trials stay resumable)",
-    window: "the command line",
-    complete: Complete::Nothing,
-    parse: |call| crate::repl::sweep::parse(&call.args()?).map(Command::Sweep),
-    run: Handler::Session(|session, cmd, _| match cmd {
-        Command::Sweep(c) => super::sweep::execute(session, c),
-        _ => mismatch("sweep"),
-    }),
-}];
 
 /// Every command, in the order `help` lists them.
 pub fn commands() -> impl Iterator<Item = &'static CommandRow> {
