@@ -184,7 +184,10 @@ fn predict_reads_files_with_or_without_the_label_column_under_every_normalisatio
         .expect("labelled data");
         match seqlab::train::predict::predict_until(&mut model, &data, &|| true) {
             Err(e @ seqlab::train::TrainError::Interrupted { .. }) => {
-                assert!(e.to_string().contains("stopped predicting after 0 of 1"), "{e}")
+                assert!(
+                    e.to_string().contains("stopped predicting after 0 of 1"),
+                    "{e}"
+                )
             }
             other => panic!("not interrupted: {other:?}"),
         }

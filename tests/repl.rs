@@ -642,3 +642,47 @@ fn a_replayed_run_trains_to_its_end_without_a_wait_in_the_transcript() {
     let replayed = replayed.unwrap_or_else(|| panic!("a completed run among {runs:?}"));
     assert!(replayed.contains("\"iterations\": 12"), "{replayed}");
 }
+
+/// The command table is the one place a command is defined: every row's name and
+/// aliases parse to that row, `help NAME` prints its usage, Tab offers every name, and
+/// a line no row claims names the nearest command.
+#[test]
+fn every_command_is_one_row_that_parse_help_and_tab_read() {
+    use seqlab::repl::session::table::{commands, parse_row};
+    use seqlab::repl::Session;
+    let mut s = Session::new();
+    let names: Vec<&str> = commands().map(|r| r.name).collect();
+    assert!(names.len() >= 30, "{names:?}");
+    let mut seen = std::collections::HashSet::new();
+    for row in commands() {
+        assert!(seen.insert(row.name), "{} has two rows", row.name);
+        for word in std::iter::once(row.name).chain(row.aliases.iter().copied()) {
+            // the row is found whatever its arguments (they may be wrong: then the
+            // error names its usage)
+            match parse_row(word) {
+                Ok((found, _)) => assert_eq!(found.name, row.name, "{word}"),
+                Err(e) => assert!(
+                    e.contains(row.usage.split(' ').next().unwrap()),
+                    "{word}: {e}"
+                ),
+            }
+        }
+        let help = s.execute(&format!("help {}", row.name));
+        assert!(help.ok, "help {}: {:?}", row.name, help.outputs);
+        assert!(
+            format!("{:?}", help.outputs).contains(row.usage.split(' ').next().unwrap()),
+            "help {} shows its usage: {:?}",
+            row.name,
+            help.outputs
+        );
+    }
+    let (_, offered) = s.complete("", 0);
+    for name in &names {
+        assert!(
+            offered.iter().any(|o| o == name),
+            "Tab offers {name}: {offered:?}"
+        );
+    }
+    let typo = s.execute("analyse_this");
+    assert!(!typo.ok);
+}
