@@ -237,3 +237,34 @@ fn label_files_take_their_own_csv_options_defaulting_to_the_features() {
     let (dataset, _) = first_batch(&a).unwrap();
     assert_eq!(dataset.examples()[1].label_steps(), 2);
 }
+
+/// Reading stops on request (Stop in the window, Ctrl-C in the REPL) after the file it
+/// is on, saying how far it got; without a request, or after `with_stop` returns,
+/// everything is read.
+#[test]
+fn reading_stops_after_the_current_file_when_asked() {
+    let s = Scratch::new("stop-reading");
+    for i in 0..5 {
+        s.write(&format!("f/{i}.csv"), "1,0\n2,1\n");
+    }
+    let c = CsvDataConfig {
+        features: SequenceSource::Directory(s.path("f")),
+        labels: LabelSource::Column(1),
+        task: Task::Classification { classes: 2 },
+        ..CsvDataConfig::default()
+    };
+    let asked = std::rc::Rc::new(std::cell::Cell::new(0));
+    let count = asked.clone();
+    let stop = move || {
+        count.set(count.get() + 1);
+        count.get() >= 2
+    };
+    let err = seqlab::data::load::with_stop(stop, || load_csv(&c, &mut |_| {})).unwrap_err();
+    assert_mentions(
+        &err.to_string(),
+        &["stopped reading", "after 2 of 5 files", "as asked"],
+    );
+    assert_eq!(asked.get(), 2);
+    let all = load_csv(&c, &mut |_| {}).unwrap();
+    assert_eq!(all.examples().len(), 5);
+}

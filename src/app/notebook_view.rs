@@ -592,7 +592,7 @@ fn pending_cells_ui(
                             if ui
                                 .small_button("Interrupt")
                                 .on_hover_text(
-                                    "Stop this command early (an evaluation, a sampling or a prediction; \
+                                    "Stop this command early (an evaluation, a sampling, a prediction or reading data; \
                                      other commands run to their end)",
                                 )
                                 .clicked()

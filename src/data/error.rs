@@ -10,6 +10,12 @@ use std::path::PathBuf;
 /// as a panic.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
+    /// Reading stopped on request (Stop, Ctrl-C; see [`super::load::with_stop`]).
+    #[error(
+        "stopped reading the data after {done} of {total} files, as asked; run it again to finish"
+    )]
+    Interrupted { done: usize, total: usize },
+
     /// A file could not be opened or read.
     #[error("cannot read {}: {source}; check that the file exists and is readable", path.display())]
     Unreadable {

@@ -90,6 +90,38 @@ pub struct CsvDataConfig {
     pub normalization: Normalization,
 }
 
+thread_local! {
+    /// What a reading loop on this thread asks after each file (see [`with_stop`]).
+    static STOP: std::cell::RefCell<Option<Box<dyn Fn() -> bool>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `stop` asked after each file read on this thread: when it answers true,
+/// reading ends with [`DataError::Interrupted`]. This is how a long `load data` or an
+/// evaluation's data loading stops on request (Stop in the window, Ctrl-C in the REPL)
+/// without every loader taking a flag.
+pub fn with_stop<T>(stop: impl Fn() -> bool + 'static, f: impl FnOnce() -> T) -> T {
+    let previous = STOP.with(|s| s.borrow_mut().replace(Box::new(stop)));
+    // restored however `f` ends
+    struct Restore(Option<Box<dyn Fn() -> bool>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            STOP.with(|s| *s.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(previous);
+    f()
+}
+
+/// Ends a reading loop with [`DataError::Interrupted`] when its thread was asked to stop.
+fn stop_point(done: usize, total: usize) -> Result<(), DataError> {
+    let stop = STOP.with(|s| s.borrow().as_ref().is_some_and(|stop| stop()));
+    if stop {
+        return Err(DataError::Interrupted { done, total });
+    }
+    Ok(())
+}
+
 /// Loading progress: `done` of `total` files (or file pairs) read; `path` is the last one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Progress {
@@ -379,6 +411,7 @@ pub fn load_new(
             total: features.len(),
             path: path.clone(),
         });
+        stop_point(i + 1, features.len())?;
     }
     Ok(NewData {
         dataset: SequenceDataset::new(examples, feature_count, label_width, config.task),
@@ -477,6 +510,7 @@ fn load_files(
             total,
             path: feature_path.clone(),
         });
+        stop_point(i + 1, total)?;
     }
     let feature_count = examples[0].features.ncols();
     let label_width = examples[0].labels.ncols();

@@ -284,8 +284,9 @@ impl Kernel {
     }
 
     /// Asks the command under way to stop early (as Ctrl-C in the terminal does): an
-    /// evaluation ends at its next batch and says how far it got; sampling ends with the
-    /// text it has. Other commands run to their end.
+    /// evaluation or a prediction ends at its next batch and reading data (`load data`,
+    /// an evaluation's data) after its current file, each saying how far it got;
+    /// sampling ends with the text it has. Other commands run to their end.
     pub fn interrupt(&self) {
         self.interrupt.store(INTERRUPT_PENDING, Ordering::SeqCst);
     }

@@ -435,11 +435,14 @@ impl Session {
         cmd: Command,
         cell: usize,
     ) -> Result<Vec<Output>, String> {
-        match handler {
+        // data read while the command runs (`load data`, an evaluation's data) stops
+        // on request, as the evaluation's batches do
+        let stop = self.stop_requested();
+        crate::data::load::with_stop(stop, || match handler {
             row::Handler::Run(f) => f(self.active.as_ref().map(|a| &a.runner), cmd),
             row::Handler::Edit(f) => f(&mut self.edit(), cmd),
             row::Handler::Session(f) => f(self, cmd, cell),
-        }
+        })
     }
 
     /// Completions for the word before `pos` in `line`: commands, field paths, runs,
