@@ -346,3 +346,46 @@ fn predict_steps_sets_the_output_steps_of_a_one_line_input() {
     .unwrap_err();
     assert!(format!("{err:#}").contains("--steps"), "{err:#}");
 }
+
+/// `predict -o` never writes over what it would destroy: the files being predicted,
+/// the run folder (weights, checkpoints), a notebook or weights file, or a folder; each
+/// refusal says what the path is, and nothing is written.
+#[test]
+fn predict_output_never_replaces_its_input_the_run_or_a_notebook() {
+    let dir = Scratch::new("output-guard");
+    issue_regression_files(&dir);
+    let exp = REGRESSION.replace("LABEL", "-1").replace("NORM", "None");
+    let run_dir = train(&dir, "guard", &exp);
+    let weights = run_dir.join("weights.safetensors");
+    let before = std::fs::read(&weights).unwrap();
+    let input = dir.0.join("data/0.csv");
+    let input_text = std::fs::read_to_string(&input).unwrap();
+    for (out, says) in [
+        (input.clone(), "one of the files being predicted"),
+        (weights.clone(), "inside the run folder"),
+        (dir.0.join("guard.ron"), "a notebook or weights file"),
+        (dir.0.join("data"), "is a folder"),
+    ] {
+        let err = predict(&PredictArgs {
+            select: selection(&run_dir, dir.path("data"), None),
+            steps: None,
+            output: Some(out.clone()),
+        })
+        .expect_err(&format!("{} refused", out.display()));
+        assert!(err.to_string().contains(says), "{}: {err}", out.display());
+    }
+    assert_eq!(std::fs::read(&weights).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), input_text);
+    // a new file is fine
+    let ok = dir.0.join("out/predictions.csv");
+    std::fs::create_dir_all(ok.parent().unwrap()).unwrap();
+    predict(&PredictArgs {
+        select: selection(&run_dir, dir.path("data"), None),
+        steps: None,
+        output: Some(ok.clone()),
+    })
+    .expect("a new file");
+    assert!(std::fs::read_to_string(&ok)
+        .unwrap()
+        .starts_with("file,step"));
+}

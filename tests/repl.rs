@@ -686,3 +686,25 @@ fn every_command_is_one_row_that_parse_help_and_tab_read() {
     let typo = s.execute("analyse_this");
     assert!(!typo.ok);
 }
+
+/// `save FILE` never writes over the experiment's own data: the corpus stays as it is.
+#[test]
+fn save_never_replaces_the_data() {
+    use seqlab::repl::Session;
+    let dir = temp_dir("repl-save-data");
+    let corpus = dir.join("corpus.txt");
+    std::fs::write(&corpus, "hello world, hello seqlab. ".repeat(20)).unwrap();
+    let before = std::fs::read_to_string(&corpus).unwrap();
+    let mut s = Session::new();
+    assert!(s.execute(&format!("load data {}", corpus.display())).ok);
+    let cell = s.execute(&format!("save {}", corpus.display()));
+    assert!(!cell.ok, "{:?}", cell.outputs);
+    let said = format!("{:?}", cell.outputs);
+    assert!(said.contains("a file of the experiment's data"), "{said}");
+    assert_eq!(std::fs::read_to_string(&corpus).unwrap(), before);
+    assert!(
+        s.execute(&format!("save {}", dir.join("n.ron").display()))
+            .ok
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

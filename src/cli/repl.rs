@@ -47,6 +47,17 @@ pub fn run(args: &ReplArgs) -> anyhow::Result<ExitCode> {
         Some(f) => Session::open(f).map_err(anyhow::Error::msg)?,
         None => Session::new(),
     };
+    // what `open` would say of the file's problems, said before the first prompt
+    if !session.load_problems().is_empty() {
+        eprintln!(
+            "{}: {} problem(s); fix them with `set` before training:",
+            args.file.as_deref().unwrap_or(Path::new("")).display(),
+            session.load_problems().len()
+        );
+        for p in session.load_problems() {
+            eprintln!("  {p}");
+        }
+    }
     // Ctrl-C: a run being waited for stops after its current iteration (it stays
     // resumable) and a script stops; a second Ctrl-C quits at once. At the interactive
     // prompt the line editor reads Ctrl-C itself.

@@ -659,14 +659,17 @@ pub struct PredictArgs {
 pub fn predict(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     let mut model = load_model(&args.select.run_dir, args.select.best)?;
     let spec = args.select.spec(args.steps)?;
+    if let Some(p) = &args.output {
+        crate::train::predict::check_output(p, &args.select.run_dir, &spec)
+            .map_err(|e| anyhow::anyhow!("--output {e}"))?;
+    }
     let data = read_new_data(&model, &spec, &mut |_| {})
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.select.run_dir.display()))?;
     let predictions = crate::train::predict::predict(&mut model, &data)?;
     let out = crate::train::predict::predictions_csv(&model, &predictions);
     match &args.output {
-        Some(p) => {
-            std::fs::write(p, out).with_context(|| format!("could not write {}", p.display()))?
-        }
+        Some(p) => crate::experiment::io::write_text_atomic(p, &out)
+            .map_err(|e| anyhow::anyhow!("could not write the predictions: {e}"))?,
         None => print_stdout(&out),
     }
     Ok(ExitCode::SUCCESS)

@@ -4,7 +4,7 @@
 //! the same step rule as training ([`crate::nn::network::step_mask`]). `seqlab predict`,
 //! `seqlab eval` and the end-of-run test score all go through here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::data::{load_new, NewData, Progress, SeqBatch, SequenceSource};
 use crate::experiment::schema::DataSpec;
@@ -27,6 +27,60 @@ pub struct NewDataSpec {
     pub labels: Option<SequenceSource>,
     /// Output steps per unlabelled sequence (default: the training data's shape).
     pub output_steps: Option<usize>,
+}
+
+/// Refuses an output file for predictions that would destroy something: a folder, a
+/// file inside the run folder `run_dir` (weights, checkpoints, logs), one of the files
+/// being predicted (`spec`), or a notebook or weights file (`.ron`, `.safetensors`).
+/// Errors say what the path is and what to give instead.
+pub fn check_output(out: &Path, run_dir: &Path, spec: &NewDataSpec) -> Result<(), String> {
+    let abs = |p: &Path| {
+        std::fs::canonicalize(p).unwrap_or_else(|_| std::path::absolute(p).unwrap_or(p.into()))
+    };
+    // a file that does not exist yet: its folder's real path and its name
+    let real = |p: &Path| match (p.parent(), p.file_name()) {
+        (Some(dir), Some(name)) if !p.exists() => abs(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
+        .join(name),
+        _ => abs(p),
+    };
+    let target = real(out);
+    let refuse = |what: &str| {
+        Err(format!(
+            "{} is {what}; predictions never write there: give another file name (a .csv)",
+            out.display()
+        ))
+    };
+    if out.is_dir() {
+        return Err(format!(
+            "{} is a folder; give a file name in it, e.g. {}",
+            out.display(),
+            out.join("predictions.csv").display()
+        ));
+    }
+    if target.starts_with(abs(run_dir)) {
+        return refuse("inside the run folder");
+    }
+    let ext = out.extension().map(|e| e.to_ascii_lowercase());
+    if ext
+        .as_deref()
+        .is_some_and(|e| e == "ron" || e == "safetensors")
+    {
+        return refuse("a notebook or weights file");
+    }
+    let inputs = std::iter::once(&spec.features)
+        .chain(spec.labels.as_ref())
+        .filter_map(|s| s.files().ok())
+        .flatten();
+    for f in inputs {
+        if abs(&f) == target {
+            return refuse("one of the files being predicted");
+        }
+    }
+    Ok(())
 }
 
 /// Reads `spec` for `model` on the training data path and applies the training

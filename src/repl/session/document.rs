@@ -396,6 +396,11 @@ impl Session {
                 .ok_or("the notebook has no file yet; give one: save NAME.ron")?,
         };
         let same_file = self.file.as_deref().is_some_and(|f| same_path(f, &target));
+        if !same_file {
+            // never over the experiment's data or into a run folder (it would destroy
+            // what the notebook is about)
+            self.check_write_target(&target, "save", false)?;
+        }
         if same_file && self.file_has_comments && !force {
             return Err(format!(
                 "{} has comments (`// ...`), and saving writes the file anew without them (RON comments do not survive); \

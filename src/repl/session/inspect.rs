@@ -232,6 +232,13 @@ impl Session {
             output_steps: None,
         };
         let name = sel.name.clone();
+        let run_dir = sel.folder.clone();
+        if let Some(o) = &out_path {
+            crate::train::predict::check_output(o, &run_dir, &spec)
+                .map_err(|e| format!("-o {e}"))?;
+            self.check_write_target(o, "predict", false)?;
+        }
+        let sel = self.model()?;
         let data = read_new_data(&sel.model, &spec, &mut |_| {})
             .map_err(|e| format!("run {name}: {e}"))?;
         let stop = self.stop_requested();

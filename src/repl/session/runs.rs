@@ -146,7 +146,10 @@ impl Session {
             if let Some(i) = runs.iter().position(|r| r.name() == which) {
                 return Ok(i);
             }
-            if (1..=runs.len()).contains(&n) {
+            // `3` is the third run listed; `003` is a run's name (a zero-padded number is
+            // never read as a position: it would pick another run than the one named)
+            let padded = which.len() > 1 && which.starts_with('0');
+            if !padded && (1..=runs.len()).contains(&n) {
                 return Ok(n - 1);
             }
         }
@@ -392,7 +395,16 @@ impl Session {
 
     /// Refuses an export over what the notebook needs: its own file, a file of its data,
     /// anything in a run folder; and over any existing file when `keep_existing`.
-    fn check_export_target(&self, dest: &Path, keep_existing: bool) -> Result<(), String> {
+    /// Refuses a file a command would write (`export`, `predict -o`) when it is a
+    /// folder, the notebook's own file, a file of the experiment's data or inside a run
+    /// folder (`who` names the command in the message); with `keep_existing`, also an
+    /// existing file.
+    pub(super) fn check_write_target(
+        &self,
+        dest: &Path,
+        who: &str,
+        keep_existing: bool,
+    ) -> Result<(), String> {
         if dest.is_dir() {
             return Err(format!(
                 "{} is a folder; give a file name in it, e.g. {}",
@@ -428,7 +440,7 @@ impl Session {
         };
         if let Some(what) = what {
             return Err(format!(
-                "{} is {what}; an export never writes there: give another file name",
+                "{} is {what}; {who} never writes there: give another file name",
                 dest.display()
             ));
         }
@@ -463,7 +475,7 @@ impl Session {
             Some(p) => self.resolve(p),
             None => base.join(format!("{stem}-run{}-metrics.csv", entry.name())),
         };
-        self.check_export_target(&dest, out.is_some() && !force)?;
+        self.check_write_target(&dest, "an export", out.is_some() && !force)?;
         let rows = crate::experiment::rundir::export_metrics_csv(&entry.folder(&base), &dest)
             .map_err(|e| format!("run {}: export failed: {e}", entry.name()))?;
         Ok(vec![text(format!(
