@@ -582,3 +582,23 @@ fn a_file_cut_anywhere_says_it_looks_truncated() {
     parse(fine).unwrap_or_else(|e| panic!("{fine}: {e}"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Plain text, JSON or a data file opened by mistake is "not a seqlab experiment", not
+/// a file "cut short"; a file really cut short still says so.
+#[test]
+fn text_that_is_not_an_experiment_is_not_called_truncated() {
+    for text in ["hello world\n", "{\"a\": 1}\n", "1,2,3\n4,5,6\n"] {
+        let err = seqlab::experiment::file::from_ron_str(text, std::path::Path::new("x.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a seqlab experiment"), "{text:?}: {err}");
+        assert!(!err.contains("cut short"), "{text:?}: {err}");
+    }
+    let err = seqlab::experiment::file::from_ron_str(
+        "(name: \"x\", data: Echo(length: 100",
+        std::path::Path::new("x.ron"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("cut short"), "{err}");
+}

@@ -58,7 +58,26 @@ fn current_text<'a>(
             supported: FORMAT_VERSION,
         });
     }
-    if let Some((at, what, closer)) = scan::unclosed_at_end(text.as_bytes()) {
+    let unclosed = scan::unclosed_at_end(text.as_bytes());
+    // text with no `(` at all that does not start as RON does (a `#![enable(..)]` header
+    // or a comment) is not cut short: it is not an experiment file (plain text, JSON, a
+    // data file opened by mistake)
+    let start = text.trim_start();
+    if unclosed.is_some_and(|(_, _, closer)| closer.is_empty())
+        && !start.starts_with(['#', '/'])
+        && !text.contains('(')
+    {
+        return Err(ExperimentError::Syntax {
+            file: source.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: "this is not a seqlab experiment: an experiment file is RON, one `( name: ..., data: ..., model: ..., training: ... )` struct"
+                .into(),
+            hint: "open a `.ron` file written by seqlab (or `new` to start one); data files are loaded with `load data PATH`"
+                .into(),
+        });
+    }
+    if let Some((at, what, closer)) = unclosed {
         let position = |offset: usize| {
             let before = &text[..offset];
             let line = 1 + before.matches('\n').count();
