@@ -708,3 +708,29 @@ fn save_never_replaces_the_data() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Asking about a sweep that was never started says so and how to start one; `sample 0`
+/// asks for at least one character.
+#[test]
+fn no_sweep_yet_and_sample_zero_say_what_to_do() {
+    use seqlab::repl::Session;
+    let dir = temp_dir("repl-no-sweep");
+    let mut s = Session::new();
+    assert!(
+        s.execute(&format!("save {}", dir.join("e.ron").display()))
+            .ok
+    );
+    for line in ["sweep status", "sweep wait", "sweep cancel"] {
+        let cell = s.execute(line);
+        assert!(!cell.ok, "{line}");
+        let said = format!("{:?}", cell.outputs);
+        assert!(
+            said.contains("none has been started") && said.contains("`sweep` starts one"),
+            "{line}: {said}"
+        );
+    }
+    let cell = s.execute("sample 0");
+    assert!(!cell.ok);
+    assert!(format!("{:?}", cell.outputs).contains("at least 1 character"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -110,6 +110,9 @@ fn parse_sample(call: &Call) -> Result<Command, String> {
     if s.length.is_some_and(|n| n > 1_000_000) {
         return Err("give at most 1000000 characters: sample 1000".into());
     }
+    if s.length == Some(0) {
+        return Err("give at least 1 character: sample 200".into());
+    }
     Ok(Command::Sample(s))
 }
 

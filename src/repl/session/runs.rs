@@ -228,7 +228,7 @@ impl Session {
                 "best validation",
                 "final score",
                 "wall time",
-                "",
+                "status",
             ]
             .map(String::from)
             .to_vec(),

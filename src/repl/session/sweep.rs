@@ -88,6 +88,13 @@ fn open(session: &Session, dir: Option<&Path>) -> Result<Sweep, String> {
         Some(d) => d.to_path_buf(),
         None => sweep::default_dir(&saved_file(session)?),
     };
+    if !dir.exists() {
+        return Err(format!(
+            "no sweep in {}: none has been started for this experiment; `sweep` starts one \
+             (see `help sweep`), or give the folder of another: `sweep status DIR`",
+            dir.display()
+        ));
+    }
     Sweep::open(&dir).map_err(|e| format!("{e}"))
 }
 
