@@ -192,6 +192,10 @@ pub struct Kernel {
     snapshot: Arc<Mutex<Arc<Snapshot>>>,
     interrupt: Arc<AtomicU8>,
     next_id: AtomicU64,
+    /// The requests sent and not yet finished, as sent: the snapshot's `queued` is taken
+    /// from here, so a request sent while the session thread is busy (it publishes no
+    /// snapshot until it is done) shows as queued at once.
+    sent: Mutex<Vec<(u64, String)>>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -234,13 +238,17 @@ impl Kernel {
             snapshot,
             interrupt,
             next_id: AtomicU64::new(1),
+            sent: Mutex::new(Vec::new()),
             handle: Some(handle),
         })
     }
 
     fn send(&self, make: impl FnOnce(u64) -> Request) -> u64 {
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        let _ = self.requests.send(Message::Request(make(id)));
+        let request = make(id);
+        sent.push((id, request.line()));
+        let _ = self.requests.send(Message::Request(request));
         id
     }
 
@@ -265,12 +273,27 @@ impl Kernel {
         self.send(|id| Request::DeleteCell { id, index, command })
     }
 
-    /// The newest snapshot.
+    /// The newest snapshot, with every request sent and not yet started as queued.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot
+        let snap = self
+            .snapshot
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .clone();
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        sent.retain(|(id, _)| *id > snap.done);
+        let running = snap.running.as_ref().map(|(id, _)| *id);
+        let queued: Vec<(u64, String)> = sent
+            .iter()
+            .filter(|(id, _)| Some(*id) != running)
+            .cloned()
+            .collect();
+        if queued == snap.queued {
+            return snap;
+        }
+        let mut merged = (*snap).clone();
+        merged.queued = queued;
+        Arc::new(merged)
     }
 
     /// The replies that have arrived (never waits).
