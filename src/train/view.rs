@@ -281,11 +281,6 @@ impl RunView {
         self.rate.per_second()
     }
 
-    /// Whether the run is under way (loading, running or paused).
-    pub fn is_active(&self) -> bool {
-        !matches!(self.phase, RunPhase::Finished(_))
-    }
-
     /// A finished run's view from its folder's `metrics.csv` and `eval.csv` (`name` as
     /// listed); `None` when it has no metrics log. Progress figures that the logs do
     /// not hold (validations' details, samples) stay empty.

@@ -228,24 +228,24 @@ impl Session {
         let features = crate::data::SequenceSource::from_cli(&data_path.to_string_lossy(), None)
             .map_err(|e| e.to_string())?;
         let out_path = out.map(|o| self.resolve(o));
-        let sel = self.model()?;
         let spec = NewDataSpec {
             features,
             labels: None,
             output_steps: None,
         };
-        let name = sel.name.clone();
-        let run_dir = sel.folder.clone();
+        let (name, run_dir) = {
+            let sel = self.model()?;
+            (sel.name.clone(), sel.folder.clone())
+        };
         if let Some(o) = &out_path {
             crate::train::predict::check_output(o, &run_dir, &spec)
                 .map_err(|e| format!("-o {e}"))?;
             self.check_write_target(o, "predict", false)?;
         }
+        let stop = self.stop_requested();
         let sel = self.model()?;
         let data = read_new_data(&sel.model, &spec, &mut |_| {})
             .map_err(|e| format!("run {name}: {e}"))?;
-        let stop = self.stop_requested();
-        let sel = self.model()?;
         let predictions =
             predict_until(&mut sel.model, &data, &stop).map_err(|e| format!("run {name}: {e}"))?;
         let csv = predictions_csv(&sel.model, &predictions);
